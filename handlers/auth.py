@@ -1,0 +1,35 @@
+"""``POST /api/auth/token``: log in with a username (or a resident's phone number) and password."""
+
+from __future__ import annotations
+
+from handlers.base import BaseHandler
+from hub.accounts import public_user
+from hub.errors import InvalidInput
+
+
+class TokenHandler(BaseHandler):
+    async def post(self) -> None:
+        """Exchange a username and password for an access token."""
+        body = self.json_body()
+        username, password = body.get("username"), body.get("password")
+        if not isinstance(username, str) or not username or len(username) > 64:
+            raise InvalidInput("username 必填", field="username")
+        if not isinstance(password, str) or not password or len(password) > 256:
+            raise InvalidInput("password 必填", field="password")
+        grant = await self.hub.accounts.login(username, password, self.address)
+        self.current_user = grant.user
+        await self.audit("auth.login", grant.user["_id"])
+        self.reply(grant.as_dict())
+
+
+class MeHandler(BaseHandler):
+    async def get(self) -> None:
+        """The caller's own account."""
+        user = await self.authenticate()
+        self.reply({**public_user(user), "username": user["username"], "region": user.get("region", "")})
+
+
+ROUTES = [
+    (r"/api/auth/token", TokenHandler),
+    (r"/api/me", MeHandler),
+]

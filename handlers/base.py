@@ -1,0 +1,132 @@
+"""The base of every JSON handler: parse and validate input, authenticate, render domain errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import tornado.web
+
+from hub.errors import HubError, InvalidInput, InvalidJSON, NotFound, TooLarge, Unauthorized
+from hub.ids import parse_time
+from hub.pages import parse_limit
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+log = logging.getLogger(__name__)
+
+MAX_JSON_BODY_BYTES = 1024 * 1024
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """Handlers get the hub from their URL table (``initialize(hub=...)``) and stay thin."""
+
+    hub: Hub
+    current_user: dict[str, Any] | None
+
+    def initialize(self, hub: Hub, **_: Any) -> None:
+        self.hub = hub
+        self.current_user = None
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+    @property
+    def address(self) -> str:
+        return self.request.remote_ip or ""
+
+    async def prepare(self) -> None:
+        if self.hub.shutting_down and self.request.method not in ("GET", "HEAD", "OPTIONS"):
+            self.set_header("Connection", "close")
+
+    async def authenticate(self) -> dict[str, Any]:
+        """The caller, from ``Authorization: Bearer``; Unauthorized when missing or invalid."""
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized()
+        self.current_user = await self.hub.accounts.authenticate(token.strip())
+        return self.current_user
+
+    def json_body(self) -> dict[str, Any]:
+        if len(self.request.body) > MAX_JSON_BODY_BYTES:
+            raise TooLarge(limit_bytes=MAX_JSON_BODY_BYTES)
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidJSON() from None
+        if not isinstance(body, dict):
+            raise InvalidJSON("请求体必须是 JSON 对象")
+        return body
+
+    def limit(self) -> int:
+        return parse_limit(self.get_query_argument("limit", None))
+
+    def int_arg(self, name: str) -> int | None:
+        raw = self.get_query_argument(name, None)
+        if raw in (None, ""):
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidInput(f"{name} 必须是整数", field=name) from None
+        if value < 0:
+            raise InvalidInput(f"{name} 不能为负数", field=name)
+        return value
+
+    def time_arg(self, name: str) -> datetime | None:
+        raw = self.get_query_argument(name, None)
+        if not raw:
+            return None
+        try:
+            return parse_time(raw)
+        except ValueError:
+            raise InvalidInput(f"{name} 必须是 ISO 8601 时间", field=name) from None
+
+    def reply(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data, ensure_ascii=False, default=str))
+
+    def reply_page(self, items: list[dict[str, Any]], next_cursor: str | None) -> None:
+        self.reply({"items": items, "next_cursor": next_cursor})
+
+    async def audit(self, action: str, target: str, **details: Any) -> None:
+        await self.hub.audit.record(actor=self.current_user, action=action, target=target, address=self.address,
+                                    details=details)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Every error is JSON with a code; never a stack trace."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, HubError):
+            error = exc
+        elif isinstance(exc, tornado.web.HTTPError):
+            code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(status_code, "bad_request")
+            error = HubError(exc.log_message or self._reason)
+            error.code = code
+        else:
+            error = HubError()
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps({"error": error.as_dict()}, ensure_ascii=False, default=str))
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, HubError):
+            if e.status >= 500:
+                log.error("%s %s failed: %s", self.request.method, self.request.path, e.code)
+            if not self._finished:
+                self.clear()
+                self.set_status(e.status)
+                self.write_error(e.status, exc_info=(type(e), e, e.__traceback__))
+            return
+        super()._handle_request_exception(e)
+
+
+class NotFoundHandler(BaseHandler):
+    """Unknown ``/api`` paths answer in JSON too."""
+
+    async def prepare(self) -> None:
+        raise NotFound("接口不存在", path=self.request.path)

@@ -1,0 +1,71 @@
+"""Consultations (在线咨询) over REST: open, list, end, read messages."""
+
+from __future__ import annotations
+
+from handlers.base import BaseHandler
+from hub.consultations import render_conversation
+from hub.errors import InvalidInput
+from hub.messaging import render_message
+
+
+class ConsultationsHandler(BaseHandler):
+    async def get(self) -> None:
+        """The caller's consultations, newest first, each with its last message and unread count."""
+        user = await self.authenticate()
+        convs, cursor = await self.hub.consultations.list_for(
+            user, status=self.get_query_argument("status", None), limit=self.limit(),
+            cursor=self.get_query_argument("cursor", None))
+        self.reply_page([render_conversation(c, user["_id"]) for c in convs], cursor)
+
+    async def post(self) -> None:
+        """A resident opens a consultation with a doctor of their signed team (or gets the open one)."""
+        user = await self.authenticate()
+        conv, created = await self.hub.consultations.open(user, self.json_body().get("doctor_id"))
+        if created:
+            await self.audit("consultation.open", conv["_id"], doctor=conv["doctor"]["id"])
+            await self.hub.notices.notify([conv["doctor"]["id"]], kind="consultation", title="新的在线咨询",
+                                          body=f"{user['name']} 发起了在线咨询", data={"conv": conv["_id"]},
+                                          dedupe=f"consultation:{conv['_id']}")
+            await self.hub.events.emit("consultation.opened", {"conv": conv["_id"], "resident_id": user["_id"],
+                                                               "doctor_id": conv["doctor"]["id"]})
+        self.reply(render_conversation(conv, user["_id"]), 201 if created else 200)
+
+
+class ConsultationHandler(BaseHandler):
+    async def get(self, conv_id: str) -> None:
+        """One consultation."""
+        user = await self.authenticate()
+        await self.hub.consultations.get_for(user, conv_id)
+        self.reply(render_conversation(await self.hub.consultations.full(conv_id), user["_id"]))
+
+
+class EndHandler(BaseHandler):
+    async def post(self, conv_id: str) -> None:
+        """The doctor ends the consultation; everyone in it gets a ``conv`` frame."""
+        user = await self.authenticate()
+        conv = await self.hub.consultations.end(user, conv_id)
+        await self.hub.announce_conversation_changed(conv_id)
+        await self.hub.publish(conv["participants"], {"type": "conv", "conv": conv_id, "status": "ended",
+                                                      "by": user["_id"]})
+        await self.audit("consultation.end", conv_id)
+        self.reply(render_conversation(await self.hub.consultations.full(conv_id), user["_id"]))
+
+
+class MessagesHandler(BaseHandler):
+    async def get(self, conv_id: str) -> None:
+        """Messages in seq order: ``after_seq`` pages forward, ``before_seq`` alone pages back."""
+        user = await self.authenticate()
+        conv = await self.hub.consultations.get_for(user, conv_id)
+        after, before = self.int_arg("after_seq"), self.int_arg("before_seq")
+        if after is not None and before is not None and before <= after:
+            raise InvalidInput("before_seq 必须大于 after_seq", field="before_seq")
+        docs = await self.hub.messaging.page(conv["_id"], after_seq=after, before_seq=before, limit=self.limit())
+        self.reply({"items": [render_message(d) for d in docs], "next_cursor": None})
+
+
+ROUTES = [
+    (r"/api/consultations", ConsultationsHandler),
+    (r"/api/consultations/([^/]+)", ConsultationHandler),
+    (r"/api/consultations/([^/]+)/end", EndHandler),
+    (r"/api/consultations/([^/]+)/messages", MessagesHandler),
+]

@@ -1,0 +1,142 @@
+"""Supervision (supervisor and sysadmin): sensitive words, alerts and the audit trail."""
+
+from __future__ import annotations
+
+from handlers.base import BaseHandler
+from hub.alerts import render_alert
+from hub.errors import InvalidInput, TooLarge
+from hub.policy import SUPERVISING_ROLES, region_filter, require_role
+from hub.sensitive_words import render_word
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+class SupervisionHandler(BaseHandler):
+    async def supervisor(self) -> dict:
+        user = await self.authenticate()
+        require_role(user, *SUPERVISING_ROLES)
+        return user
+
+    async def words_changed(self, version: int) -> None:
+        await self.hub.announce_words_changed(version)
+
+
+class WordsHandler(SupervisionHandler):
+    async def get(self) -> None:
+        """The sensitive-word list, filtered by ``q`` (substring), ``category`` and ``action``."""
+        await self.supervisor()
+        words, cursor = await self.hub.words.list(
+            q=self.get_query_argument("q", None), category=self.get_query_argument("category", None),
+            action=self.get_query_argument("action", None), limit=self.limit(),
+            cursor=self.get_query_argument("cursor", None))
+        self.reply_page([render_word(w) for w in words], cursor)
+
+    async def post(self) -> None:
+        """Add a word with its action (block, mask, alert, or allow for the allow-list) and category."""
+        user = await self.supervisor()
+        body = self.json_body()
+        doc, version = await self.hub.words.add(user, body.get("word"), body.get("action"), body.get("category"))
+        await self.audit("sensitive_word.create", doc["_id"], word=doc["word"], action=doc["action"])
+        await self.words_changed(version)
+        self.reply({**render_word(doc), "version": version}, 201)
+
+
+class WordHandler(SupervisionHandler):
+    async def get(self, word_id: str) -> None:
+        """One word."""
+        await self.supervisor()
+        self.reply(render_word(await self.hub.words.get(word_id)))
+
+    async def patch(self, word_id: str) -> None:
+        """Enable or disable a word, or change its action or category."""
+        await self.supervisor()
+        doc, version = await self.hub.words.update(word_id, self.json_body())
+        await self.audit("sensitive_word.update", word_id, word=doc["word"], action=doc["action"],
+                         enabled=doc["enabled"])
+        await self.words_changed(version)
+        self.reply({**render_word(doc), "version": version})
+
+    async def delete(self, word_id: str) -> None:
+        """Delete a word."""
+        await self.supervisor()
+        doc, version = await self.hub.words.delete(word_id)
+        await self.audit("sensitive_word.delete", word_id, word=doc["word"])
+        await self.words_changed(version)
+        self.reply({"id": word_id, "deleted": True, "version": version})
+
+
+class WordsImportHandler(SupervisionHandler):
+    async def post(self) -> None:
+        """Import many words: a UTF-8 text body (one word a line, optionally ``word,category,action``) or an
+        .xlsx body (``Content-Type`` of a spreadsheet). ``?action=`` and ``?category=`` fill empty columns.
+        All rows are checked first; any bad row refuses the whole file with a per-row report."""
+        user = await self.supervisor()
+        body = self.request.body
+        if len(body) > MAX_IMPORT_BYTES:
+            raise TooLarge(limit_bytes=MAX_IMPORT_BYTES)
+        if not body:
+            raise InvalidInput("请求体为空")
+        action = self.get_query_argument("action", "block")
+        category = self.get_query_argument("category", "")
+        content_type = self.request.headers.get("Content-Type", "")
+        if "spreadsheet" in content_type or body[:2] == b"PK":
+            rows = self.hub.words.parse_xlsx(body, action, category)
+        else:
+            rows = self.hub.words.parse_text(body, action, category)
+        summary, version = await self.hub.words.import_rows(user, rows)
+        await self.audit("sensitive_word.import", "sensitive_words", **summary)
+        await self.words_changed(version)
+        self.reply({**summary, "version": version})
+
+
+class WordsStatusHandler(SupervisionHandler):
+    async def get(self) -> None:
+        """The screening engine version in use on this process and on every process."""
+        await self.supervisor()
+        self.reply(await self.hub.words.status())
+
+
+class AlertsHandler(SupervisionHandler):
+    async def get(self) -> None:
+        """Alerts of the caller's region, filtered by status, category, region, user and time."""
+        user = await self.supervisor()
+        alerts, cursor = await self.hub.alerts.list(
+            user, status=self.get_query_argument("status", None),
+            category=self.get_query_argument("category", None), region=self.get_query_argument("region", None),
+            user_id=self.get_query_argument("user", None), since=self.time_arg("since"),
+            until=self.time_arg("until"), limit=self.limit(), cursor=self.get_query_argument("cursor", None))
+        self.reply_page([render_alert(a) for a in alerts], cursor)
+
+
+class AlertResolveHandler(SupervisionHandler):
+    async def post(self, alert_id: str) -> None:
+        """Resolve an alert with a note."""
+        user = await self.supervisor()
+        doc = await self.hub.alerts.resolve(user, alert_id, self.json_body().get("note"))
+        await self.audit("alert.resolve", alert_id, note=doc["note"])
+        self.reply(render_alert(doc))
+
+
+class AuditHandler(SupervisionHandler):
+    async def get(self) -> None:
+        """The operation audit trail of the caller's region (everything for a sysadmin)."""
+        user = await self.supervisor()
+        entries, cursor = await self.hub.audit.list(
+            region_filter(user), actor=self.get_query_argument("actor", None),
+            action=self.get_query_argument("action", None), since=self.time_arg("since"),
+            until=self.time_arg("until"), limit=self.limit(), cursor=self.get_query_argument("cursor", None))
+        self.reply_page([{"id": e["_id"], "actor": e["actor"], "actor_name": e["actor_name"],
+                          "actor_role": e["actor_role"], "action": e["action"], "target": e["target"],
+                          "address": e["address"], "at": e["at"].isoformat(), "details": e["details"]}
+                         for e in entries], cursor)
+
+
+ROUTES = [
+    (r"/api/sensitive-words", WordsHandler),
+    (r"/api/sensitive-words/import", WordsImportHandler),
+    (r"/api/sensitive-words/status", WordsStatusHandler),
+    (r"/api/sensitive-words/([^/]+)", WordHandler),
+    (r"/api/alerts", AlertsHandler),
+    (r"/api/alerts/([^/]+)/resolve", AlertResolveHandler),
+    (r"/api/audit", AuditHandler),
+]

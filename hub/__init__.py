@@ -1,0 +1,25 @@
+"""家庭好医 hub core. Plugins import from here only: ``hookimpl``, the error types and the helpers below."""
+
+from __future__ import annotations
+
+import pluggy
+
+from hub.config import Setting
+from hub.errors import (
+    Conflict,
+    ContentBlocked,
+    Forbidden,
+    HubError,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+)
+from hub.jobs import Job
+from hub.store import Index
+
+hookimpl = pluggy.HookimplMarker("hub")
+
+__all__ = [
+    "Conflict", "ContentBlocked", "Forbidden", "HubError", "Index", "InvalidInput", "Job", "NotFound",
+    "Setting", "Unauthorized", "hookimpl",
+]

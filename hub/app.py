@@ -1,0 +1,173 @@
+"""The application factory: builds every long-lived object once and hands it to handlers and plugins."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import secrets
+from typing import Any
+
+import pluggy
+import tornado.web
+from pymongo import AsyncMongoClient
+
+from hub import accounts, alerts, audit, consultations, messaging, notices, sensitive_words, store
+from hub.accounts import Accounts
+from hub.alerts import Alerts
+from hub.audit import AuditLog
+from hub.broker import Broker, make_broker
+from hub.config import Config
+from hub.consultations import Consultations
+from hub.errors import ContentBlocked
+from hub.events import EventBus
+from hub.jobs import JobRunner
+from hub.messaging import Messaging
+from hub.notices import Notices
+from hub.plugins import make_plugin_manager
+from hub.screening import ScreenResult
+from hub.sensitive_words import SensitiveWords
+from hub.sessions import WS_1001_GOING_AWAY, SessionRegistry
+
+log = logging.getLogger(__name__)
+
+CHANNEL_DELIVER = "deliver"
+CHANNEL_CONTROL = "control"
+
+
+class Hub:
+    """Everything a request, a socket or a plugin needs, built once per process.
+
+    Plugins get this object in their hooks and may use: ``config``, ``db``, ``accounts``, ``audit``,
+    ``notices``, ``events``, ``publish``, ``screen``, ``consultations``, ``sessions`` (read-only).
+    """
+
+    def __init__(self, config: Config, client: AsyncMongoClient, broker: Broker, pm: pluggy.PluginManager) -> None:
+        self.config = config
+        self.client = client
+        self.db = store.database(client, config.mongo_db)
+        self.broker = broker
+        self.pm = pm
+        self.node_id = config.node_id or "node-" + secrets.token_hex(3)
+        self.sessions = SessionRegistry()
+        self.events = EventBus()
+        self.jobs = JobRunner(self.db, self.node_id)
+        self.accounts = Accounts(self.db, config.secret_key, config.token_ttl_secs,
+                                 time_cost=config.password_time_cost, memory_kib=config.password_memory_kib,
+                                 max_failures=config.login_max_failures, lockout_secs=config.login_lockout_secs)
+        self.audit = AuditLog(self.db)
+        kinds = [*notices.CORE_KINDS, *(k for ks in pm.hook.register_notice_kinds() for k in ks)]
+        self.notices = Notices(self.db, publish=self.publish, kinds=kinds, batch_max=config.write_batch_max)
+        self.words = SensitiveWords(self.db, self.node_id)
+        self.alerts = Alerts(self.db, self.notices)
+        self.consultations = Consultations(self.db, may_consult=self.may_consult)
+        self.messaging = Messaging(self.db, self.consultations, publish=self.publish, check=self.check_text,
+                                   raise_alert=self.alerts.raise_alert, batch_max=config.write_batch_max,
+                                   recall_window_secs=config.recall_window_secs,
+                                   sync_max_messages=config.sync_max_messages)
+        self.shutting_down = False
+
+    # -- what plugins and services call ----------------------------------------------------------------------
+
+    async def publish(self, user_ids: list[str], frame: dict[str, Any]) -> None:
+        """The one way to reach sockets: deliver a frame to every live session of these users, on any process."""
+        text = json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+        await self.broker.publish(CHANNEL_DELIVER, {"users": list(user_ids), "frame": text})
+
+    def check_text(self, text: str) -> ScreenResult:
+        """Screen text with the engine in use; no side effects."""
+        return self.words.engine.screen(text)
+
+    async def screen(self, text: str, user: dict[str, Any], where: dict[str, Any]) -> ScreenResult:
+        """Screen user text before it is stored or delivered: raises ContentBlocked for a ``block`` word, stores
+        and pushes an alert for ``alert``/``block`` hits, returns the result (use ``result.text``: masked)."""
+        result = self.check_text(text)
+        if result.action in ("alert", "block"):
+            await self.alerts.raise_alert(result, text, user, where)
+        if result.action == "block":
+            raise ContentBlocked(words=sorted({h.word for h in result.hits}))
+        return result
+
+    async def may_consult(self, resident: dict[str, Any], doctor: dict[str, Any]) -> bool:
+        """Asked of the plugins: yes only when one says yes and none says no."""
+        answers = [await a if inspect.isawaitable(a) else a
+                   for a in self.pm.hook.can_consult(hub=self, resident=resident, doctor=doctor)]
+        answers = [a for a in answers if a is not None]
+        return bool(answers) and all(a is True for a in answers)
+
+    async def announce_words_changed(self, version: int) -> None:
+        await self.broker.publish(CHANNEL_CONTROL, {"kind": "words_changed", "version": version})
+
+    async def announce_conversation_changed(self, conv_id: str) -> None:
+        await self.broker.publish(CHANNEL_CONTROL, {"kind": "conv_changed", "conv": conv_id})
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    def _on_broker_event(self, channel: str, payload: dict[str, Any]) -> None:
+        if channel == CHANNEL_DELIVER:
+            self.sessions.deliver(payload["users"], payload["frame"])
+        elif channel == CHANNEL_CONTROL and payload.get("kind") == "words_changed":
+            self.words.on_version(int(payload["version"]))
+        elif channel == CHANNEL_CONTROL and payload.get("kind") == "conv_changed":
+            self.consultations.forget(payload["conv"])
+
+    async def start(self) -> None:
+        indexes = [*accounts.INDEXES, *audit.INDEXES, *consultations.INDEXES, *messaging.INDEXES,
+                   *notices.INDEXES, *alerts.INDEXES, *sensitive_words.INDEXES]
+        indexes += [i for found in self.pm.hook.register_indexes() for i in found]
+        await store.ensure_indexes(self.db, indexes)
+        await self.broker.start(self._on_broker_event)
+        await self.words.start()
+        for found in self.pm.hook.register_subscribers(hub=self):
+            for name, callback in found:
+                self.events.subscribe(name, callback)
+        for result in self.pm.hook.hub_startup(hub=self):
+            await result
+        self.jobs.start([job for found in self.pm.hook.register_jobs(hub=self) for job in found])
+        log.info("hub %s started with plugins: %s", self.node_id,
+                 ", ".join(name for name, _ in self.pm.list_name_plugin()) or "none")
+
+    async def stop(self) -> None:
+        """Graceful shutdown: refuse new work, finish in-flight writes, then close sockets with 1001."""
+        self.shutting_down = True
+        try:
+            await asyncio.wait_for(asyncio.gather(self.messaging.log.drain(), self.notices.log.drain()),
+                                   self.config.shutdown_grace_secs)
+        except TimeoutError:
+            log.warning("in-flight writes did not finish within %.1f s", self.config.shutdown_grace_secs)
+        for session in self.sessions.all():
+            session.close(WS_1001_GOING_AWAY, "server shutting down")
+        await self.jobs.stop()
+        for result in self.pm.hook.hub_shutdown(hub=self):
+            await result
+        await self.words.stop()
+        await self.broker.close()
+        await self.client.close()
+
+
+async def create_hub(config: Config) -> Hub:
+    """Load plugins and their settings, connect, ensure indexes and start background work."""
+    pm = make_plugin_manager(config)
+    config = config.extended(s for found in pm.hook.register_settings() for s in found)
+    client = store.connect(config.mongo_uri)
+    hub = Hub(config, client, make_broker(config.redis_url), pm)
+    await hub.start()
+    return hub
+
+
+def make_app(hub: Hub) -> tornado.web.Application:
+    """The Tornado application: the core's URL tables, then each plugin's."""
+    from handlers import routes  # the handlers package imports hub, never the reverse at import time
+
+    rules = routes.core_routes(hub)
+    for found in hub.pm.hook.register_routes(hub=hub):
+        for pattern, handler, *rest in found:
+            rules.append((pattern, handler, {"hub": hub, **(rest[0] if rest else {})}))
+    rules += routes.fallback_routes(hub)
+    return tornado.web.Application(
+        rules, hub=hub, websocket_max_message_size=hub.config.ws_max_frame_bytes,
+        websocket_ping_interval=hub.config.ws_heartbeat_secs,
+        websocket_ping_timeout=hub.config.ws_heartbeat_secs * 2,
+        static_path=str(routes.STATIC_DIR), xsrf_cookies=False, compress_response=True,
+        log_function=routes.log_request)

@@ -1,0 +1,226 @@
+"""Configuration: every setting declared once, read from ``config/*.toml`` and ``HUB_*`` environment variables.
+
+A setting is looked up, lowest priority first, in its declared default, the TOML file, then the environment
+(``HUB_<NAME>`` upper-cased, dots as underscores). Secrets come only from the environment and are never printed.
+Plugins declare their own settings through the ``register_settings`` hook; theirs live under ``<plugin>.<name>``
+(TOML table ``[plugin.<plugin>]``, environment ``HUB_<PLUGIN>_<NAME>``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hub.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "hub.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration value: its name, type, default and a line of help."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    secret: bool = False
+    choices: tuple[str, ...] = ()
+
+    @property
+    def env_name(self) -> str:
+        return "HUB_" + self.name.upper().replace(".", "_")
+
+
+CORE_SETTINGS: tuple[Setting, ...] = (
+    Setting("host", str, "127.0.0.1", "Address the hub listens on."),
+    Setting("port", int, 8888, "HTTP/WebSocket port (0 picks a free one)."),
+    Setting("public_url", str, "", "URL printed for people to open; derived from host and port when empty."),
+    Setting("node_id", str, "", "Name of this hub process in logs and presence; random when empty."),
+    Setting("mongo_uri", str, "", "MongoDB URI. Empty: start the embedded SecantusDB server.", secret=True),
+    Setting("mongo_db", str, "jthy", "Database name."),
+    Setting("embedded_db_path", str, ".data/db", "Folder of the embedded database (kept across restarts)."),
+    Setting("embedded_db_port", int, 0, "Port of the embedded database (0 picks a free one)."),
+    Setting("redis_url", str, "", "Redis URL for several hub processes; empty: in-process broker.", secret=True),
+    Setting("secret_key", str, "", "Key that signs access tokens (at least 32 characters).", secret=True),
+    Setting("token_ttl_secs", int, 12 * 3600, "Lifetime of an access token."),
+    Setting("password_time_cost", int, 3, "Argon2id time cost for password hashes."),
+    Setting("password_memory_kib", int, 65536, "Argon2id memory cost (KiB) for password hashes."),
+    Setting("login_max_failures", int, 5, "Failed logins per account and address before throttling."),
+    Setting("login_lockout_secs", int, 900, "How long a throttled login stays refused."),
+    Setting("allowed_origins", list, [], "Extra origins allowed to open /ws (the hub's own is always allowed)."),
+    Setting("ws_max_frame_bytes", int, 64 * 1024, "Largest WebSocket frame accepted from a client."),
+    Setting("ws_auth_timeout_secs", float, 10.0, "Time a new socket has to send its auth frame."),
+    Setting("ws_heartbeat_secs", int, 25, "Heartbeat interval told to clients; idle sockets are pinged."),
+    Setting("ws_rate_per_sec", float, 20.0, "Frames per second a connection may send (sustained)."),
+    Setting("ws_rate_burst", int, 60, "Frames a connection may send in a burst."),
+    Setting("ws_rate_strikes", int, 20, "Frames refused as rate_limited before the socket is closed (4008)."),
+    Setting("ws_send_queue_frames", int, 1000, "Frames buffered for a slow reader before it is closed (4008)."),
+    Setting("ws_send_queue_bytes", int, 4 * 1024 * 1024, "Bytes buffered for a slow reader before it is closed."),
+    Setting("recall_window_secs", int, 120, "How long after sending a sender may recall a message."),
+    Setting("sync_max_messages", int, 500, "Most messages one sync returns per conversation before truncating."),
+    Setting("write_batch_max", int, 500, "Most messages grouped into one database write."),
+    Setting("shutdown_grace_secs", float, 5.0, "Time in-flight writes get to finish on shutdown."),
+    Setting("seed_demo", bool, False, "Seed demo accounts and data on first start."),
+    Setting("log_format", str, "text", "Log format.", choices=("text", "json")),
+    Setting("log_level", str, "INFO", "Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+    Setting("plugins", dict, {}, "Plugins switched on or off by name, e.g. {signing = true}."),
+    Setting("plugin_modules", list, [], "Extra plugin modules to load by dotted path (tests, local plugins)."),
+    Setting("strict_plugins", bool, False, "Fail start-up when a plugin fails to load (on in tests)."),
+)
+
+
+class Config(Mapping[str, Any]):
+    """Validated settings; read them as ``config["name"]`` or ``config.name``. Secrets are hidden in repr."""
+
+    def __init__(self, settings: Iterable[Setting], values: dict[str, Any],
+                 sources: tuple[Mapping[str, Any], Mapping[str, str]] = ({}, {})) -> None:
+        self._settings = {s.name: s for s in settings}
+        self._values = values
+        self._sources = sources
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if self._settings[k].secret and v else v) for k, v in self._values.items()}
+        return f"Config({shown})"
+
+    @property
+    def settings(self) -> list[Setting]:
+        return list(self._settings.values())
+
+    def extended(self, settings: Iterable[Setting]) -> Config:
+        """A new Config with more (plugin) settings resolved from the same file and environment."""
+        extra = [s for s in settings if s.name not in self._settings]
+        values = {**self._values, **resolve(extra, *self._sources)}
+        return Config([*self._settings.values(), *extra], values, self._sources)
+
+
+def read_file(path: Path | None) -> dict[str, Any]:
+    """The TOML file's values flattened to dotted names (``[plugin.signing] x`` → ``signing.x``)."""
+    if path is None or not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        try:
+            data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "plugin" and isinstance(value, dict):
+            for plugin, table in value.items():
+                for name, v in table.items():
+                    flat[f"{plugin}.{name}"] = v
+        else:
+            flat[key] = value
+    return flat
+
+
+def coerce(setting: Setting, raw: Any) -> Any:
+    """Turn a raw value (TOML value or environment string) into the setting's type, or raise ConfigError."""
+    kind = setting.type
+    try:
+        if isinstance(raw, str) and kind is bool:
+            lowered = raw.strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(raw)
+            value: Any = lowered in {"1", "true", "yes", "on"}
+        elif isinstance(raw, str) and kind is list:
+            value = [part.strip() for part in raw.split(",") if part.strip()]
+        elif isinstance(raw, str) and kind is dict:
+            value = {}
+            for part in filter(None, (p.strip() for p in raw.split(","))):
+                name, _, flag = part.partition("=")
+                value[name.strip()] = coerce(Setting(name, bool, True, ""), flag or "true")
+        elif kind is float and isinstance(raw, int | float | str) and not isinstance(raw, bool):
+            value = float(raw)
+        elif kind is int and isinstance(raw, int | str) and not isinstance(raw, bool):
+            value = int(raw)
+        elif isinstance(raw, kind):
+            value = raw
+        else:
+            raise TypeError(type(raw).__name__)
+    except (TypeError, ValueError):
+        shown = "***" if setting.secret else repr(raw)
+        raise ConfigError(f"setting {setting.name} ({setting.env_name}) must be {kind.__name__}, got {shown}") \
+            from None
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(f"setting {setting.name} must be one of {', '.join(setting.choices)}, got {value!r}")
+    return value
+
+
+def resolve(settings: Iterable[Setting], file_values: Mapping[str, Any],
+            environ: Mapping[str, str]) -> dict[str, Any]:
+    """Each setting's value: environment over file over default. Secrets never come from a file."""
+    values: dict[str, Any] = {}
+    for setting in settings:
+        if setting.name in file_values and setting.secret:
+            raise ConfigError(f"setting {setting.name} is a secret: set {setting.env_name} in the environment")
+        if setting.env_name in environ:
+            values[setting.name] = coerce(setting, environ[setting.env_name])
+        elif setting.name in file_values:
+            values[setting.name] = coerce(setting, file_values[setting.name])
+        else:
+            values[setting.name] = setting.default
+    return values
+
+
+def load_config(path: Path | None = DEFAULT_CONFIG_FILE, environ: Mapping[str, str] | None = None,
+                overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read and validate the core settings; raise ConfigError with a clear message when one is wrong.
+
+    ``overrides`` (name → value, secrets included) win over file and environment: tests use them instead of
+    touching the process environment.
+    """
+    env = dict(os.environ if environ is None else environ)
+    file_values = read_file(path)
+    known = {s.name for s in CORE_SETTINGS}
+    unknown = [k for k in file_values if k not in known and "." not in k]
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
+    for name, value in (overrides or {}).items():
+        env["HUB_" + name.upper().replace(".", "_")] = value if isinstance(value, str) else _env_text(value)
+    values = resolve(CORE_SETTINGS, file_values, env)
+    validate_core(values)
+    return Config(CORE_SETTINGS, values, (file_values, env))
+
+
+def _env_text(value: Any) -> str:
+    """How an override looks as an environment string, so it goes through the same coercion."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    if isinstance(value, dict):
+        return ",".join(f"{k}={_env_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def validate_core(values: dict[str, Any]) -> None:
+    """Cross-field checks that a type alone cannot express."""
+    if len(values["secret_key"]) < 32:
+        raise ConfigError("HUB_SECRET_KEY must be set in the environment to at least 32 characters")
+    if not 0 <= values["port"] < 65536:
+        raise ConfigError("port must be between 0 and 65535")
+    if values["ws_max_frame_bytes"] < 1024:
+        raise ConfigError("ws_max_frame_bytes must be at least 1024")
+    for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max"):
+        if values[name] <= 0:
+            raise ConfigError(f"{name} must be positive")

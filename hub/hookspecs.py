@@ -1,0 +1,69 @@
+"""Every hook a plugin can implement. Hooks are called with keyword arguments; take only the ones you need.
+
+Naming: ``register_*`` returns things for the core to collect, ``*_startup``/``*_shutdown`` run once,
+``can_*`` answers a question. Every hook is listed, with its signature, in ``docs/plugins.md``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+    from hub.config import Setting
+
+hookspec = pluggy.HookspecMarker("hub")
+
+
+@hookspec
+def register_settings() -> list[Setting]:
+    """Return the plugin's settings, each named ``<plugin>.<name>`` (``signing.term_years``)."""
+
+
+@hookspec
+def register_routes(hub: Hub) -> list[tuple]:
+    """Return Tornado URL rules ``(pattern, HandlerClass, kwargs)``; patterns should start with ``/api/<plugin>``."""
+
+
+@hookspec
+def register_indexes() -> list[Any]:
+    """Return ``hub.store.Index`` declarations for the plugin's collections; they are ensured at start-up."""
+
+
+@hookspec
+def register_notice_kinds() -> list[str]:
+    """Return the notice kinds the plugin sends (besides the core's reminder, mass, alert, consultation, system)."""
+
+
+@hookspec
+def register_jobs(hub: Hub) -> list[Any]:
+    """Return ``hub.jobs.Job`` scheduled jobs (an async function run every ``interval_secs`` on one node)."""
+
+
+@hookspec
+def register_subscribers(hub: Hub) -> list[tuple[str, Any]]:
+    """Return ``(event_name, async_callback)`` pairs; the callback gets the event's payload dict."""
+
+
+@hookspec
+def can_consult(hub: Hub, resident: dict, doctor: dict) -> bool | None:
+    """Answer whether the resident may open a consultation with the doctor: True, False (veto) or None.
+    May be ``async``. With no plugin answering True, the answer is no."""
+
+
+@hookspec
+async def seed_demo(hub: Hub, accounts: dict[str, dict]) -> None:
+    """Add the plugin's demo data on the first start of the embedded default; ``accounts`` maps demo logins
+    to their user documents."""
+
+
+@hookspec
+async def hub_startup(hub: Hub) -> None:
+    """Run once after the hub is built, before it serves requests."""
+
+
+@hookspec
+async def hub_shutdown(hub: Hub) -> None:
+    """Run once when the hub stops."""

@@ -1,0 +1,33 @@
+"""Identifiers and times. Ids are strings of an ObjectId: unique, and in creation order when sorted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from bson import ObjectId
+
+# Times go out in China Standard Time, with their offset (PROTOCOL: ISO 8601 with offset).
+CST = timezone(timedelta(hours=8), "CST")
+
+
+def new_id() -> str:
+    return str(ObjectId())
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 with offset, in China Standard Time."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(CST).isoformat(timespec="milliseconds")
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time; one without an offset is taken as China Standard Time. Raises ValueError."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=CST)

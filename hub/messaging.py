@@ -1,0 +1,194 @@
+"""Messages of conversations: send, sync, read marks, typing and recall (PROTOCOL: WebSocket, guarantees 1–4).
+
+Services here return frames as dicts and publish live events through ``publish``; they never touch a socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from hub.accounts import public_user
+from hub.consultations import Consultations
+from hub.errors import ContentBlocked, Forbidden, InvalidInput, NotFound, RecallExpired
+from hub.ids import iso, now
+from hub.screening import ScreenResult
+from hub.sequencing import SequencedLog
+from hub.store import Index
+
+INDEXES = [
+    Index("messages", [("conv", 1), ("seq", 1)], "conv_seq_unique", unique=True),
+    Index("messages", [("conv", 1), ("dedupe", 1)], "conv_dedupe_unique", unique=True),
+]
+MESSAGE_KINDS = ("text", "image")
+MAX_TEXT_CHARS = 5000
+MAX_CLIENT_ID_CHARS = 64
+
+Publish = Callable[[list[str], dict[str, Any]], Awaitable[None]]
+Check = Callable[[str], ScreenResult]
+RaiseAlert = Callable[[ScreenResult, str, dict[str, Any], dict[str, Any]], Awaitable[Any]]
+
+
+def render_message(doc: dict[str, Any]) -> dict[str, Any]:
+    frame = {"type": "message", "conv": doc["conv"], "seq": doc["seq"], "from": doc["from"],
+             "kind": doc["kind"], "ts": iso(doc["ts"])}
+    if doc.get("recalled"):
+        frame["recalled"] = True
+    elif doc["kind"] == "image":
+        frame["media"] = doc["media"]
+    else:
+        frame["text"] = doc["text"]
+    return frame
+
+
+def render_ack(doc: dict[str, Any], client_id: str) -> dict[str, Any]:
+    return {"type": "ack", "id": client_id, "conv": doc["conv"], "seq": doc["seq"], "ts": iso(doc["ts"]),
+            "screen": {"action": doc["screen"]["action"]}}
+
+
+class Messaging:
+    """The message path: screen, store durably with the next seq, then deliver."""
+
+    def __init__(self, db: AsyncDatabase, consultations: Consultations, *, publish: Publish, check: Check,
+                 raise_alert: RaiseAlert, batch_max: int, recall_window_secs: int,
+                 sync_max_messages: int) -> None:
+        self._messages = db.messages
+        self._convs = db.conversations
+        self._consultations = consultations
+        self._publish = publish
+        self._check = check
+        self._raise_alert = raise_alert
+        self._recall_window = timedelta(seconds=recall_window_secs)
+        self._sync_max = sync_max_messages
+        self.log = SequencedLog(self._messages, key_field="conv", seq_field="seq", dedupe_field="dedupe",
+                                batch_max=batch_max, floor=self._conversation_head,
+                                after_insert=self._update_conversations)
+
+    async def _conversation_head(self, conv_id: str) -> int:
+        conv = await self._convs.find_one({"_id": conv_id}, {"last_seq": 1})
+        return conv.get("last_seq", 0) if conv else 0
+
+    async def _update_conversations(self, docs: list[dict[str, Any]]) -> None:
+        """Keep each conversation's head, last message and the sender's read mark; commutative updates, so
+        batches from several processes may land in any order."""
+        latest: dict[str, dict[str, Any]] = {}
+        for doc in docs:
+            if doc["seq"] > latest.get(doc["conv"], {}).get("seq", 0):
+                latest[doc["conv"]] = doc
+        ops = []
+        for conv_id, doc in latest.items():
+            summary = {"seq": doc["seq"], "from": doc["from"], "kind": doc["kind"], "text": doc.get("text", ""),
+                       "ts": doc["ts"]}
+            ops.append(UpdateOne({"_id": conv_id, "last_seq": {"$lt": doc["seq"]}},
+                                 {"$set": {"last_seq": doc["seq"], "last_message": summary}}))
+            ops.append(UpdateOne({"_id": conv_id}, {"$max": {f"read.{doc['from']['id']}": doc["seq"]}}))
+        await self._convs.bulk_write(ops, ordered=False)
+
+    async def send(self, user: dict[str, Any], frame: dict[str, Any]) -> dict[str, Any]:
+        """Store a message and deliver it; returns the ack frame. A retry with the same id returns the first
+        ack and stores nothing new."""
+        client_id = frame.get("id")
+        if not isinstance(client_id, str) or not client_id or len(client_id) > MAX_CLIENT_ID_CHARS:
+            raise InvalidInput(f"send 需要 1–{MAX_CLIENT_ID_CHARS} 个字符的 id", field="id")
+        kind = frame.get("kind", "text")
+        if kind not in MESSAGE_KINDS:
+            raise InvalidInput("kind 只能是 text 或 image", field="kind")
+        conv = await self._consultations.get_open_for(user, frame.get("conv"))
+        doc: dict[str, Any] = {"conv": conv["_id"], "from": public_user(user), "kind": kind,
+                               "dedupe": f"{user['_id']}:{client_id}", "ts": now()}
+        screened: ScreenResult | None = None
+        if kind == "text":
+            text = frame.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise InvalidInput("text 不能为空", field="text")
+            if len(text) > MAX_TEXT_CHARS:
+                raise InvalidInput(f"消息不能超过 {MAX_TEXT_CHARS} 字", field="text")
+            screened = self._check(text)
+            if screened.action == "block":
+                await self._raise_alert(screened, text, user, {"conv": conv["_id"], "client_id": client_id})
+                raise ContentBlocked(words=sorted({h.word for h in screened.hits}))
+            doc["text"] = screened.text
+            doc["screen"] = {"action": screened.action, "words": sorted({h.word for h in screened.hits}),
+                             "categories": sorted({h.category for h in screened.hits})}
+        else:
+            media = frame.get("media")
+            if not isinstance(media, str) or not media or len(media) > 200:
+                raise InvalidInput("media 必须是已上传媒体的 id", field="media")
+            doc["media"] = media
+            doc["screen"] = {"action": "pass", "words": [], "categories": []}
+        stored, new = await self.log.append(doc)
+        if new:
+            await self._publish(conv["participants"], render_message(stored))
+            if screened is not None and screened.action == "alert":
+                await self._raise_alert(screened, text, user, {"conv": conv["_id"], "seq": stored["seq"]})
+        return render_ack(stored, client_id)
+
+    async def sync(self, user: dict[str, Any], convs: Any) -> tuple[list[dict[str, Any]], list[str]]:
+        """Every message after the given seq of each conversation, in order; conversations with more than
+        ``sync_max_messages`` missing are truncated (the client pages the rest over REST)."""
+        if not isinstance(convs, dict) or len(convs) > 1000:
+            raise InvalidInput("convs 必须是 {会话 id: 已见 seq}", field="convs")
+        frames: list[dict[str, Any]] = []
+        truncated: list[str] = []
+        for conv_id, seen in convs.items():
+            if not isinstance(seen, int) or isinstance(seen, bool) or seen < 0:
+                raise InvalidInput("已见 seq 必须是非负整数", field="convs", conv=conv_id)
+            await self._consultations.get_for(user, conv_id)
+        for conv_id, seen in convs.items():
+            docs = await self.page(conv_id, after_seq=seen, before_seq=None, limit=self._sync_max + 1)
+            if len(docs) > self._sync_max:
+                truncated.append(conv_id)
+                docs = docs[: self._sync_max]
+            frames.extend(render_message(d) for d in docs)
+        return frames, truncated
+
+    async def page(self, conv_id: str, *, after_seq: int | None, before_seq: int | None,
+                   limit: int) -> list[dict[str, Any]]:
+        """Messages in seq order: after ``after_seq`` from the oldest, or the newest before ``before_seq``."""
+        query: dict[str, Any] = {"conv": conv_id}
+        if before_seq is not None and after_seq is None:
+            query["seq"] = {"$lt": before_seq, "$gte": max(1, before_seq - limit)}
+            return await self._messages.find(query).sort("seq", 1).to_list()
+        seq_range: dict[str, int] = {"$gt": after_seq or 0}
+        if before_seq is not None:
+            seq_range["$lt"] = before_seq
+        query["seq"] = seq_range
+        return await self._messages.find(query).sort("seq", 1).limit(limit).to_list()
+
+    async def mark_read(self, user: dict[str, Any], conv_id: Any, seq: Any) -> None:
+        conv = await self._consultations.get_for(user, conv_id)
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise InvalidInput("seq 必须是正整数", field="seq")
+        await self._convs.update_one({"_id": conv["_id"]}, {"$max": {f"read.{user['_id']}": seq}})
+        others = [p for p in conv["participants"] if p != user["_id"]]
+        await self._publish(others, {"type": "read", "conv": conv["_id"], "user": user["_id"], "seq": seq})
+
+    async def typing(self, user: dict[str, Any], conv_id: Any) -> None:
+        conv = await self._consultations.get_open_for(user, conv_id)
+        others = [p for p in conv["participants"] if p != user["_id"]]
+        await self._publish(others, {"type": "typing", "conv": conv["_id"], "user": user["_id"]})
+
+    async def recall(self, user: dict[str, Any], conv_id: Any, seq: Any) -> None:
+        """The sender takes a message back within the recall window; everyone is told."""
+        conv = await self._consultations.get_for(user, conv_id)
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise InvalidInput("seq 必须是正整数", field="seq")
+        doc = await self._messages.find_one({"conv": conv["_id"], "seq": seq})
+        if doc is None:
+            raise NotFound("消息不存在", conv=conv["_id"], seq=seq)
+        if doc["from"]["id"] != user["_id"]:
+            raise Forbidden("只能撤回自己发送的消息")
+        if not doc.get("recalled"):
+            if now() - doc["ts"] > self._recall_window:
+                raise RecallExpired()
+            await self._messages.update_one({"_id": doc["_id"]}, {
+                "$set": {"recalled": True, "recalled_by": user["_id"], "recalled_at": now(), "text": ""},
+                "$unset": {"media": ""}})
+            await self._convs.update_one({"_id": conv["_id"], "last_message.seq": seq},
+                                         {"$set": {"last_message.text": "", "last_message.recalled": True}})
+        await self._publish(conv["participants"],
+                            {"type": "recalled", "conv": conv["_id"], "seq": seq, "by": user["_id"]})

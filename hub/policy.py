@@ -1,0 +1,58 @@
+"""Who may do what: every role and data-scope check of the core in one place (PROTOCOL guarantee 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.errors import Forbidden
+
+SUPERVISING_ROLES = frozenset({"supervisor", "sysadmin"})
+CONSULTING_STAFF = frozenset({"doctor", "assistant", "team_leader"})
+
+
+def require_role(user: dict[str, Any], *roles: str) -> None:
+    if user["role"] not in roles:
+        raise Forbidden("当前角色无权执行此操作", role=user["role"])
+
+
+# 12-digit statistical division codes: province 2, city 2, county 2, town 3, village 3 digits.
+REGION_LEVEL_DIGITS = (2, 4, 6, 9, 12)
+
+
+def region_prefix(code: str) -> str:
+    """The significant part of a region code: "330102000000" (a county) → "330102". Zeros are stripped by
+    whole levels, never digit by digit, so county 330110 does not swallow county 330111."""
+    for digits in REGION_LEVEL_DIGITS:
+        if set(code[digits:]) <= {"0"}:
+            return code[:digits]
+    return code
+
+
+def in_region(region: str, scope: str) -> bool:
+    """Whether a region code lies inside a scope (scope "" is everywhere)."""
+    return region.startswith(region_prefix(scope)) if scope else True
+
+
+def can_supervise(supervisor: dict[str, Any], region: str) -> bool:
+    """A sysadmin sees everything; a supervisor only what comes from inside their region."""
+    if supervisor["role"] == "sysadmin":
+        return True
+    return supervisor["role"] == "supervisor" and in_region(region or "", supervisor.get("region", ""))
+
+
+def region_filter(user: dict[str, Any], field: str = "region") -> dict[str, Any]:
+    """A MongoDB filter limiting documents to the user's region (nothing for a sysadmin)."""
+    require_role(user, *SUPERVISING_ROLES)
+    if user["role"] == "sysadmin":
+        return {}
+    prefix = region_prefix(user.get("region") or "")
+    return {field: {"$regex": f"^{prefix}"}} if prefix else {}
+
+
+def is_participant(user: dict[str, Any], conversation: dict[str, Any]) -> bool:
+    return user["_id"] in conversation["participants"]
+
+
+def require_participant(user: dict[str, Any], conversation: dict[str, Any]) -> None:
+    if not is_participant(user, conversation):
+        raise Forbidden("不是该会话的参与者", conv=conversation["_id"])

@@ -1,0 +1,481 @@
+"""The sensitive-word screening engine: normalise a text, match it, map hits back, decide.
+
+Pure computation: no I/O, no asyncio, no storage. The service layer loads word lists, builds an
+engine with :func:`build_engine` (possibly in a worker process: the engine pickles) and calls
+:meth:`ScreeningEngine.screen` on every message, from any thread.
+
+**Normal form.** Matching sees through how a word is written. Each character maps to its normal
+form: NFKC (full-width ``ＡＢＣ１２３`` → ``abc123``, circled ``①`` → ``1``, ``⑴`` → ``(1)``), then
+case folding, then traditional → simplified Chinese character by character with OpenCC's ``t2s``
+data (``詞`` → ``词``), and numerals of any script to ASCII digits (``❶`` → ``1``). Punctuation,
+symbols (emoji included), spaces, control and format characters (zero-width space, soft hyphen,
+BOM, tags …), combining marks and private-use characters are *skipped*: they vanish, so ``敏*感.词``,
+``敏 感 词`` and ``敏\\u200b感词`` all read ``敏感词``. :func:`normalise_word` gives a word's normal form.
+
+**Representation.** pyahocorasick finds a node's child by a linear scan of its children, so on the
+large CJK alphabet a character-keyed automaton scans thousands of root children per character of
+text. The engine therefore matches a *dense code* instead: each character that occurs in the word
+list gets a two-unit code ``hi lo`` (``hi`` from U+0080, ``lo`` in U+0040–U+007F), assigned by
+frequency in the word list so that, with the keys inserted in code order, the children a scan meets
+first are the likely ones; no node has more than 64 children. Every other kept character becomes
+one shared two-unit *filler* code and every skipped character becomes NUL. One ``str.translate``
+with a per-engine table (a list indexed by code point, about twice as fast as a dict there) turns a
+text into that code at C speed, and because every kept character is exactly two units wide, a match
+ending at unit ``u`` ends after normal-form character ``(u + 1) // 2``. The NULs, removed before
+matching, tell where the skipped characters were, which maps positions back to the original text.
+``bench/screening.py`` measures this against UTF-8 bytes, plain characters, ahocorasick-rs and a
+dict trie.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Literal, NamedTuple
+
+import ahocorasick
+import opencc
+
+Action = Literal["pass", "mask", "alert", "block"]
+
+ALLOW = "allow"
+MASK_CHAR = "*"
+
+#: How strong each result action is; the strongest action among the hits wins.
+ACTION_STRENGTH: Mapping[str, int] = MappingProxyType({"pass": 0, "mask": 1, "alert": 2, "block": 3})
+
+#: When two entries share a normal form, the higher rank keeps it. "allow" ranks highest because an
+#: allow-listed word cancels any hit inside its own span, and a word's span contains itself.
+_ENTRY_RANK: Mapping[str, int] = MappingProxyType({"mask": 1, "alert": 2, "block": 3, ALLOW: 4})
+
+#: Unicode general categories that are skipped (read as absent) when matching.
+_SKIPPED_CATEGORY_PREFIXES = ("P", "S", "Z", "M")
+_SKIPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+
+#: The code of a skipped character, removed before matching. NUL is itself skipped.
+_SKIP = "\x00"
+#: The code of every kept character that no word contains.
+_FILLER = "\x01\x02"
+#: The code, in the translate table, of a character whose normal form has several characters
+#: (``⑩`` → ``10``). Like a character beyond the table it is one unit wide, so either makes the
+#: length check in :meth:`ScreeningEngine.screen` fail (they can only shorten the text, never
+#: cancel out) and the text takes the character-by-character path.
+_SEVERAL = "\x04"
+#: A key that never matches (no text code contains ``\x03``) inserted first so that the filler's
+#: first unit is the root's first child: a filler then costs one comparison, not a root scan. It
+#: also means the automaton is never empty.
+_FILLER_KEY = _FILLER + "\x03"
+_CODE_HI_START = 0x80
+_CODE_LO_START = 0x40
+_CODE_BASE = 64
+_UNITS_PER_CHAR = 2
+
+#: Code points below this get a slot in the per-engine list: all of planes 0–3 (up to the end of
+#: CJK Extension H). Rarer characters (plane-14 tags, planes 15–16 private use) take a slow path.
+_TABLE_END = 0x323B0
+_PLANE_14 = range(0xE0000, 0xE1000)
+
+#: Blocks of unified ideographs: NFKC, case folding and digits leave them alone, so only the
+#: traditional → simplified mapping can change one. Skipping the generic path for them halves the
+#: time to build the tables.
+_IDEOGRAPH_BLOCKS = (
+    range(0x3400, 0x4DC0),
+    range(0x4E00, 0xA000),
+    range(0x20000, 0x2A6E0),
+    range(0x2A700, 0x2EBF0),
+    range(0x30000, _TABLE_END),
+)
+_T2S_SOURCE_BLOCKS = (*_IDEOGRAPH_BLOCKS, range(0xF900, 0xFB00), range(0x2F800, 0x2FA20))
+
+#: Normalising a character's output again can change it (NFKC then case folding then NFKC …); a
+#: few rounds reach the fixed point for every code point in Unicode 14.
+_MAX_NORMALISE_ROUNDS = 6
+
+
+@dataclass(frozen=True)
+class WordEntry:
+    """One word of a word list, with what to do when a text contains it."""
+
+    word: str
+    action: str  # "block" | "mask" | "alert" | "allow" ("allow" = allow-list word)
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One occurrence of a sensitive word in a screened text (offsets into the original text)."""
+
+    word: str
+    category: str
+    action: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    """The decision for a text, the text to store and deliver, and the hits behind the decision."""
+
+    action: str
+    text: str
+    hits: tuple[Hit, ...]
+
+
+# -- character tables (one per process, shared by every engine) -----------------------------------
+
+
+class _Tables(NamedTuple):
+    """Per-process character tables derived from Unicode data and OpenCC."""
+
+    normal_forms: Mapping[int, str | None]  # code point → normal form (None: skipped), if changed
+    skipped: tuple[int, ...]  # code points below _TABLE_END that are skipped
+    variants: Mapping[str, tuple[int, ...]]  # normal char → other code points with that normal form
+    expansions: Mapping[int, str]  # code point → its normal form of two or more characters
+
+
+def _is_skipped(char: str) -> bool:
+    """Whether matching reads through ``char`` as if it were not there."""
+    category = unicodedata.category(char)
+    return category[0] in _SKIPPED_CATEGORY_PREFIXES or category in _SKIPPED_CATEGORIES
+
+
+def _digits_of(char: str) -> str:
+    """ASCII digits for a numeral of any script (``❶`` → ``1``), or ``""`` if it is not one.
+
+    Only number categories count, so Chinese numerals such as 一 (a letter) stay themselves.
+    """
+    if unicodedata.category(char)[0] != "N":
+        return ""
+    value = unicodedata.numeric(char, -1.0)
+    if value < 0 or value != int(value):
+        return ""
+    return str(int(value))
+
+
+def _normalise_step(char: str, t2s: Mapping[str, str]) -> str:
+    """One rewrite of one character; :func:`_normal_form_of` repeats it to the fixed point.
+
+    NFKC comes first so that symbols with a compatibility form (circled letters, ``⑴``) read as
+    what they show rather than being skipped as symbols.
+    """
+    compatible = unicodedata.normalize("NFKC", char)
+    if compatible != char:
+        return compatible
+    if _is_skipped(char):
+        return ""
+    decomposed = unicodedata.normalize("NFD", char)
+    if decomposed != char and any(unicodedata.category(part)[0] == "M" for part in decomposed):
+        return decomposed  # é → e + U+0301; the mark is skipped on the next round
+    folded = char.casefold()
+    if folded != char:
+        return folded
+    return _digits_of(char) or t2s.get(char, char)
+
+
+def _normal_form_of(char: str, t2s: Mapping[str, str]) -> str:
+    """The normal form of one character (empty if it is skipped)."""
+    current = char
+    for _ in range(_MAX_NORMALISE_ROUNDS):
+        following = "".join(_normalise_step(part, t2s) for part in current)
+        if following == current:
+            return current
+        current = following
+    raise RuntimeError(f"no normal form for U+{ord(char):04X}")  # pragma: no cover
+
+
+def _t2s_characters() -> dict[str, str]:
+    """OpenCC's traditional → simplified mapping, one character at a time.
+
+    Converting all candidates in one call joined by newlines gives the same answer as one call per
+    character (no phrase spans a newline) and takes a twentieth of the time.
+    """
+    sources = [chr(code) for block in _T2S_SOURCE_BLOCKS for code in block]
+    targets = opencc.OpenCC("t2s").convert("\n".join(sources)).split("\n")
+    if len(targets) != len(sources):  # pragma: no cover - would mean OpenCC merged lines
+        raise RuntimeError("OpenCC t2s changed the number of lines")
+    return {source: target for source, target in zip(sources, targets) if source != target}
+
+
+def _candidate_code_points(t2s: Mapping[str, str]) -> Iterable[int]:
+    """Code points whose normal form may differ from themselves."""
+    ideographs = {code for block in _IDEOGRAPH_BLOCKS for code in block}
+    converted = {ord(char) for char in t2s}
+    for code in range(_TABLE_END):
+        if code not in ideographs or code in converted:
+            yield code
+    yield from _PLANE_14
+
+
+def _changed_normal_forms() -> dict[int, str | None]:
+    """Every code point whose normal form is not itself (~0.4 s; see :func:`_tables`)."""
+    t2s = _t2s_characters()
+    changed: dict[int, str | None] = {}
+    for code in _candidate_code_points(t2s):
+        char = chr(code)
+        normal = _normal_form_of(char, t2s)
+        if normal != char:
+            changed[code] = normal or None
+    return changed
+
+
+@lru_cache(maxsize=1)
+def _tables() -> _Tables:
+    """Build the character tables once per process: every engine and every word shares them."""
+    normal_forms = _changed_normal_forms()
+    variants: dict[str, list[int]] = {}
+    expansions: dict[int, str] = {}
+    for code, normal in normal_forms.items():
+        if normal is None or code >= _TABLE_END:
+            continue
+        if len(normal) == 1:
+            variants.setdefault(normal, []).append(code)
+        else:
+            expansions[code] = normal
+    skipped = tuple(code for code, normal in normal_forms.items() if normal is None and code < _TABLE_END)
+    return _Tables(
+        normal_forms=MappingProxyType(normal_forms),
+        skipped=skipped,
+        variants=MappingProxyType({char: tuple(codes) for char, codes in variants.items()}),
+        expansions=MappingProxyType(expansions),
+    )
+
+
+def normalise_word(word: str) -> str:
+    """The normal form ``word`` is matched in ("" if nothing is left), as texts are normalised."""
+    return word.translate(_tables().normal_forms)
+
+
+# -- building ----------------------------------------------------------------------------------------
+
+
+class _Key(NamedTuple):
+    """The automaton's value for one normal form: the entry that won it."""
+
+    length: int  # in normal-form characters
+    word: str
+    category: str
+    action: str
+
+
+def _check_entry(entry: WordEntry) -> None:
+    """Reject an entry whose action the engine does not know, naming the word."""
+    if entry.action not in _ENTRY_RANK:
+        raise ValueError(f"unknown action {entry.action!r} for word {entry.word!r}")
+
+
+def _merge_entries(entries: Iterable[WordEntry]) -> dict[str, _Key]:
+    """One key per normal form: the highest-ranked entry, the first one entered on a tie.
+
+    Words whose normal form is empty (only symbols, say) are skipped: they could never be matched
+    without matching everywhere.
+    """
+    keys: dict[str, _Key] = {}
+    for entry in entries:
+        _check_entry(entry)
+        normal = normalise_word(entry.word)
+        if not normal:
+            continue
+        current = keys.get(normal)
+        if current is None or _ENTRY_RANK[entry.action] > _ENTRY_RANK[current.action]:
+            keys[normal] = _Key(len(normal), entry.word, entry.category, entry.action)
+    return keys
+
+
+def _assign_codes(normal_words: Iterable[str]) -> dict[str, str]:
+    """A two-unit code for each character of the words, the most frequent first."""
+    frequency = Counter(char for word in normal_words for char in word)
+    return {
+        char: chr(_CODE_HI_START + rank // _CODE_BASE) + chr(_CODE_LO_START + rank % _CODE_BASE)
+        for rank, (char, _) in enumerate(frequency.most_common())
+    }
+
+
+def _encode(normal: str, codes: Mapping[str, str]) -> str:
+    """The dense code of a normal-form text."""
+    return "".join([codes.get(char, _FILLER) for char in normal])
+
+
+def _code_table(codes: Mapping[str, str], tables: _Tables) -> list[str]:
+    """The per-engine translate table: code point → code (NUL if skipped, filler if unknown)."""
+    table = [_FILLER] * _TABLE_END
+    for code_point in tables.skipped:
+        table[code_point] = _SKIP
+    for code_point in tables.expansions:
+        table[code_point] = _SEVERAL
+    for char, code in codes.items():
+        if ord(char) < _TABLE_END:
+            table[ord(char)] = code
+        for code_point in tables.variants.get(char, ()):
+            table[code_point] = code
+    return table
+
+
+def _build_automaton(keys: Mapping[str, _Key], codes: Mapping[str, str]) -> ahocorasick.Automaton:
+    """The automaton over the encoded keys, inserted in code order (most frequent child first)."""
+    encoded = {_encode(normal, codes): key for normal, key in keys.items()}
+    automaton = ahocorasick.Automaton()
+    automaton.add_word(_FILLER_KEY, None)
+    for code in sorted(encoded):
+        automaton.add_word(code, encoded[code])
+    automaton.make_automaton()
+    return automaton
+
+
+# -- screening ---------------------------------------------------------------------------------------
+
+
+def _source_index(text: str, marked: str) -> Sequence[int]:
+    """For each normal-form character, the index of the original character it came from.
+
+    ``marked`` is the translated text before its NULs were removed: every NUL is one skipped
+    original character, every two other units one kept character.
+    """
+    if _SKIP not in marked:
+        return range(len(text))
+    index: list[int] = []
+    start = 0
+    for piece in marked.split(_SKIP):
+        end = start + len(piece) // _UNITS_PER_CHAR
+        index.extend(range(start, end))
+        start = end + 1
+    return index
+
+
+def _without_allowed(found: list[tuple[int, _Key]]) -> list[tuple[int, _Key]]:
+    """Drop allow-word matches and every match lying inside one (``found``: ``(end unit, key)``)."""
+    allowed = [
+        (end + 1 - key.length * _UNITS_PER_CHAR, end + 1) for end, key in found if key.action == ALLOW
+    ]
+    if not allowed:
+        return found
+    return [
+        (end, key)
+        for end, key in found
+        if key.action != ALLOW
+        and not any(
+            start <= end + 1 - key.length * _UNITS_PER_CHAR and end + 1 <= stop for start, stop in allowed
+        )
+    ]
+
+
+def _to_hit(end: int, key: _Key, index: Sequence[int]) -> Hit:
+    """The public hit for a match ending at unit ``end`` (inclusive), in original offsets."""
+    char_end = (end + 1) // _UNITS_PER_CHAR
+    return Hit(key.word, key.category, key.action, index[char_end - key.length], index[char_end - 1] + 1)
+
+
+def _masked_positions(found: Iterable[tuple[int, _Key]], index: Sequence[int]) -> set[int]:
+    """Original positions of the characters matched by "mask" words (skipped ones excluded)."""
+    positions: set[int] = set()
+    for end, key in found:
+        if key.action == "mask":
+            char_end = (end + 1) // _UNITS_PER_CHAR
+            positions.update(index[char_end - key.length : char_end])
+    return positions
+
+
+def _mask(text: str, positions: Iterable[int]) -> str:
+    """``text`` with the characters at ``positions`` replaced by :data:`MASK_CHAR`."""
+    chars = list(text)
+    for position in positions:
+        chars[position] = MASK_CHAR
+    return "".join(chars)
+
+
+def _strongest(hits: Iterable[Hit]) -> str:
+    """The strongest action among ``hits``."""
+    return max((hit.action for hit in hits), key=ACTION_STRENGTH.__getitem__)
+
+
+class ScreeningEngine:
+    """Screens texts against one built word list. Immutable, picklable, safe to share by threads.
+
+    Build one with :func:`build_engine`.
+    """
+
+    __slots__ = ("version", "word_count", "_automaton", "_codes", "_table", "_has_allowed")
+
+    def __init__(
+        self, automaton: ahocorasick.Automaton, codes: Mapping[str, str], version: str, word_count: int
+    ) -> None:
+        """Wrap a built automaton and its character codes (see :func:`build_engine`)."""
+        self.version = version
+        self.word_count = word_count
+        self._automaton = automaton
+        self._codes = dict(codes)
+        self._table = _code_table(codes, _tables())
+        self._has_allowed = any(key is not None and key.action == ALLOW for key in automaton.values())
+
+    def __repr__(self) -> str:
+        """Say which list this is, for logs."""
+        return f"<ScreeningEngine version={self.version!r} words={self.word_count}>"
+
+    def __getstate__(self) -> tuple[ahocorasick.Automaton, dict[str, str], str, int]:
+        """Pickle the automaton and codes; the 1.6 MB translate table is rebuilt on arrival."""
+        return self._automaton, self._codes, self.version, self.word_count
+
+    def __setstate__(self, state: tuple[ahocorasick.Automaton, dict[str, str], str, int]) -> None:
+        """Restore from :meth:`__getstate__`."""
+        self.__init__(*state)
+
+    def screen(self, text: str) -> ScreenResult:
+        """Decide what to do with ``text``: hits, the strongest action, the text to deliver."""
+        marked = text.translate(self._table)
+        normal = marked.replace(_SKIP, "")
+        if 2 * len(marked) - len(normal) != _UNITS_PER_CHAR * len(text):
+            return self._screen_unusual(text)  # some character became several, or has no slot
+        return self._decide(text, list(self._automaton.iter(normal)), lambda: _source_index(text, marked))
+
+    def _screen_unusual(self, text: str) -> ScreenResult:
+        """Screen character by character: slower, but right for any character."""
+        units: list[str] = []
+        index: list[int] = []
+        for position, char in enumerate(text):
+            code = self._code_of(char)
+            if code != _SKIP:
+                units.append(code)
+                index.extend([position] * (len(code) // _UNITS_PER_CHAR))
+        found = list(self._automaton.iter("".join(units)))
+        return self._decide(text, found, lambda: index)
+
+    def _code_of(self, char: str) -> str:
+        """The code of one character, including those beyond the table."""
+        code = self._table[ord(char)] if ord(char) < _TABLE_END else _SEVERAL
+        if code != _SEVERAL:
+            return code
+        normal = normalise_word(char)
+        return _encode(normal, self._codes) if normal else _SKIP
+
+    def _decide(
+        self, text: str, found: list[tuple[int, _Key]], source_index: Callable[[], Sequence[int]]
+    ) -> ScreenResult:
+        """The result for ``text`` given its matches (``(end unit, key)``, in end order)."""
+        if found and self._has_allowed:
+            found = _without_allowed(found)
+        if not found:
+            return ScreenResult("pass", text, ())
+        index = source_index()
+        hits = tuple([_to_hit(end, key, index) for end, key in found])
+        action = _strongest(hits)
+        if action == "block":
+            return ScreenResult(action, text, hits)
+        masked = _masked_positions(found, index)
+        return ScreenResult(action, _mask(text, masked) if masked else text, hits)
+
+
+def build_engine(entries: Iterable[WordEntry], version: str = "") -> ScreeningEngine:
+    """Build an engine from word entries (sensitive and allow-listed words together).
+
+    Entries are normalised like texts; entries sharing a normal form collapse into one, the
+    strongest action winning (first entry on a tie; an "allow" entry beats all, see
+    :func:`_merge_entries`). Raises :class:`ValueError` on an unknown action.
+    """
+    keys = _merge_entries(entries)
+    codes = _assign_codes(keys)
+    return ScreeningEngine(_build_automaton(keys, codes), codes, version, len(keys))

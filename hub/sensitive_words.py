@@ -1,0 +1,328 @@
+"""Sensitive words (敏感词 / 不雅词): the word list in MongoDB, its management and bulk import, and the screening
+engine each process uses, rebuilt off the event loop and swapped atomically whenever the list changes.
+
+Every process watches one version number: a change bumps it and announces it through the broker, and each
+process rebuilds when it sees a newer one (a poll catches a missed announcement).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+import multiprocessing
+import re
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from openpyxl import load_workbook
+from pymongo import InsertOne, ReturnDocument, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from hub.errors import Conflict, InvalidInput, NotFound
+from hub.ids import iso, new_id, now
+from hub.pages import page
+from hub.screening import ScreeningEngine, WordEntry, build_engine, normalise_word
+from hub.store import Index
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("block", "mask", "alert", "allow")
+MAX_WORD_CHARS = 50
+MAX_CATEGORY_CHARS = 30
+MAX_IMPORT_ROWS = 200_000
+IMPORT_CHUNK = 5000
+VERSION_POLL_SECS = 5.0
+VERSION_ID = "sensitive_words"
+INDEXES = [
+    Index("sensitive_words", [("normal", 1)], "normal_unique", unique=True),
+    Index("sensitive_words", [("category", 1)], "category"),
+    Index("sensitive_words", [("pending_import", 1)], "pending_import"),
+    Index("screening_nodes", [("at", 1)], "at_ttl", options={"expireAfterSeconds": 86400}),
+]
+
+
+def render_word(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"id": doc["_id"], "word": doc["word"], "action": doc["action"], "category": doc.get("category", ""),
+            "enabled": doc.get("enabled", True), "created_at": iso(doc.get("created_at"))}
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    word: str
+    normal: str
+    action: str
+    category: str
+
+
+def _build(entries: list[WordEntry], version: str) -> ScreeningEngine:
+    return build_engine(entries, version=version)
+
+
+class SensitiveWords:
+    """The word list and the engine in use on this process (``engine``, swapped whole on each rebuild)."""
+
+    def __init__(self, db: AsyncDatabase, node_id: str) -> None:
+        self._words = db.sensitive_words
+        self._state = db.hub_state
+        self._nodes = db.screening_nodes
+        self._node = node_id
+        self.engine: ScreeningEngine = build_engine([], version="0")
+        self.built_at: datetime | None = None
+        self.build_ms = 0.0
+        self._pool: ProcessPoolExecutor | None = None
+        self._rebuild: asyncio.Task | None = None
+        self._wanted: int = 0
+        self._poller: asyncio.Task | None = None
+
+    # -- the engine ------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Build the first engine (before serving) and watch for changes."""
+        # An import that crashed half-way left invisible rows behind: sweep them (an hour is far longer than
+        # any import runs, so a live import on another process is never touched).
+        await self._words.delete_many({"pending_import": {"$exists": True},
+                                       "created_at": {"$lt": now() - timedelta(hours=1)}})
+        self._wanted = await self.current_version()
+        await self._rebuild_to(self._wanted)
+        self._poller = asyncio.create_task(self._poll(), name="sensitive-words-poll")
+
+    async def stop(self) -> None:
+        for task in (self._poller, self._rebuild):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def current_version(self) -> int:
+        state = await self._state.find_one({"_id": VERSION_ID})
+        return state["version"] if state else 0
+
+    def on_version(self, version: int) -> None:
+        """A newer version was announced: rebuild (coalescing announcements that come during a rebuild)."""
+        if version <= max(self._wanted, int(self.engine.version or 0)):
+            return
+        self._wanted = version
+        if self._rebuild is None or self._rebuild.done():
+            self._rebuild = asyncio.create_task(self._rebuild_loop(), name="sensitive-words-rebuild")
+
+    async def _rebuild_loop(self) -> None:
+        while int(self.engine.version or 0) < self._wanted:
+            try:
+                await self._rebuild_to(self._wanted)
+            except Exception:
+                log.exception("rebuilding the screening engine failed; keeping version %s", self.engine.version)
+                await asyncio.sleep(1)
+
+    async def _rebuild_to(self, version: int) -> None:
+        started = time.perf_counter()
+        entries = [WordEntry(d["word"], d["action"], d.get("category", "")) async for d in self._words.find(
+            {"enabled": True, "pending_import": {"$exists": False}}, {"word": 1, "action": 1, "category": 1})]
+        engine = await self._build_elsewhere(entries, str(version))
+        self.engine = engine
+        self.built_at = now()
+        self.build_ms = (time.perf_counter() - started) * 1000
+        await self._nodes.update_one({"_id": self._node}, {"$set": {"version": version, "words": len(entries),
+                                                                     "build_ms": self.build_ms, "at": now()}},
+                                     upsert=True)
+        log.info("screening engine version %s: %d words, built in %.0f ms", version, len(entries), self.build_ms)
+
+    async def _build_elsewhere(self, entries: list[WordEntry], version: str) -> ScreeningEngine:
+        """The build is CPU work for up to a second or two: another process does it, so this event loop keeps
+        serving. A worker that died is replaced once."""
+        for attempt in (1, 2):
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self._pool, _build, entries, version)
+            except BrokenProcessPool:
+                log.warning("screening build worker died (attempt %d); starting a new one", attempt)
+                self._pool = None
+        raise RuntimeError("the screening build worker keeps dying")
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(VERSION_POLL_SECS)
+            try:
+                self.on_version(await self.current_version())
+            except Exception:
+                log.exception("polling the sensitive-word version failed")
+
+    async def _bump(self) -> int:
+        state = await self._state.find_one_and_update({"_id": VERSION_ID}, {"$inc": {"version": 1}},
+                                                      upsert=True, return_document=ReturnDocument.AFTER)
+        if state is None:  # the embedded server can miss the upserted document on a first, concurrent write
+            state = await self._state.find_one({"_id": VERSION_ID})
+        return state["version"]
+
+    async def status(self) -> dict[str, Any]:
+        nodes = [{"node": d["_id"], "version": d["version"], "words": d.get("words"), "at": iso(d["at"])}
+                 async for d in self._nodes.find({})]
+        return {"version": int(self.engine.version or 0), "latest": await self.current_version(),
+                "words": self.engine.word_count, "built_at": iso(self.built_at), "build_ms": round(self.build_ms),
+                "node": self._node, "nodes": nodes}
+
+    # -- the word list -----------------------------------------------------------------------------------------
+
+    def _validate(self, word: Any, action: Any, category: Any) -> tuple[str, str, str, str]:
+        if not isinstance(word, str) or not word.strip() or len(word) > MAX_WORD_CHARS:
+            raise InvalidInput(f"word 必须是 1–{MAX_WORD_CHARS} 个字符", field="word")
+        if action not in ACTIONS:
+            raise InvalidInput("action 只能是 block、mask、alert 或 allow", field="action")
+        category = "" if category is None else category
+        if not isinstance(category, str) or len(category) > MAX_CATEGORY_CHARS:
+            raise InvalidInput(f"category 最多 {MAX_CATEGORY_CHARS} 个字符", field="category")
+        normal = normalise_word(word.strip())
+        if not normal:
+            raise InvalidInput("该词规范化后为空（只含符号或空白）", field="word")
+        return word.strip(), normal, action, category.strip()
+
+    async def add(self, actor: dict[str, Any], word: Any, action: Any, category: Any) -> tuple[dict, int]:
+        word, normal, action, category = self._validate(word, action, category)
+        doc = {"_id": new_id(), "word": word, "normal": normal, "action": action, "category": category,
+               "enabled": True, "created_at": now(), "created_by": actor["_id"]}
+        existing = await self._words.find_one({"normal": normal})
+        if existing:
+            raise Conflict("该词已存在", id=existing["_id"], word=existing["word"])
+        try:
+            await self._words.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict("该词已存在", word=word) from None
+        return doc, await self._bump()
+
+    async def update(self, word_id: str, changes: dict[str, Any]) -> tuple[dict, int]:
+        doc = await self.get(word_id)
+        update: dict[str, Any] = {}
+        if "enabled" in changes:
+            if not isinstance(changes["enabled"], bool):
+                raise InvalidInput("enabled 必须是布尔值", field="enabled")
+            update["enabled"] = changes["enabled"]
+        if "action" in changes or "category" in changes:
+            _, _, action, category = self._validate(doc["word"], changes.get("action", doc["action"]),
+                                                    changes.get("category", doc.get("category", "")))
+            update.update(action=action, category=category)
+        if not update:
+            raise InvalidInput("没有可修改的字段（enabled、action、category）")
+        await self._words.update_one({"_id": word_id}, {"$set": update})
+        return {**doc, **update}, await self._bump()
+
+    async def delete(self, word_id: str) -> tuple[dict, int]:
+        doc = await self.get(word_id)
+        await self._words.delete_one({"_id": word_id})
+        return doc, await self._bump()
+
+    async def get(self, word_id: str) -> dict[str, Any]:
+        doc = await self._words.find_one({"_id": word_id, "pending_import": {"$exists": False}})
+        if doc is None:
+            raise NotFound("敏感词不存在", id=word_id)
+        return doc
+
+    async def list(self, *, q: str | None, category: str | None, action: str | None, limit: int,
+                   cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        query: dict[str, Any] = {"pending_import": {"$exists": False}}
+        if q:
+            query["normal"] = {"$regex": re.escape(normalise_word(q) or q)}
+        if category:
+            query["category"] = category
+        if action:
+            query["action"] = action
+        return await page(self._words, query, limit=limit, cursor=cursor)
+
+    # -- bulk import -------------------------------------------------------------------------------------------
+
+    def parse_text(self, content: bytes, default_action: str, default_category: str) -> list[ImportRow]:
+        """One word a line, optionally ``word,category,action`` (comma or tab). Raises InvalidInput listing
+        every bad row; nothing is applied unless every row is good."""
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("文件不是 UTF-8 编码的文本") from None
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            cells = next(csv.reader([line], delimiter="\t" if "\t" in line else ","))
+            rows.append((number, cells))
+        return self._rows(rows, default_action, default_category)
+
+    def parse_xlsx(self, content: bytes, default_action: str, default_category: str) -> list[ImportRow]:
+        """The first sheet: columns word, category, action; a first row naming them is skipped."""
+        try:
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+        except Exception as exc:  # a hostile or broken file can fail in any of openpyxl's layers
+            raise InvalidInput("不是有效的 .xlsx 文件", reason=type(exc).__name__) from None
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            raise InvalidInput("工作簿没有工作表")
+        rows = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = ["" if v is None else str(v) for v in values[:3]]
+            if number == 1 and cells and cells[0].strip().lower() in ("word", "词", "敏感词"):
+                continue
+            if any(c.strip() for c in cells):
+                rows.append((number, cells))
+        book.close()
+        return self._rows(rows, default_action, default_category)
+
+    def _rows(self, rows: list[tuple[int, list[str]]], default_action: str,
+              default_category: str) -> list[ImportRow]:
+        if default_action not in ACTIONS:
+            raise InvalidInput("action 只能是 block、mask、alert 或 allow", field="action")
+        if not rows:
+            raise InvalidInput("文件中没有词")
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise InvalidInput(f"一次最多导入 {MAX_IMPORT_ROWS} 行", rows=len(rows))
+        good: dict[str, ImportRow] = {}
+        errors = []
+        for number, cells in rows:
+            word = cells[0].strip() if cells else ""
+            category = cells[1].strip() if len(cells) > 1 and cells[1].strip() else default_category
+            action = cells[2].strip().lower() if len(cells) > 2 and cells[2].strip() else default_action
+            if word.startswith(("=", "+", "@")) and len(word) > 1 and not word[1:].isalnum():
+                errors.append({"line": number, "code": "formula", "message": "不接受公式"})
+                continue
+            try:
+                word, normal, action, category = self._validate(word, action, category)
+            except InvalidInput as exc:
+                errors.append({"line": number, "code": exc.details.get("field", "invalid"), "message": exc.message})
+                continue
+            good.setdefault(normal, ImportRow(number, word, normal, action, category))
+        if errors:
+            raise InvalidInput(f"{len(errors)} 行有错误，未导入任何词", errors=errors[:1000], error_count=len(errors))
+        return list(good.values())
+
+    async def import_rows(self, actor: dict[str, Any], rows: list[ImportRow]) -> tuple[dict[str, int], int]:
+        """Add new words and update existing ones; all or nothing: the rows stay invisible to screening
+        (``pending_import``) until every one is written, and are removed if any write fails."""
+        import_id = new_id()
+        existing = {d["normal"]: d async for d in self._words.find(
+            {"normal": {"$in": [r.normal for r in rows]}}, {"normal": 1, "action": 1, "category": 1})}
+        created = [r for r in rows if r.normal not in existing]
+        changed = [r for r in rows if r.normal in existing
+                   and (existing[r.normal]["action"], existing[r.normal].get("category")) != (r.action, r.category)]
+        moment = now()
+        try:
+            for start in range(0, len(created), IMPORT_CHUNK):
+                await self._words.bulk_write([InsertOne({
+                    "_id": new_id(), "word": r.word, "normal": r.normal, "action": r.action, "category": r.category,
+                    "enabled": True, "created_at": moment, "created_by": actor["_id"], "pending_import": import_id})
+                    for r in created[start:start + IMPORT_CHUNK]], ordered=False)
+        except Exception:
+            await self._words.delete_many({"pending_import": import_id})
+            raise
+        await self._words.update_many({"pending_import": import_id}, {"$unset": {"pending_import": ""}})
+        if changed:
+            await self._words.bulk_write([UpdateOne({"normal": r.normal}, {"$set": {
+                "action": r.action, "category": r.category}}) for r in changed], ordered=False)
+        summary = {"rows": len(rows), "created": len(created), "updated": len(changed),
+                   "unchanged": len(rows) - len(created) - len(changed)}
+        return summary, await self._bump()
+

@@ -1,0 +1,60 @@
+"""MongoDB access: the client, the database, index declarations and the write concern that makes acks durable."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo import AsyncMongoClient, WriteConcern
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
+
+log = logging.getLogger(__name__)
+
+# Journaled majority writes: an acknowledged write survives a crash of the database process (guarantee 1).
+DURABLE = WriteConcern(w="majority", j=True)
+
+
+@dataclass(frozen=True)
+class Index:
+    """One index of one collection, declared in code and ensured at start-up."""
+
+    collection: str
+    keys: list[tuple[str, int]]
+    name: str
+    unique: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def connect(uri: str) -> AsyncMongoClient:
+    """A client with the options every deployment needs: tz-aware datetimes and durable writes."""
+    return AsyncMongoClient(uri, tz_aware=True, w="majority", journal=True, serverSelectionTimeoutMS=5000,
+                            connectTimeoutMS=5000)
+
+
+def database(client: AsyncMongoClient, name: str) -> AsyncDatabase:
+    return client.get_database(name, write_concern=DURABLE)
+
+
+async def ensure_indexes(db: AsyncDatabase, indexes: Iterable[Index]) -> None:
+    """Create each declared index; an existing index of the same name with other options is replaced."""
+    for index in indexes:
+        options = {"name": index.name, "unique": index.unique, **index.options}
+        try:
+            await db[index.collection].create_index(index.keys, **options)
+        except OperationFailure as exc:
+            if exc.code not in (85, 86):  # IndexOptionsConflict, IndexKeySpecsConflict
+                raise
+            log.warning("index %s.%s changed; rebuilding", index.collection, index.name)
+            await db[index.collection].drop_index(index.name)
+            await db[index.collection].create_index(index.keys, **options)
+
+
+async def ping(client: AsyncMongoClient) -> bool:
+    try:
+        await client.admin.command("ping")
+    except Exception:  # any failure means "not reachable" for /healthz
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Built-in plugins. Each is a package reached by the core only through ``hub.hookspecs``."""

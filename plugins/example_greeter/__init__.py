@@ -1,0 +1,75 @@
+"""The worked example of ``docs/plugins.md``: a plugin that greets residents.
+
+It shows every kind of hook: a setting, a route, an index, a notice kind, an event subscriber, a scheduled job
+and a consultation answer. It is off by default (``[plugins] example_greeter = true`` switches it on); the
+tests load it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.base import BaseHandler
+from hub import Index, InvalidInput, Job, Setting, hookimpl
+from hub.ids import iso, new_id, now
+
+NOTICE_KIND = "greeting"
+
+
+@hookimpl
+def register_settings() -> list[Setting]:
+    return [Setting("example_greeter.greeting", str, "您好", "The greeting sent to residents.")]
+
+
+@hookimpl
+def register_notice_kinds() -> list[str]:
+    return [NOTICE_KIND]
+
+
+@hookimpl
+def register_indexes() -> list[Index]:
+    return [Index("greetings", [("user", 1), ("_id", -1)], "user_id")]
+
+
+class GreetingsHandler(BaseHandler):
+    async def post(self) -> None:
+        """Leave a greeting for another user: screened, stored, audited and delivered as a notice."""
+        user = await self.authenticate()
+        body = self.json_body()
+        text, to = body.get("text"), body.get("to")
+        if not isinstance(text, str) or not text.strip() or len(text) > 200:
+            raise InvalidInput("text 必填，最多 200 字", field="text")
+        if not isinstance(to, str):
+            raise InvalidInput("to 必填", field="to")
+        target = await self.hub.accounts.get_user(to)
+        greeting_id = new_id()
+        screened = await self.hub.screen(text, user, {"plugin": "example_greeter", "object": greeting_id})
+        doc = {"_id": greeting_id, "user": target["_id"], "from": user["_id"], "text": screened.text, "at": now()}
+        await self.hub.db.greetings.insert_one(doc)
+        await self.audit("greeting.create", greeting_id, to=target["_id"])
+        await self.hub.notices.notify([target["_id"]], kind=NOTICE_KIND, title="问候", body=screened.text,
+                                      data={"greeting": greeting_id}, dedupe=f"greeting:{greeting_id}")
+        self.reply({"id": greeting_id, "text": screened.text, "at": iso(doc["at"])}, 201)
+
+
+@hookimpl
+def register_routes(hub: Any) -> list[tuple]:
+    return [(r"/api/greeter/greetings", GreetingsHandler)]
+
+
+@hookimpl
+def register_subscribers(hub: Any) -> list[tuple[str, Any]]:
+    async def greet_new_consultation(event: dict[str, Any]) -> None:
+        await hub.notices.notify([event["resident_id"]], kind=NOTICE_KIND, title="问候",
+                                 body=hub.config["example_greeter.greeting"], data={"conv": event["conv"]},
+                                 dedupe=f"greeting:conv:{event['conv']}")
+    return [("consultation.opened", greet_new_consultation)]
+
+
+@hookimpl
+def register_jobs(hub: Any) -> list[Job]:
+    async def count_greetings() -> None:
+        total = await hub.db.greetings.count_documents({})
+        await hub.db.hub_state.update_one({"_id": "greeter_stats"}, {"$set": {"total": total, "at": now()}},
+                                          upsert=True)
+    return [Job("example_greeter.count", 1.0, count_greetings)]

@@ -1,0 +1,93 @@
+"""Fixtures: one real SecantusDB server for the session (a fresh database per test), a real Redis server when
+a test needs several hubs, and hubs served on free ports."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.embedded import EmbeddedDatabase, start_embedded
+from tests.support import PASSWORD, RedisServer, RunningHub, hub_overrides, login, start_hub, start_redis
+
+COUNTY = "330522000000"
+OTHER_COUNTY = "330523000000"
+# username → (role, region, extra fields)
+TEST_USERS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "sysadmin": ("sysadmin", "", {}),
+    "supervisor": ("supervisor", COUNTY, {}),
+    "supervisor_other": ("supervisor", OTHER_COUNTY, {}),
+    "doctor": ("doctor", "330522100000", {}),
+    "doctor2": ("doctor", "330522101000", {}),
+    "resident": ("resident", "330522100201", {"phone": "13900000001"}),
+    "resident2": ("resident", "330522101202", {"phone": "13900000002"}),
+    "stranger": ("resident", "330523100201", {"phone": "13900000003"}),
+}
+
+
+@pytest.fixture(scope="session")
+def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedDatabase]:
+    db = start_embedded(tmp_path_factory.mktemp("secantus"))
+    yield db
+    db.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = start_redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def db_name() -> str:
+    return "t_" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+async def make_hub(mongo: EmbeddedDatabase, db_name: str) -> AsyncIterator[Callable[..., Awaitable[RunningHub]]]:
+    """Start hubs on the test's database; each call may override settings. All are stopped afterwards."""
+    started: list[RunningHub] = []
+
+    async def factory(**extra: Any) -> RunningHub:
+        running = await start_hub(hub_overrides(mongo.uri, db_name, **extra))
+        started.append(running)
+        return running
+
+    yield factory
+    for running in reversed(started):
+        if not running.hub.shutting_down:
+            await running.stop()
+
+
+async def add_users(running: RunningHub) -> dict[str, dict[str, Any]]:
+    """The standard cast, each with a token; ``resident`` may consult ``doctor``, ``resident2`` ``doctor2``."""
+    users: dict[str, dict[str, Any]] = {}
+    for username, (role, region, extra) in TEST_USERS.items():
+        existing = await running.hub.db.users.find_one({"username": username})
+        users[username] = existing or await running.hub.accounts.create_user(
+            username=username, password=PASSWORD, role=role, name=f"测试{username}", region=region, **extra)
+    await running.hub.db.users.update_one({"_id": users["resident"]["_id"]},
+                                          {"$set": {"test_doctors": [users["doctor"]["_id"]]}})
+    await running.hub.db.users.update_one({"_id": users["resident2"]["_id"]},
+                                          {"$set": {"test_doctors": [users["doctor2"]["_id"]]}})
+    for username, user in users.items():
+        user["token"] = await login(running.url, username)
+    running.users = users
+    return users
+
+
+@pytest.fixture
+async def hub(make_hub: Callable[..., Awaitable[RunningHub]]) -> RunningHub:
+    """One hub with the standard cast of users."""
+    running = await make_hub()
+    await add_users(running)
+    return running
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "data"

@@ -1,0 +1,3 @@
+"""Test plugin that fails on import."""
+
+raise RuntimeError("this plugin is broken on purpose")

@@ -1,0 +1,8 @@
+"""Test plugin with a misspelled hook name: start-up must fail."""
+
+from hub import hookimpl
+
+
+@hookimpl
+def register_rouets(hub):  # noqa: ANN001, ANN201 - deliberately wrong
+    return []

@@ -1,0 +1,193 @@
+"""REST conventions of PROTOCOL.md: auth, consultations, errors, lists, healthz, OpenAPI and the audit trail."""
+
+from __future__ import annotations
+
+from hub.embedded import free_port
+from hub.store import connect
+from tests.support import PASSWORD, Client, RunningHub, api, login
+from tests.test_ws import open_consultation
+
+
+async def test_login_returns_bearer_token_for_username_and_resident_phone(hub: RunningHub) -> None:
+    status, data = await api(hub.url, "POST", "/api/auth/token", body={"username": "doctor", "password": PASSWORD})
+    assert status == 200
+    assert data["token_type"] == "bearer" and data["expires_in"] > 0
+    assert data["user"] == {"id": hub.users["doctor"]["_id"], "role": "doctor", "name": "测试doctor"}
+    status, data = await api(hub.url, "POST", "/api/auth/token",
+                             body={"username": "13900000001", "password": PASSWORD})
+    assert status == 200 and data["user"]["id"] == hub.users["resident"]["_id"]
+    status, me = await api(hub.url, "GET", "/api/me", data["access_token"])
+    assert status == 200 and me["id"] == hub.users["resident"]["_id"]
+
+
+async def test_wrong_password_then_throttled(make_hub) -> None:
+    running = await make_hub(login_max_failures=3)
+    await running.hub.accounts.create_user(username="d9", password=PASSWORD, role="doctor", name="医生九")
+    for _ in range(3):
+        status, data = await api(running.url, "POST", "/api/auth/token", body={"username": "d9", "password": "bad"})
+        assert status == 401 and data["error"]["code"] == "invalid_credentials"
+    status, data = await api(running.url, "POST", "/api/auth/token", body={"username": "d9", "password": PASSWORD})
+    assert status == 429 and data["error"]["code"] == "too_many_attempts"
+    status, data = await api(running.url, "POST", "/api/auth/token", body={"username": "nobody", "password": "x"})
+    assert status == 401
+
+
+async def test_passwords_are_stored_as_argon2id(hub: RunningHub) -> None:
+    user = await hub.hub.db.users.find_one({"username": "doctor"})
+    assert user["password_hash"].startswith("$argon2id$") and PASSWORD not in user["password_hash"]
+
+
+async def test_bad_requests_get_codes_and_change_nothing(hub: RunningHub) -> None:
+    token = hub.users["resident"]["token"]
+    cases = [
+        ("POST", "/api/auth/token", b"{bad", None, 400, "invalid_json"),
+        ("POST", "/api/auth/token", b"[1]", None, 400, "invalid_json"),
+        ("POST", "/api/auth/token", b'{"username": 5, "password": "x"}', None, 400, "invalid_input"),
+        ("POST", "/api/consultations", b'{"doctor_id": 7}', token, 400, "invalid_input"),
+        ("POST", "/api/consultations", b'{"doctor_id": "no-such-doctor"}', token, 404, "not_found"),
+        ("GET", "/api/consultations?limit=0", None, token, 400, "invalid_input"),
+        ("GET", "/api/consultations?limit=201", None, token, 400, "invalid_input"),
+        ("GET", "/api/consultations?limit=abc", None, token, 400, "invalid_input"),
+        ("GET", "/api/consultations?status=weird", None, token, 400, "invalid_input"),
+        ("GET", "/api/consultations?cursor=%%%", None, token, 400, "invalid_input"),
+        ("GET", "/api/consultations/unknown", None, token, 404, "not_found"),
+        ("GET", "/api/consultations", None, "forged.token.here", 401, "unauthorized"),
+        ("GET", "/api/consultations", None, None, 401, "unauthorized"),
+        ("GET", "/api/nothing-here", None, token, 404, "not_found"),
+    ]
+    for method, path, raw, tok, status, code in cases:
+        got, data = await api(hub.url, method, path, tok, raw=raw)
+        assert isinstance(data, dict) and "error" in data, (method, path, got, data)
+        assert (got, data["error"]["code"]) == (status, code), (method, path, data)
+        assert data["error"]["message"] and "Traceback" not in str(data)
+    assert await hub.hub.db.conversations.count_documents({}) == 0
+
+
+async def test_consultation_needs_a_plugin_yes(hub: RunningHub) -> None:
+    status, data = await api(hub.url, "POST", "/api/consultations", hub.users["resident"]["token"],
+                             {"doctor_id": hub.users["doctor2"]["_id"]})
+    assert status == 403 and data["error"]["code"] == "forbidden"
+    status, data = await api(hub.url, "POST", "/api/consultations", hub.users["doctor"]["token"],
+                             {"doctor_id": hub.users["doctor2"]["_id"]})
+    assert status == 403
+
+
+async def test_no_plugin_means_no_consultation(make_hub) -> None:
+    from tests.conftest import add_users
+    running = await make_hub(plugin_modules=[])
+    users = await add_users(running)
+    status, data = await api(running.url, "POST", "/api/consultations", users["resident"]["token"],
+                             {"doctor_id": users["doctor"]["_id"]})
+    assert status == 403
+
+
+async def test_reopening_returns_the_open_one_and_lists_with_unread(hub: RunningHub) -> None:
+    users = hub.users
+    first = await open_consultation(hub)
+    status, again = await api(hub.url, "POST", "/api/consultations", users["resident"]["token"],
+                              {"doctor_id": users["doctor"]["_id"]})
+    assert status == 200 and again["id"] == first
+    resident = await Client.connect(hub.ws_url, users["resident"]["token"])
+    for text in ("头晕", "还有点恶心"):
+        await resident.say(first, text)
+    status, listed = await api(hub.url, "GET", "/api/consultations?status=open", users["doctor"]["token"])
+    item = listed["items"][0]
+    assert item["id"] == first and item["unread"] == 2 and item["last_message"]["text"] == "还有点恶心"
+    assert listed["next_cursor"] is None
+    status, mine = await api(hub.url, "GET", "/api/consultations", users["resident"]["token"])
+    assert mine["items"][0]["unread"] == 0
+    status, others = await api(hub.url, "GET", "/api/consultations", users["doctor2"]["token"])
+    assert others["items"] == []
+
+
+async def test_end_consultation_by_doctor_only(hub: RunningHub) -> None:
+    users = hub.users
+    conv = await open_consultation(hub)
+    resident = await Client.connect(hub.ws_url, users["resident"]["token"])
+    status, data = await api(hub.url, "POST", f"/api/consultations/{conv}/end", users["resident"]["token"])
+    assert status == 403
+    status, data = await api(hub.url, "POST", f"/api/consultations/{conv}/end", users["doctor"]["token"])
+    assert status == 200 and data["status"] == "ended"
+    frame = await resident.expect("conv")
+    assert frame == {"type": "conv", "conv": conv, "status": "ended", "by": users["doctor"]["_id"]}
+    assert (await resident.say(conv, "还在吗"))["code"] == "conversation_closed"
+    status, ended = await api(hub.url, "GET", "/api/consultations?status=ended", users["resident"]["token"])
+    assert [c["id"] for c in ended["items"]] == [conv]
+    status, reopened = await api(hub.url, "POST", "/api/consultations", users["resident"]["token"],
+                                 {"doctor_id": users["doctor"]["_id"]})
+    assert status == 201 and reopened["id"] != conv
+
+
+async def test_messages_paging(hub: RunningHub) -> None:
+    conv = await open_consultation(hub)
+    resident = await Client.connect(hub.ws_url, hub.users["resident"]["token"])
+    for i in range(7):
+        await resident.say(conv, f"m{i}")
+    token = hub.users["doctor"]["token"]
+    _, page = await api(hub.url, "GET", f"/api/consultations/{conv}/messages?after_seq=2&limit=3", token)
+    assert [m["seq"] for m in page["items"]] == [3, 4, 5]
+    _, page = await api(hub.url, "GET", f"/api/consultations/{conv}/messages?before_seq=7&limit=2", token)
+    assert [m["seq"] for m in page["items"]] == [5, 6]
+    status, page = await api(hub.url, "GET", f"/api/consultations/{conv}/messages?after_seq=5&before_seq=3", token)
+    assert status == 400
+
+
+async def test_list_paging_with_cursor(hub: RunningHub) -> None:
+    for i in range(5):
+        await hub.hub.accounts.create_user(username=f"page{i}", password=PASSWORD, role="doctor", name=f"翻页{i}")
+    token = await login(hub.url, "sysadmin")
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        status, page = await api(hub.url, "GET", f"/api/audit?limit=2&cursor={cursor}", token)
+        assert status == 200 and len(page["items"]) <= 2
+        seen += [e["id"] for e in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) >= 9  # every login of the cast, each once
+
+
+async def test_audit_records_state_changes_and_is_for_supervisors(hub: RunningHub) -> None:
+    users = hub.users
+    conv = await open_consultation(hub)
+    status, page = await api(hub.url, "GET", "/api/audit?action=consultation.open", users["sysadmin"]["token"])
+    entry = page["items"][0]
+    assert entry["actor"] == users["resident"]["_id"] and entry["target"] == conv
+    assert entry["address"] == "127.0.0.1" and entry["at"]
+    for who in ("resident", "doctor"):
+        status, _ = await api(hub.url, "GET", "/api/audit", users[who]["token"])
+        assert status == 403
+    status, page = await api(hub.url, "GET", "/api/audit?action=consultation.open",
+                             users["supervisor_other"]["token"])
+    assert status == 200 and page["items"] == []  # another county's supervisor sees nothing of ours
+    status, page = await api(hub.url, "GET", "/api/audit?since=not-a-time", users["sysadmin"]["token"])
+    assert status == 400
+
+
+async def test_healthz(hub: RunningHub) -> None:
+    status, data = await api(hub.url, "GET", "/healthz")
+    assert status == 200 and data["mongo"] is True
+
+
+async def test_healthz_503_when_database_unreachable(make_hub) -> None:
+    running = await make_hub()
+    real = running.hub.client
+    running.hub.client = connect(f"mongodb://127.0.0.1:{free_port()}/?directConnection=true")
+    try:
+        status, data = await api(running.url, "GET", "/healthz")
+        assert status == 503 and data["mongo"] is False
+    finally:
+        await running.hub.client.close()
+        running.hub.client = real
+
+
+async def test_openapi_covers_every_api_route(hub: RunningHub) -> None:
+    status, doc = await api(hub.url, "GET", "/api/openapi.json")
+    assert status == 200 and doc["openapi"].startswith("3.")
+    for path in ("/api/auth/token", "/api/consultations", "/api/consultations/{id}/messages",
+                 "/api/sensitive-words", "/api/sensitive-words/{id}", "/api/alerts", "/api/alerts/{id}/resolve",
+                 "/api/audit", "/healthz"):
+        assert path in doc["paths"], path
+    assert "post" in doc["paths"]["/api/consultations"] and "get" in doc["paths"]["/api/consultations"]
+    assert doc["paths"]["/api/consultations/{id}/end"]["post"]["summary"]
