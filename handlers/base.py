@@ -95,7 +95,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def reply_page(self, items: list[dict[str, Any]], next_cursor: str | None) -> None:
         self.reply({"items": items, "next_cursor": next_cursor})
 
-    async def audit(self, action: str, target: str, **details: Any) -> None:
+    async def audit(self, action: str, target: str, /, **details: Any) -> None:
         await self.hub.audit.record(actor=self.current_user, action=action, target=target, address=self.address,
                                     details=details)
 

@@ -40,10 +40,9 @@ MAX_IMPORT_ROWS = 200_000
 IMPORT_CHUNK = 5000
 VERSION_POLL_SECS = 5.0
 VERSION_ID = "sensitive_words"
+# Few indexes on purpose: each one costs a bulk import of the whole lexicon (~50k words) several seconds here.
 INDEXES = [
     Index("sensitive_words", [("normal", 1)], "normal_unique", unique=True),
-    Index("sensitive_words", [("category", 1)], "category"),
-    Index("sensitive_words", [("pending_import", 1)], "pending_import"),
     Index("screening_nodes", [("at", 1)], "at_ttl", options={"expireAfterSeconds": 86400}),
 ]
 
@@ -73,6 +72,7 @@ class SensitiveWords:
         self._words = db.sensitive_words
         self._state = db.hub_state
         self._nodes = db.screening_nodes
+        self._imports = db.word_imports
         self._node = node_id
         self.engine: ScreeningEngine = build_engine([], version="0")
         self.built_at: datetime | None = None
@@ -88,8 +88,11 @@ class SensitiveWords:
         """Build the first engine (before serving) and watch for changes."""
         # An import that crashed half-way left invisible rows behind: sweep them (an hour is far longer than
         # any import runs, so a live import on another process is never touched).
-        await self._words.delete_many({"pending_import": {"$exists": True},
-                                       "created_at": {"$lt": now() - timedelta(hours=1)}})
+        stale = [d["_id"] async for d in self._imports.find({"status": "running",
+                                                             "started_at": {"$lt": now() - timedelta(hours=1)}})]
+        if stale:
+            await self._words.delete_many({"import_id": {"$in": stale}})
+            await self._imports.update_many({"_id": {"$in": stale}}, {"$set": {"status": "failed"}})
         self._wanted = await self.current_version()
         await self._rebuild_to(self._wanted)
         self._poller = asyncio.create_task(self._poll(), name="sensitive-words-poll")
@@ -100,7 +103,7 @@ class SensitiveWords:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     async def current_version(self) -> int:
         state = await self._state.find_one({"_id": VERSION_ID})
@@ -125,7 +128,7 @@ class SensitiveWords:
     async def _rebuild_to(self, version: int) -> None:
         started = time.perf_counter()
         entries = [WordEntry(d["word"], d["action"], d.get("category", "")) async for d in self._words.find(
-            {"enabled": True, "pending_import": {"$exists": False}}, {"word": 1, "action": 1, "category": 1})]
+            {"enabled": True, **await self._visible()}, {"word": 1, "action": 1, "category": 1})]
         engine = await self._build_elsewhere(entries, str(version))
         self.engine = engine
         self.built_at = now()
@@ -219,15 +222,20 @@ class SensitiveWords:
         await self._words.delete_one({"_id": word_id})
         return doc, await self._bump()
 
+    async def _visible(self) -> dict[str, Any]:
+        """A filter hiding the rows of imports that have not finished (all or nothing)."""
+        unfinished = [d["_id"] async for d in self._imports.find({"status": {"$ne": "done"}}, {"_id": 1})]
+        return {"import_id": {"$nin": unfinished}} if unfinished else {}
+
     async def get(self, word_id: str) -> dict[str, Any]:
-        doc = await self._words.find_one({"_id": word_id, "pending_import": {"$exists": False}})
+        doc = await self._words.find_one({"_id": word_id, **await self._visible()})
         if doc is None:
             raise NotFound("敏感词不存在", id=word_id)
         return doc
 
     async def list(self, *, q: str | None, category: str | None, action: str | None, limit: int,
                    cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        query: dict[str, Any] = {"pending_import": {"$exists": False}}
+        query: dict[str, Any] = await self._visible()
         if q:
             query["normal"] = {"$regex": re.escape(normalise_word(q) or q)}
         if category:
@@ -300,9 +308,11 @@ class SensitiveWords:
         return list(good.values())
 
     async def import_rows(self, actor: dict[str, Any], rows: list[ImportRow]) -> tuple[dict[str, int], int]:
-        """Add new words and update existing ones; all or nothing: the rows stay invisible to screening
-        (``pending_import``) until every one is written, and are removed if any write fails."""
+        """Add new words and update existing ones; all or nothing: the new rows carry the import's id and
+        stay invisible until every one is written, and are removed if any write fails."""
         import_id = new_id()
+        await self._imports.insert_one({"_id": import_id, "status": "running", "started_at": now(),
+                                        "by": actor["_id"], "rows": len(rows)})
         existing = {d["normal"]: d async for d in self._words.find(
             {"normal": {"$in": [r.normal for r in rows]}}, {"normal": 1, "action": 1, "category": 1})}
         created = [r for r in rows if r.normal not in existing]
@@ -313,12 +323,13 @@ class SensitiveWords:
             for start in range(0, len(created), IMPORT_CHUNK):
                 await self._words.bulk_write([InsertOne({
                     "_id": new_id(), "word": r.word, "normal": r.normal, "action": r.action, "category": r.category,
-                    "enabled": True, "created_at": moment, "created_by": actor["_id"], "pending_import": import_id})
+                    "enabled": True, "created_at": moment, "created_by": actor["_id"], "import_id": import_id})
                     for r in created[start:start + IMPORT_CHUNK]], ordered=False)
         except Exception:
-            await self._words.delete_many({"pending_import": import_id})
+            await self._words.delete_many({"import_id": import_id})
+            await self._imports.update_one({"_id": import_id}, {"$set": {"status": "failed"}})
             raise
-        await self._words.update_many({"pending_import": import_id}, {"$unset": {"pending_import": ""}})
+        await self._imports.update_one({"_id": import_id}, {"$set": {"status": "done", "finished_at": now()}})
         if changed:
             await self._words.bulk_write([UpdateOne({"normal": r.normal}, {"$set": {
                 "action": r.action, "category": r.category}}) for r in changed], ordered=False)

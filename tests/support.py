@@ -126,6 +126,8 @@ class HubProcess:
     def start(self, timeout: float = 60.0) -> HubProcess:
         self.port = self.port or free_port()
         env = {**os.environ, **self.env, "HUB_PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
+        if getattr(self, "log", None) is not None:
+            self.log.close()
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop/kill
         self.process = subprocess.Popen([sys.executable, "-m", "hub"], cwd=ROOT, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT)
