@@ -413,7 +413,18 @@ class CpuMeter:
         elapsed = perf() - self.t0
         used = {name: 100.0 * (cpu_seconds(pid) - self.c0[name]) / elapsed for name, pid in self.pids.items()}
         used["others"] = max(0.0, 100.0 * (busy_seconds() - self.busy0) / elapsed - sum(used.values()))
+        OTHERS.append(used["others"])
         return used
+
+
+OTHERS: list[float] = []  # "others" of every measured window, for the warning at the end
+
+
+def machine_busy(seconds: float = 1.0) -> float:
+    """How busy the machine is right now, in % of one core."""
+    before = busy_seconds()
+    time.sleep(seconds)
+    return 100.0 * (busy_seconds() - before) / seconds
 
 
 def cpu_text(cpu: dict[str, float]) -> str:
@@ -1261,7 +1272,8 @@ def setup_lines(opts: argparse.Namespace, texts: list[str], data_path: Path, nof
         f"pymongo {package_version('pymongo')}, SecantusDB {package_version('SecantusDB')}, "
         f"argon2-cffi {package_version('argon2-cffi')}",
         f"  load         one asyncio process (raw RFC 6455 client); RLIMIT_NOFILE {nofile[0]}/{nofile[1]}; "
-        f"machine load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"machine load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
+        f"CPU busy {machine_busy():.0f}% of {usable * 100}%",
         f"  texts        {len(texts):,} ask/answer texts, mean {mean_len:.0f} chars, from {data_path}",
         f"  phases       {', '.join(opts.phases)}; warm-up {opts.warmup:g} s before every measured window",
     ]
@@ -1459,6 +1471,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("\n".join(results["hub"]["profile"]))
     print()
+    if OTHERS and max(OTHERS) > 15:
+        print(f"WARNING: other processes on this machine used {sum(OTHERS) / len(OTHERS):.0f}% CPU on average "
+              f"(up to {max(OTHERS):.0f}%) during the measured windows: the figures above are pessimistic.")
     print(f"total time {perf() - STARTED:.0f} s")
     if PROBLEMS:
         print("CORRECTNESS FAILED:")

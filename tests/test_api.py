@@ -76,7 +76,7 @@ async def test_no_plugin_means_no_consultation(make_hub) -> None:
     from tests.conftest import add_users
     running = await make_hub(plugin_modules=[])
     users = await add_users(running)
-    status, data = await api(running.url, "POST", "/api/consultations", users["resident"]["token"],
+    status, _data = await api(running.url, "POST", "/api/consultations", users["resident"]["token"],
                              {"doctor_id": users["doctor"]["_id"]})
     assert status == 403
 

@@ -141,7 +141,7 @@ async def test_notices_reach_a_user_on_another_process(cast: RunningHub, spawn,
     users = cast.users
     node_a, node_b = spawn(redis_server.url), spawn(redis_server.url)
     supervisor = await Client.connect(node_b.ws_url, users["supervisor"]["token"])
-    status, word = await api(node_a.url, "POST", "/api/sensitive-words", users["sysadmin"]["token"],
+    status, _word = await api(node_a.url, "POST", "/api/sensitive-words", users["sysadmin"]["token"],
                              {"word": "代开发票", "action": "alert", "category": "广告"})
     assert status == 201
     resident = await Client.connect(node_a.ws_url, users["resident"]["token"])

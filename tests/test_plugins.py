@@ -74,7 +74,7 @@ async def test_worked_example_plugin_end_to_end(make_hub) -> None:
                              {"doctor_id": users["doctor"]["_id"]})
     notice = await resident.expect("notice")  # from the plugin's event subscriber
     assert notice["kind"] == "greeting" and notice["body"] == "欢迎咨询" and notice["data"]["conv"] == conv["id"]
-    status, greeting = await api(running.url, "POST", "/api/greeter/greetings", users["doctor"]["token"],
+    status, _greeting = await api(running.url, "POST", "/api/greeter/greetings", users["doctor"]["token"],
                                  {"to": users["resident"]["_id"], "text": "注意按时服药"})
     assert status == 201
     notice = await resident.expect("notice")

@@ -84,7 +84,7 @@ async def test_sync_truncates_beyond_the_limit(make_hub) -> None:
     from tests.conftest import add_users
     running = await make_hub(sync_max_messages=3)
     await add_users(running)
-    conv, resident, doctor = await pair(running)
+    conv, resident, _doctor = await pair(running)
     for i in range(5):
         await resident.say(conv, f"消息{i}")
     fresh = await Client.connect(running.ws_url, running.users["doctor"]["token"])
@@ -108,7 +108,7 @@ async def test_read_typing_and_recall_reach_the_other_side(hub: RunningHub) -> N
     frames, _ = await fresh.sync({conv: 0})
     message = messages_of(frames, conv)[0]
     assert message["recalled"] is True and "text" not in message
-    status, listed = await api(hub.url, "GET", "/api/consultations", hub.users["doctor"]["token"])
+    _status, listed = await api(hub.url, "GET", "/api/consultations", hub.users["doctor"]["token"])
     assert listed["items"][0]["unread"] == 0
 
 
@@ -190,7 +190,7 @@ async def test_silent_socket_closed_4001_after_auth_timeout(make_hub) -> None:
 
 
 async def test_strangers_frames_into_others_conversation_are_refused(hub: RunningHub) -> None:
-    conv, resident, doctor = await pair(hub)
+    conv, resident, _doctor = await pair(hub)
     await resident.say(conv, "只有我和医生能看到")
     stranger = await Client.connect(hub.ws_url, hub.users["stranger"]["token"])
     for frame in ({"type": "send", "conv": conv, "text": "插话"}, {"type": "sync", "convs": {conv: 0}},

@@ -4,5 +4,5 @@ from hub import hookimpl
 
 
 @hookimpl
-def register_rouets(hub):  # noqa: ANN001, ANN201 - deliberately wrong
+def register_rouets(hub):
     return []
