@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import gc
 import os
+import pickle
 import platform
 import statistics
 import sys
@@ -142,11 +143,16 @@ def percentile(samples: Sequence[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def timed(make: Callable[[], Made]) -> tuple[Made, float]:
+    """What ``make()`` returns and how long it took."""
+    started = time.perf_counter()
+    made = make()
+    return made, time.perf_counter() - started
+
+
 def timed_build(entries: list[WordEntry]) -> tuple[ScreeningEngine, float]:
     """A built engine and how long building it took."""
-    started = time.perf_counter()
-    engine = build_engine(entries, version="bench")
-    return engine, time.perf_counter() - started
+    return timed(lambda: build_engine(entries, version="bench"))
 
 
 def traced_bytes(make: Callable[[], Made]) -> tuple[Made, int]:
@@ -345,6 +351,14 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def load_average() -> str:
+    """The 1-minute load average: other processes on the machine make every figure slower."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
 def version_of(package: str) -> str:
     try:
         return metadata.version(package)
@@ -355,15 +369,17 @@ def version_of(package: str) -> str:
 def print_setup(entries: list[WordEntry], engine: ScreeningEngine, texts: list[str], normals: list[str]) -> None:
     actions = Counter(entry.action for entry in entries)
     print("setup")
-    print(f"  machine      {os.cpu_count()} cores, {cpu_model()}, {platform.system()} {platform.release()}")
+    print(f"  machine      {os.cpu_count()} cores, {cpu_model()}, {platform.system()} {platform.release()}, "
+          f"load average {load_average()} at start")
     libraries = ", ".join(f"{name} {version_of(name)}" for name in ("pyahocorasick", "ahocorasick-rs", "opencc"))
     print(f"  python       {sys.version.split()[0]} ({platform.python_implementation()}), {libraries}")
     print(f"  lexicon      {len(entries)} distinct words ({', '.join(f'{n} {a}' for a, n in actions.most_common())}),"
           f" {engine.word_count} distinct normal forms")
     print(f"  corpus       {len(texts)} texts (ask + answer), {sum(map(len, texts))} chars, "
           f"{sum(len(t.encode('utf-8')) for t in texts) / MB:.2f} MB UTF-8, {sum(map(len, normals))} normal-form chars")
-    print(f"  method       best of {REPEATS} runs over fresh string copies; latency: {LATENCY_ROUNDS} rounds of "
-          f"every ask text, one perf_counter_ns pair per call")
+    print(f"  method       best of {REPEATS} runs over fresh string copies, setup objects frozen out of the garbage "
+          f"collector (gc.freeze); latency: {LATENCY_ROUNDS} rounds of every ask text, one perf_counter_ns pair per "
+          "call")
 
 
 def print_build(entries: list[WordEntry], cold: tuple[float, int]) -> ScreeningEngine:
@@ -373,6 +389,8 @@ def print_build(entries: list[WordEntry], cold: tuple[float, int]) -> ScreeningE
     _tables.cache_clear()
     _, table_bytes = traced_bytes(_tables)
     seconds, rss_growth = cold
+    pickled, dump_s = timed(lambda: pickle.dumps(engine))
+    _, load_s = timed(lambda: pickle.loads(pickled))
     print("build (whole lexicon)")
     print(f"  first build in a process  {seconds:6.2f} s  (with the per-process character tables)   "
           f"target < {TARGET_BUILD_S:.0f} s: {verdict(seconds < TARGET_BUILD_S)}")
@@ -381,6 +399,8 @@ def print_build(entries: list[WordEntry], cold: tuple[float, int]) -> ScreeningE
     print(f"  shared character tables   {table_bytes / MB:6.1f} MB  (tracemalloc; once per process)")
     print(f"  RSS growth, first build   {rss_growth / MB:6.1f} MB  (engine + tables + allocator slack; includes "
           "importing OpenCC)")
+    print(f"  pickled engine            {len(pickled) / MB:6.1f} MB  (dumps {dump_s * 1000:.0f} ms, "
+          f"loads {load_s * 1000:.0f} ms with the tables cached)")
     return engine
 
 
@@ -436,6 +456,20 @@ def measure_pyahocorasick(matchers: Matchers, texts: list[str], normals: list[st
     return max(results, key=lambda result: result.chars_per_s)
 
 
+def print_stages(engine: ScreeningEngine, texts: list[str], full: Throughput) -> None:
+    """Where (a)'s time goes: the translate, the automaton, and the Python around them (mapping back, deciding,
+    building the result objects)."""
+    table, automaton = engine._table, engine._automaton
+    translate_s, _ = best_time(lambda batch: len([text.translate(table).replace("\x00", "") for text in batch]),
+                               texts, fresh)
+    codes = [text.translate(table).replace("\x00", "") for text in texts]
+    match_s, _ = best_time(run_pyahocorasick(automaton), codes, fresh)
+    rest_s = full.seconds - translate_s - match_s
+    print(f"  (a) split: translate {translate_s * 1000:.0f} ms, automaton {match_s * 1000:.0f} ms, the rest "
+          f"{rest_s * 1000:.0f} ms ({full.hits} hits in {sum(1 for c in codes if next(automaton.iter(c), None))} "
+          f"of {len(texts)} texts)")
+
+
 def print_ratios(full: Throughput, rs: Throughput, trie: Throughput, p99: float, agree: bool) -> None:
     share, times = full.chars_per_s / rs.chars_per_s, full.chars_per_s / trie.chars_per_s
     print("ratios and targets")
@@ -443,6 +477,48 @@ def print_ratios(full: Throughput, rs: Throughput, trie: Throughput, p99: float,
     print(f"  (a)/(d) = {times:.1f}x   target >= {TARGET_TIMES_TRIE:.0f}x: {verdict(times >= TARGET_TIMES_TRIE)}")
     print(f"  p99 per chat message {p99:.1f} µs   target < {TARGET_P99_US:.0f} µs: {verdict(p99 < TARGET_P99_US)}")
     print(f"  hits agree across (a)-(d): {'yes' if agree else 'NO'}")
+
+
+def print_hit_density(entries: list[WordEntry], texts: list[str], normals: list[str]) -> None:
+    """Supplement: (a) against (c) when the one-character words (一, 出, 毒 … most of the hits) are left out."""
+    longer = [entry for entry in entries if len(normalise_word(entry.word)) > 1]
+    engine = build_engine(longer, version="bench-longer")
+    keys = sorted({normalise_word(entry.word) for entry in longer})
+    full = throughput("(a) whole path, words of 2+ characters", run_engine(engine), texts, texts)
+    rs = throughput("(c) ahocorasick-rs, words of 2+ characters", rs_matcher(keys), normals, texts)
+    print("supplement: the same corpus without the one-character words")
+    print(full.line())
+    print(rs.line())
+    print(f"  (a)/(c) = {full.chars_per_s / rs.chars_per_s:.0%}")
+
+
+def measure(matchers: Matchers, asks: list[str], texts: list[str], normals: list[str]) -> \
+        tuple[Throughput, Throughput, Throughput, Throughput, float]:
+    """Print (a)-(d); return (a), the fastest (b), (c), (d) and (a)'s p99 latency."""
+    engine = matchers.engine
+    print("throughput (original chars and UTF-8 bytes per second)")
+    full = throughput("(a) ScreeningEngine.screen, whole path", run_engine(engine), texts, texts)
+    print(full.line())
+    print_stages(engine, texts, full)
+    p99 = print_latency(engine, asks)
+    fastest = measure_pyahocorasick(matchers, texts, normals)
+    rs = throughput("(c) ahocorasick-rs (reference)", rs_matcher(matchers.normal_keys), normals, texts)
+    print(rs.line())
+    trie = throughput("(d) dict-of-dicts trie, pure Python", run_trie(matchers.trie), normals, texts)
+    print(trie.line())
+    print(f"  (d) trie build {matchers.trie_build_s:.2f} s;  fastest (b): {fastest.name[4:]}")
+    return full, fastest, rs, trie, p99
+
+
+def check_hits(matchers: Matchers, texts: list[str], normals: list[str]) -> bool:
+    print("cross-check: the same hits, in original offsets")
+    return cross_check({
+        "(a) engine": spans_from_engine(matchers.engine, texts),
+        "(b) pyahocorasick, dense code": spans_from_dense(matchers.engine, normals, texts),
+        "(b) pyahocorasick, UTF-8": spans_from_utf8(matchers.utf8, normals, texts),
+        "(c) ahocorasick-rs": spans_from_rs(matchers.normal_keys, normals, texts),
+        "(d) dict trie": spans_from_trie(matchers.trie, normals, texts),
+    })
 
 
 def main() -> int:
@@ -455,30 +531,15 @@ def main() -> int:
     cold = (cold_s, rss_bytes() - rss_before)
     normals = [normalise_word(text) for text in texts]
     print_setup(entries, engine, texts, normals)
-    engine = print_build(entries, cold)
-    matchers = build_matchers(engine, entries)
+    matchers = build_matchers(print_build(entries, cold), entries)
+    gc.collect()
+    gc.freeze()  # the trie alone is ~300k dicts: collections triggered by a matcher should not scan them
 
-    print("throughput (original chars and UTF-8 bytes per second)")
-    full = throughput("(a) ScreeningEngine.screen, whole path", run_engine(engine), texts, texts)
-    print(full.line())
-    p99 = print_latency(engine, asks)
-    fastest = measure_pyahocorasick(matchers, texts, normals)
-    rs = throughput("(c) ahocorasick-rs (reference)", rs_matcher(matchers.normal_keys), normals, texts)
-    print(rs.line())
-    trie = throughput("(d) dict-of-dicts trie, pure Python", run_trie(matchers.trie), normals, texts)
-    print(trie.line())
-    print(f"  (d) trie build {matchers.trie_build_s:.2f} s;  fastest (b): {fastest.name[4:]}")
-
-    print("cross-check: the same hits, in original offsets")
-    agree = cross_check({
-        "(a) engine": spans_from_engine(engine, texts),
-        "(b) pyahocorasick, dense code": spans_from_dense(engine, normals, texts),
-        "(b) pyahocorasick, UTF-8": spans_from_utf8(matchers.utf8, normals, texts),
-        "(c) ahocorasick-rs": spans_from_rs(matchers.normal_keys, normals, texts),
-        "(d) dict trie": spans_from_trie(matchers.trie, normals, texts),
-    })
-    agree &= len({full.hits, fastest.hits, rs.hits, trie.hits}) == 1
+    full, fastest, rs, trie, p99 = measure(matchers, asks, texts, normals)
+    agree = check_hits(matchers, texts, normals) and len({full.hits, fastest.hits, rs.hits, trie.hits}) == 1
     print_ratios(full, rs, trie, p99, agree)
+    print_hit_density(entries, texts, normals)
+    print(f"load average {load_average()} at the end")
     return 0 if agree else 1
 
 

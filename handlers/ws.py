@@ -132,6 +132,8 @@ class HubSocket(tornado.websocket.WebSocketHandler):
             await messaging.typing(user, frame.get("conv"))
         elif kind == "recall":
             await messaging.recall(user, frame.get("conv"), frame.get("seq"))
+            await self.hub.audit.record(actor=user, action="message.recall", target=f"{frame['conv']}:{frame['seq']}",
+                                        address=self.request.remote_ip or "")
         elif kind == "ping":
             self._reply({"type": "pong"}, frame_id)
         elif kind == "auth":

@@ -43,8 +43,8 @@ async def seed_demo(hub: Hub) -> bool:
     system = accounts["sysadmin"]
     for word, action, category in DEMO_WORDS:
         if not await hub.db.sensitive_words.find_one({"word": word}):
-            _, version = await hub.words.add(system, word, action, category)
-            hub.words.on_version(version)
+            await hub.words.add(system, word, action, category)
+    await hub.words.refresh()
     for result in hub.pm.hook.seed_demo(hub=hub, accounts=accounts):
         await result
     await hub.db.hub_state.insert_one({"_id": "demo_seeded", "at": now()})

@@ -12,6 +12,8 @@ import csv
 import io
 import logging
 import multiprocessing
+import os
+import threading
 import re
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -39,6 +41,7 @@ MAX_CATEGORY_CHARS = 30
 MAX_IMPORT_ROWS = 200_000
 IMPORT_CHUNK = 5000
 VERSION_POLL_SECS = 5.0
+PARENT_CHECK_SECS = 1.0
 VERSION_ID = "sensitive_words"
 # Few indexes on purpose: each one costs a bulk import of the whole lexicon (~50k words) several seconds here.
 INDEXES = [
@@ -63,6 +66,15 @@ class ImportRow:
 
 def _build(entries: list[WordEntry], version: str) -> ScreeningEngine:
     return build_engine(entries, version=version)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Runs in the build worker: a hub killed with -9 cannot stop its worker, so the worker watches it."""
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECS)
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
 
 
 class SensitiveWords:
@@ -93,8 +105,7 @@ class SensitiveWords:
         if stale:
             await self._words.delete_many({"import_id": {"$in": stale}})
             await self._imports.update_many({"_id": {"$in": stale}}, {"$set": {"status": "failed"}})
-        self._wanted = await self.current_version()
-        await self._rebuild_to(self._wanted)
+        await self.refresh()
         self._poller = asyncio.create_task(self._poll(), name="sensitive-words-poll")
 
     async def stop(self) -> None:
@@ -116,6 +127,11 @@ class SensitiveWords:
         self._wanted = version
         if self._rebuild is None or self._rebuild.done():
             self._rebuild = asyncio.create_task(self._rebuild_loop(), name="sensitive-words-rebuild")
+
+    async def refresh(self) -> None:
+        """Rebuild now to the latest version (after changes made outside the API, e.g. seeding)."""
+        self._wanted = await self.current_version()
+        await self._rebuild_to(self._wanted)
 
     async def _rebuild_loop(self) -> None:
         while int(self.engine.version or 0) < self._wanted:
@@ -143,7 +159,8 @@ class SensitiveWords:
         serving. A worker that died is replaced once."""
         for attempt in (1, 2):
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_exit_with_parent, initargs=(os.getpid(),))
             try:
                 return await asyncio.get_running_loop().run_in_executor(self._pool, _build, entries, version)
             except BrokenProcessPool:

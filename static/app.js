@@ -523,10 +523,18 @@
     fillGap(m.conv);
   }
 
+  /** The stored text is what we typed, or that with sensitive words masked by `*` (one per character). */
+  function sameOrMasked(typed, stored) {
+    if (typed === stored) return true;
+    const a = Array.from(typed);
+    const b = Array.from(stored);
+    return a.length === b.length && b.some((ch) => ch === '*') && b.every((ch, i) => ch === a[i] || ch === '*');
+  }
+
   /** Our own message came back as a `message` before its `ack`: reuse the pending bubble rather than show two. */
   function bindPending(convId, entry) {
     for (const p of state.pending.values()) {
-      if (p.conv === convId && p.seq === undefined && !p.failed && p.text === entry.text) {
+      if (p.conv === convId && p.seq === undefined && !p.failed && sameOrMasked(p.text, entry.text)) {
         p.seq = entry.seq;
         const store = state.stores.get(convId);
         store.els.set(entry.seq, p.el);
