@@ -13,8 +13,8 @@ import io
 import logging
 import multiprocessing
 import os
-import threading
 import re
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool

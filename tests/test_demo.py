@@ -14,9 +14,10 @@ async def test_demo_logins_and_signed_consultations(make_hub) -> None:
     users = {a["username"]: (await api(running.url, "GET", "/api/me", tokens[a["username"]]))[1]
              for a in DEMO_ACCOUNTS}
     zhang = tokens["resident.zhang"]
-    status, conv = await api(running.url, "POST", "/api/consultations", zhang, {"doctor_id": users["doctor.wang"]["id"]})
+    wang, li = users["doctor.wang"]["id"], users["doctor.li"]["id"]
+    status, conv = await api(running.url, "POST", "/api/consultations", zhang, {"doctor_id": wang})
     assert status == 201
-    status, _ = await api(running.url, "POST", "/api/consultations", zhang, {"doctor_id": users["doctor.li"]["id"]})
+    status, _ = await api(running.url, "POST", "/api/consultations", zhang, {"doctor_id": li})
     assert status == 403  # signed with 王医生's team, not 李医生's
     resident = await Client.connect(running.ws_url, zhang)
     assert (await resident.say(conv["id"], "你个傻逼"))["screen"] == {"action": "mask"}
