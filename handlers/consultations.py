@@ -6,6 +6,7 @@ from handlers.base import BaseHandler
 from hub.consultations import render_conversation
 from hub.errors import InvalidInput
 from hub.messaging import render_message
+from hub.pages import decode_cursor, encode_cursor
 
 
 class ConsultationsHandler(BaseHandler):
@@ -53,14 +54,23 @@ class EndHandler(BaseHandler):
 
 class MessagesHandler(BaseHandler):
     async def get(self, conv_id: str) -> None:
-        """Messages in seq order: ``after_seq`` pages forward, ``before_seq`` alone pages back."""
+        """Messages in seq order: ``after_seq`` (or the ``cursor`` of the previous page) pages forward,
+        ``before_seq`` alone pages back."""
         user = await self.authenticate()
         conv = await self.hub.consultations.get_for(user, conv_id)
-        after, before = self.int_arg("after_seq"), self.int_arg("before_seq")
+        after, before, limit = self.int_arg("after_seq"), self.int_arg("before_seq"), self.limit()
+        cursor = decode_cursor(self.get_query_argument("cursor", None))
+        if cursor is not None:
+            if not cursor.isdigit():
+                raise InvalidInput("cursor 无效", field="cursor")
+            after = int(cursor)
         if after is not None and before is not None and before <= after:
             raise InvalidInput("before_seq 必须大于 after_seq", field="before_seq")
-        docs = await self.hub.messaging.page(conv["_id"], after_seq=after, before_seq=before, limit=self.limit())
-        self.reply({"items": [render_message(d) for d in docs], "next_cursor": None})
+        docs = await self.hub.messaging.page(conv["_id"], after_seq=after, before_seq=before, limit=limit)
+        forward = before is None or after is not None
+        more = forward and len(docs) == limit
+        self.reply({"items": [render_message(d) for d in docs],
+                    "next_cursor": encode_cursor(str(docs[-1]["seq"])) if more else None})
 
 
 ROUTES = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.base import BaseHandler
 from hub.alerts import render_alert
 from hub.errors import InvalidInput, TooLarge
+from hub.ids import iso
 from hub.policy import SUPERVISING_ROLES, region_filter, require_role
 from hub.sensitive_words import render_word
 
@@ -127,7 +128,7 @@ class AuditHandler(SupervisionHandler):
             until=self.time_arg("until"), limit=self.limit(), cursor=self.get_query_argument("cursor", None))
         self.reply_page([{"id": e["_id"], "actor": e["actor"], "actor_name": e["actor_name"],
                           "actor_role": e["actor_role"], "action": e["action"], "target": e["target"],
-                          "address": e["address"], "at": e["at"].isoformat(), "details": e["details"]}
+                          "address": e["address"], "at": iso(e["at"]), "details": e["details"]}
                          for e in entries], cursor)
 
 

@@ -134,6 +134,7 @@ class Hub:
         try:
             await asyncio.wait_for(asyncio.gather(self.messaging.log.drain(), self.notices.log.drain()),
                                    self.config.shutdown_grace_secs)
+            await self.messaging.flush_summaries()
         except TimeoutError:
             log.warning("in-flight writes did not finish within %.1f s", self.config.shutdown_grace_secs)
         for session in self.sessions.all():

@@ -5,6 +5,8 @@ Services here return frames as dicts and publish live events through ``publish``
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -20,6 +22,8 @@ from hub.screening import ScreenResult
 from hub.sequencing import SequencedLog
 from hub.store import Index
 
+log = logging.getLogger(__name__)
+
 INDEXES = [
     Index("messages", [("conv", 1), ("seq", 1)], "conv_seq_unique", unique=True),
     Index("messages", [("conv", 1), ("dedupe", 1)], "conv_dedupe_unique", unique=True),
@@ -27,6 +31,7 @@ INDEXES = [
 MESSAGE_KINDS = ("text", "image")
 MAX_TEXT_CHARS = 5000
 MAX_CLIENT_ID_CHARS = 64
+SUMMARY_FLUSH_SECS = 0.25
 
 Publish = Callable[[list[str], dict[str, Any]], Awaitable[None]]
 Check = Callable[[str], ScreenResult]
@@ -64,6 +69,9 @@ class Messaging:
         self._raise_alert = raise_alert
         self._recall_window = timedelta(seconds=recall_window_secs)
         self._sync_max = sync_max_messages
+        self._summaries: dict[str, dict[str, Any]] = {}
+        self._sender_marks: dict[tuple[str, str], int] = {}
+        self._summary_flusher: asyncio.Task | None = None
         self.log = SequencedLog(self._messages, key_field="conv", seq_field="seq", dedupe_field="dedupe",
                                 batch_max=batch_max, floor=self._conversation_head,
                                 after_insert=self._update_conversations)
@@ -73,20 +81,42 @@ class Messaging:
         return conv.get("last_seq", 0) if conv else 0
 
     async def _update_conversations(self, docs: list[dict[str, Any]]) -> None:
-        """Keep each conversation's head, last message and the sender's read mark; commutative updates, so
-        batches from several processes may land in any order."""
-        latest: dict[str, dict[str, Any]] = {}
+        """Note each conversation's newest message and each sender's read mark; they are written together at
+        most every ``SUMMARY_FLUSH_SECS``, so a busy conversation costs one update a period, not one a message."""
         for doc in docs:
-            if doc["seq"] > latest.get(doc["conv"], {}).get("seq", 0):
-                latest[doc["conv"]] = doc
+            newest = self._summaries.get(doc["conv"])
+            if newest is None or doc["seq"] > newest["seq"]:
+                self._summaries[doc["conv"]] = doc
+            key = (doc["conv"], doc["from"]["id"])
+            self._sender_marks[key] = max(self._sender_marks.get(key, 0), doc["seq"])
+        if self._summary_flusher is None:
+            self._summary_flusher = asyncio.create_task(self._flush_summaries_later())
+
+    async def _flush_summaries_later(self) -> None:
+        try:
+            await asyncio.sleep(SUMMARY_FLUSH_SECS)
+            await self.flush_summaries()
+        finally:
+            self._summary_flusher = None
+
+    async def flush_summaries(self) -> None:
+        """Write the noted summaries. The updates commute (a newer seq always wins), so batches from several
+        processes may land in any order. The head they keep is only a floor for ``SequencedLog``."""
+        summaries, self._summaries = self._summaries, {}
+        marks, self._sender_marks = self._sender_marks, {}
         ops = []
-        for conv_id, doc in latest.items():
+        for conv_id, doc in summaries.items():
             summary = {"seq": doc["seq"], "from": doc["from"], "kind": doc["kind"], "text": doc.get("text", ""),
                        "ts": doc["ts"]}
             ops.append(UpdateOne({"_id": conv_id, "last_seq": {"$lt": doc["seq"]}},
                                  {"$set": {"last_seq": doc["seq"], "last_message": summary}}))
-            ops.append(UpdateOne({"_id": conv_id}, {"$max": {f"read.{doc['from']['id']}": doc["seq"]}}))
-        await self._convs.bulk_write(ops, ordered=False)
+        ops += [UpdateOne({"_id": conv_id}, {"$max": {f"read.{user_id}": seq}})
+                for (conv_id, user_id), seq in marks.items()]
+        if ops:
+            try:
+                await self._convs.bulk_write(ops, ordered=False)
+            except Exception:
+                log.exception("updating %d conversation summaries failed", len(summaries))
 
     async def send(self, user: dict[str, Any], frame: dict[str, Any]) -> dict[str, Any]:
         """Store a message and deliver it; returns the ack frame. A retry with the same id returns the first

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,6 +258,17 @@ class Client:
 
     async def close(self) -> None:
         await self.conn.close()
+
+
+async def eventually(probe: Callable[[], Awaitable[Any]], check: Callable[[Any], bool],
+                     timeout: float = 3.0) -> Any:
+    """Poll ``probe`` until ``check`` holds (conversation summaries are written a moment after the messages)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if check(value) or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.05)
 
 
 def messages_of(frames: Iterable[dict[str, Any]], conv: str) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hub.embedded import free_port
 from hub.store import connect
-from tests.support import PASSWORD, Client, RunningHub, api, login
+from tests.support import PASSWORD, Client, RunningHub, api, eventually, login
 from tests.test_ws import open_consultation
 
 
@@ -90,7 +90,9 @@ async def test_reopening_returns_the_open_one_and_lists_with_unread(hub: Running
     resident = await Client.connect(hub.ws_url, users["resident"]["token"])
     for text in ("头晕", "还有点恶心"):
         await resident.say(first, text)
-    status, listed = await api(hub.url, "GET", "/api/consultations?status=open", users["doctor"]["token"])
+    status, listed = await eventually(
+        lambda: api(hub.url, "GET", "/api/consultations?status=open", users["doctor"]["token"]),
+        lambda reply: reply[1]["items"][0]["unread"] == 2)
     item = listed["items"][0]
     assert item["id"] == first and item["unread"] == 2 and item["last_message"]["text"] == "还有点恶心"
     assert listed["next_cursor"] is None
@@ -126,6 +128,10 @@ async def test_messages_paging(hub: RunningHub) -> None:
     token = hub.users["doctor"]["token"]
     _, page = await api(hub.url, "GET", f"/api/consultations/{conv}/messages?after_seq=2&limit=3", token)
     assert [m["seq"] for m in page["items"]] == [3, 4, 5]
+    _, page = await api(hub.url, "GET", f"/api/consultations/{conv}/messages?limit=3&cursor={page['next_cursor']}",
+                        token)
+    assert [m["seq"] for m in page["items"]] == [6, 7]
+    assert page["next_cursor"] is None
     _, page = await api(hub.url, "GET", f"/api/consultations/{conv}/messages?before_seq=7&limit=2", token)
     assert [m["seq"] for m in page["items"]] == [5, 6]
     status, page = await api(hub.url, "GET", f"/api/consultations/{conv}/messages?after_seq=5&before_seq=3", token)

@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute, async_playwright, expect
 
 from tests.support import PASSWORD, RunningHub, api
 
@@ -61,6 +61,24 @@ def message(page: Page, text: str):
     return page.get_by_test_id("message").filter(has_text=text)
 
 
+def drop_first_message_with(marker: str, dropped: list[str]):
+    """A WebSocket route that passes every frame through, except the first ``message`` carrying ``marker``: the
+    page then sees a gap in seq and has to fill it."""
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def to_page(data: str | bytes) -> None:
+            if not dropped and isinstance(data, str) and marker in data and '"type":"message"' in data:
+                dropped.append(data)
+                return
+            ws.send(data)
+
+        server.on_message(to_page)
+
+    return route
+
+
 async def test_resident_and_doctor_chat_in_the_browser(hub: RunningHub, tmp_path: Path) -> None:
     await add_word(hub, BLOCKED_WORD, "block")
     await add_word(hub, MASKED_WORD, "mask")
@@ -70,6 +88,8 @@ async def test_resident_and_doctor_chat_in_the_browser(hub: RunningHub, tmp_path
         try:
             resident_ctx, resident = await new_page(browser, errors)
             doctor_ctx, doctor = await new_page(browser, errors)
+            gap_marker, dropped = "早上 150/95", []
+            await doctor.route_web_socket("**/ws", drop_first_message_with(gap_marker, dropped))
 
             # Both log in through the page; the token stays in sessionStorage.
             await resident.goto(hub.url)
@@ -90,6 +110,12 @@ async def test_resident_and_doctor_chat_in_the_browser(hub: RunningHub, tmp_path
             conv_item = doctor.get_by_test_id("conv-item")
             await expect(conv_item).to_have_count(1)
             await expect(conv_item.get_by_test_id("conv-name")).to_have_text("测试resident")
+            await doctor.get_by_test_id("notices-toggle").click()
+            await expect(doctor.get_by_test_id("notice")).to_have_count(1)
+            await expect(doctor.get_by_test_id("notice")).to_contain_text("测试resident 发起了在线咨询")
+            await expect(doctor.get_by_test_id("notices-count")).to_be_hidden()
+            await doctor.get_by_test_id("notices-close").click()
+            await expect(doctor.get_by_test_id("notices")).to_be_hidden()
 
             # The resident writes; the doctor's list counts it as unread.
             first = "医生您好，我最近血压有点高"
@@ -133,6 +159,17 @@ async def test_resident_and_doctor_chat_in_the_browser(hub: RunningHub, tmp_path
             await expect(message(doctor, markup).get_by_test_id("message-text")).to_have_text(markup)
             assert await doctor.locator("[data-testid=msg-list] b, [data-testid=msg-list] img").count() == 0
 
+            # One live frame never reaches the doctor: the next one shows the gap and the page fills it with sync.
+            await say(resident, f"血压{gap_marker}")
+            await expect(message(resident, gap_marker)).to_have_attribute("data-state", "sent")
+            await say(resident, "晚上 140/90")
+            await expect(message(doctor, "晚上 140/90")).to_be_visible()
+            await expect(message(doctor, gap_marker)).to_have_count(1)
+            assert len(dropped) == 1
+            seqs = await doctor.locator("[data-testid=message][data-seq]").evaluate_all(
+                "els => els.map(e => Number(e.dataset.seq))")
+            assert seqs == [1, 2, 3, 4, 5, 6], seqs
+
             # The resident recalls the first message; both sides show it as recalled.
             first_mine = resident.locator("[data-testid=message][data-seq='1']")
             await first_mine.get_by_test_id("recall").click()
@@ -162,10 +199,10 @@ async def test_resident_and_doctor_chat_in_the_browser(hub: RunningHub, tmp_path
             await expect(message(doctor, offline_note)).to_have_count(1)
             seqs = await resident.locator("[data-testid=message][data-seq]").evaluate_all(
                 "els => els.map(e => Number(e.dataset.seq))")
-            assert seqs == [1, 2, 3, 4, 5, 6], seqs  # in order, none doubled, the blocked one never stored
+            assert seqs == list(range(1, 9)), seqs  # in order, none doubled, the blocked one never stored
             conv_id = await resident.evaluate("decodeURIComponent(location.hash.slice(4))")
             assert await resident.evaluate("window.__hub.state") == {
-                "conn": "open", "convs": {conv_id: 6}, "inbox": 0, "pending": 0}
+                "conn": "open", "convs": {conv_id: 8}, "inbox": 0, "pending": 0}
             await expect(message(doctor, missed).get_by_test_id("receipt")).to_have_text("已读")
 
             # Still live after the reconnect.
@@ -198,6 +235,16 @@ async def test_resident_and_doctor_chat_in_the_browser(hub: RunningHub, tmp_path
             await doctor.get_by_test_id("logout").click()
             await expect(doctor.get_by_test_id("view-login")).to_be_visible()
             assert await doctor.evaluate("Object.keys(sessionStorage).length") == 0
+
+            # A token the hub no longer accepts sends the page back to the login form.
+            await resident.evaluate("""() => {
+                const key = Object.keys(sessionStorage)[0];
+                sessionStorage.setItem(key, JSON.stringify({...JSON.parse(sessionStorage.getItem(key)),
+                                                            token: 'expired'}));
+            }""")
+            await resident.reload()
+            await expect(resident.get_by_test_id("view-login")).to_be_visible()
+            await expect(resident.get_by_test_id("login-error")).to_have_text("登录已失效，请重新登录")
 
             await resident_ctx.close()
             await doctor_ctx.close()

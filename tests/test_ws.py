@@ -8,7 +8,7 @@ import socket
 
 import websockets
 
-from tests.support import Client, RunningHub, api, messages_of
+from tests.support import Client, RunningHub, api, eventually, messages_of
 
 
 async def open_consultation(hub: RunningHub, resident: str = "resident", doctor: str = "doctor") -> str:
