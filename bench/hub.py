@@ -1018,6 +1018,17 @@ class Profiler:
         return lines
 
 
+def py_spy_dump(children: Children, pid: int, name: str) -> None:
+    """One ``py-spy dump`` of a process into the working folder (kept when something went wrong)."""
+    binary = shutil.which("py-spy", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    if binary:
+        out = children.folder / f"{name}.txt"
+        with open(out, "wb") as fh:
+            subprocess.run([binary, "dump", "--pid", str(pid)], stdout=fh, stderr=subprocess.STDOUT, timeout=30,
+                           check=False)
+        log(f"py-spy dump of process {pid} written to {out}")
+
+
 def profile_summary(name: str, raw: str, top: int) -> list[str]:
     """Self and inclusive time per function from py-spy's collapsed stacks."""
     own: Counter[str] = Counter()
@@ -1111,7 +1122,8 @@ async def bench_hub(opts: argparse.Namespace, texts: list[str], children: Childr
         if "hub" in opts.phases:
             await hub_load(opts, port, hub.pid, db.process.pid, texts, conv_ids, resident_tokens, doctor_tokens,
                            children, result)
-            result["db_check"] = await check_database(database, result["load"])
+            result["db_check"] = await check_database(database, result["load"],
+                                                      lambda: py_spy_dump(children, hub.pid, "hub-lagging-heads"))
         result["rss_peak_kb"] = proc_status_kb(hub.pid, "VmHWM")
         result["rss_end_kb"] = proc_status_kb(hub.pid, "VmRSS")
     finally:
@@ -1230,8 +1242,13 @@ async def hub_load(opts: argparse.Namespace, port: int, hub_pid: int, db_pid: in
     await close_all(residents + doctors)
 
 
-async def check_database(database: Any, acked: dict[str, int]) -> dict[str, Any]:
-    """What the hub stored: one message per ack, and each conversation's head at its last acked seq."""
+HEADS_TIMEOUT_SECS = 30.0
+
+
+async def check_database(database: Any, acked: dict[str, int],
+                         dump_hub: Callable[[], None] | None = None) -> dict[str, Any]:
+    """What the hub stored: one message per ack, and each conversation's head at its last acked seq (the hub
+    updates heads after the ack, so they may lag a little; ``dump_hub`` is called once if they lag > 3 s)."""
     total = sum(acked.values())
 
     async def heads_ok() -> list[str]:
@@ -1240,17 +1257,27 @@ async def check_database(database: Any, acked: dict[str, int]) -> dict[str, Any]
         return [c for c, n in acked.items() if heads.get(c) != n]
 
     wrong: list[str] = []
-    for _ in range(50):
+    started = perf()
+    while True:
         wrong = await heads_ok()
-        if not wrong:
+        if not wrong or perf() - started > HEADS_TIMEOUT_SECS:
             break
+        if perf() - started > 3 and dump_hub is not None:
+            dump_hub()
+            dump_hub = None
         await asyncio.sleep(0.2)
+    heads_secs = perf() - started
+    log(f"hub: conversation heads {'caught up' if not wrong else 'still behind'} {heads_secs:.1f} s after the "
+        f"last ack was checked")
     stored = await database.messages.count_documents({})
     if stored != total:
         PROBLEMS.add("stored messages differ from acks", f"{stored} stored, {total} acked")
-    if wrong:
-        PROBLEMS.add("conversation head (last_seq) differs from the last ack", f"{len(wrong)} conversations")
-    return {"stored": stored, "acked": total, "heads_wrong": len(wrong)}
+    for conv_id in wrong:
+        doc = await database.conversations.find_one({"_id": conv_id}, {"last_seq": 1, "last_message.seq": 1})
+        PROBLEMS.add("conversation head (last_seq) differs from the last ack",
+                     f"{conv_id}: last_seq {doc.get('last_seq')}, last_message.seq "
+                     f"{(doc.get('last_message') or {}).get('seq')}, last ack {acked[conv_id]}")
+    return {"stored": stored, "acked": total, "heads_wrong": len(wrong), "heads_secs": heads_secs}
 
 
 # -- the report ----------------------------------------------------------------------------------------------------
@@ -1459,6 +1486,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         children.stop_all()
+        if PROBLEMS:
+            opts.keep = True
         if opts.keep:
             print(f"working folder kept: {folder}", file=sys.stderr)
         else:

@@ -32,7 +32,14 @@ from typing import Any, TypeVar
 
 import ahocorasick
 
-from hub.screening import ScreeningEngine, WordEntry, _encode, _tables, build_engine, normalise_word
+from hub.screening import (
+    ScreeningEngine,
+    WordEntry,
+    _encode,
+    _tables,
+    build_engine,
+    normalise_word,
+)
 
 REPEATS = 5
 LATENCY_ROUNDS = 20

@@ -169,6 +169,6 @@ def make_app(hub: Hub) -> tornado.web.Application:
     return tornado.web.Application(
         rules, hub=hub, websocket_max_message_size=hub.config.ws_max_frame_bytes,
         websocket_ping_interval=hub.config.ws_heartbeat_secs,
-        websocket_ping_timeout=hub.config.ws_heartbeat_secs * 2,
+        websocket_ping_timeout=hub.config.ws_heartbeat_secs,
         static_path=str(routes.STATIC_DIR), xsrf_cookies=False, compress_response=True,
         log_function=routes.log_request)

@@ -128,11 +128,14 @@ class Consultations:
 def render_conversation(conv: dict[str, Any], viewer_id: str) -> dict[str, Any]:
     """A conversation as the API shows it to one participant, with their unread count."""
     last_seq = conv.get("last_seq", 0)
-    read = (conv.get("read") or {}).get(viewer_id, 0)
+    marks = conv.get("read") or {}
+    read = marks.get(viewer_id, 0)
+    peer_read = max((seq for user_id, seq in marks.items() if user_id != viewer_id), default=0)
     last = conv.get("last_message")
     return {
         "id": conv["_id"], "status": conv["status"], "resident": conv["resident"], "doctor": conv["doctor"],
         "created_at": iso(conv["created_at"]), "ended_at": iso(conv.get("ended_at")),
         "last_seq": last_seq, "unread": max(0, last_seq - read), "read_seq": read,
+        "peer_read_seq": peer_read,
         "last_message": ({**last, "ts": iso(last["ts"])} if last else None),
     }

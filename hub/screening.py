@@ -1,30 +1,28 @@
 """The sensitive-word screening engine: normalise a text, match it, map hits back, decide.
 
-Pure computation: no I/O, no asyncio, no storage. The service layer loads word lists, builds an
-engine with :func:`build_engine` (possibly in a worker process: the engine pickles) and calls
-:meth:`ScreeningEngine.screen` on every message, from any thread.
+Pure computation: no I/O, no asyncio, no storage. The service layer builds an engine from word entries with
+:func:`build_engine` (possibly in a worker process: the engine pickles) and calls :meth:`ScreeningEngine.screen`
+on every message, from any thread.
 
-**Normal form.** Matching sees through how a word is written. Each character maps to its normal
-form: NFKC (full-width ``ＡＢＣ１２３`` → ``abc123``, circled ``①`` → ``1``, ``⑴`` → ``(1)``), then
-case folding, then traditional → simplified Chinese character by character with OpenCC's ``t2s``
-data (``詞`` → ``词``), and numerals of any script to ASCII digits (``❶`` → ``1``). Punctuation,
-symbols (emoji included), spaces, control and format characters (zero-width space, soft hyphen,
-BOM, tags …), combining marks and private-use characters are *skipped*: they vanish, so ``敏*感.词``,
-``敏 感 词`` and ``敏\\u200b感词`` all read ``敏感词``. :func:`normalise_word` gives a word's normal form.
+**Normal form.** Matching sees through how a word is written. Each character maps to its normal form: NFKC
+(full-width ``ＡＢＣ１２３`` → ``abc123``, circled ``①`` → ``1``, ``⑴`` → ``(1)``), then case folding, then
+traditional → simplified Chinese character by character with OpenCC's ``t2s`` data (``詞`` → ``词``), and
+numerals of any script to ASCII digits (``❶`` → ``1``). Punctuation, symbols (emoji included), spaces, control
+and format characters (zero-width space, soft hyphen, BOM, tags …), combining marks, Hangul fillers and the
+BMP's private-use characters are *skipped*: they vanish, so ``敏*感.词``, ``敏 感 词`` and ``敏\\u200b感词`` all
+read ``敏感词``. :func:`normalise_word` gives a word's normal form; words are normalised like texts.
 
-**Representation.** pyahocorasick finds a node's child by a linear scan of its children, so on the
-large CJK alphabet a character-keyed automaton scans thousands of root children per character of
-text. The engine therefore matches a *dense code* instead: each character that occurs in the word
-list gets a two-unit code ``hi lo`` (``hi`` from U+0080, ``lo`` in U+0040–U+007F), assigned by
-frequency in the word list so that, with the keys inserted in code order, the children a scan meets
-first are the likely ones; no node has more than 64 children. Every other kept character becomes
-one shared two-unit *filler* code and every skipped character becomes NUL. One ``str.translate``
-with a per-engine table (a list indexed by code point, about twice as fast as a dict there) turns a
-text into that code at C speed, and because every kept character is exactly two units wide, a match
-ending at unit ``u`` ends after normal-form character ``(u + 1) // 2``. The NULs, removed before
-matching, tell where the skipped characters were, which maps positions back to the original text.
-``bench/screening.py`` measures this against UTF-8 bytes, plain characters, ahocorasick-rs and a
-dict trie.
+**Representation.** pyahocorasick finds a node's child by a linear scan of its children, so on the large CJK
+alphabet a character-keyed automaton scans thousands of root children per character of text. The engine
+matches a *dense code* instead: each character occurring in the word list gets a two-unit code ``hi lo``
+(``hi`` from U+0080, ``lo`` in U+0040–U+007F) assigned by frequency in the word list, and the keys are inserted
+in code order, so a node has at most 64 children below the root and lists the likely ones first. Every other
+kept character becomes one shared two-unit *filler* code, every skipped character NUL. One ``str.translate``
+with a per-engine table (a list indexed by code point: about twice as fast there as a dict) turns a text into
+that code at C speed; since every kept character is two units wide, a match ending at unit ``u`` ends after
+normal-form character ``(u + 1) // 2``, and the NULs, removed before matching, tell where the skipped characters
+were, which maps positions back to the original text. ``bench/screening.py`` measures this against UTF-8 bytes,
+plain characters, ahocorasick-rs and a dict trie.
 
 .. versionadded:: 0.1
 """
@@ -60,6 +58,8 @@ _ENTRY_RANK: Mapping[str, int] = MappingProxyType({"mask": 1, "alert": 2, "block
 #: Unicode general categories that are skipped (read as absent) when matching.
 _SKIPPED_CATEGORY_PREFIXES = ("P", "S", "Z", "M")
 _SKIPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+#: Letters that draw nothing (the Hangul fillers, default-ignorable in Unicode): skipped like format characters.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 #: The code of a skipped character, removed before matching. NUL is itself skipped.
 _SKIP = "\x00"
@@ -145,7 +145,7 @@ class _Tables(NamedTuple):
 def _is_skipped(char: str) -> bool:
     """Whether matching reads through ``char`` as if it were not there."""
     category = unicodedata.category(char)
-    return category[0] in _SKIPPED_CATEGORY_PREFIXES or category in _SKIPPED_CATEGORIES
+    return category[0] in _SKIPPED_CATEGORY_PREFIXES or category in _SKIPPED_CATEGORIES or char in _INVISIBLE_LETTERS
 
 
 def _digits_of(char: str) -> str:
@@ -359,17 +359,22 @@ def _same_position(position: int) -> int:
     return position
 
 
+def _unit_span(end: int, key: _Key) -> tuple[int, int]:
+    """The span, in code units, of a match ending at unit ``end`` (inclusive, as pyahocorasick reports it)."""
+    return end + 1 - key.length * _UNITS_PER_CHAR, end + 1
+
+
 def _without_allowed(found: list[tuple[int, _Key]]) -> list[tuple[int, _Key]]:
     """Drop allow-word matches and every match lying inside one (``found``: ``(end unit, key)``)."""
-    allowed = [(end + 1 - key.length * _UNITS_PER_CHAR, end) for end, key in found if key.action == ALLOW]
+    allowed = [_unit_span(end, key) for end, key in found if key.action == ALLOW]
     if not allowed:
         return found
-    return [
-        (end, key)
-        for end, key in found
-        if key.action != ALLOW
-        and not any(start <= end + 1 - key.length * _UNITS_PER_CHAR and end <= stop for start, stop in allowed)
-    ]
+    return [(end, key) for end, key in found if key.action != ALLOW and not _inside(_unit_span(end, key), allowed)]
+
+
+def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` lies entirely inside one of ``spans``."""
+    return any(start <= span[0] and span[1] <= end for start, end in spans)
 
 
 def _frozen(cls: type[_Frozen], fields: dict[str, Any]) -> _Frozen:
@@ -409,7 +414,9 @@ class ScreeningEngine:
     Build one with :func:`build_engine`.
     """
 
-    __slots__ = ("version", "word_count", "_automaton", "_codes", "_table", "_has_allowed")
+    __slots__ = ("_automaton", "_codes", "_has_allowed", "_table", "version", "word_count")
+    version: str  # given at build time
+    word_count: int  # distinct normal forms, sensitive and allow-listed
 
     def __init__(
         self, automaton: ahocorasick.Automaton, codes: Mapping[str, str], version: str, word_count: int
@@ -482,8 +489,7 @@ class ScreeningEngine:
             start, end = locate(first), locate(stop - 1) + 1
             hits.append(_frozen(Hit, {"word": word, "category": category, "action": action, "start": start,
                                       "end": end}))
-            if strength > strongest:
-                strongest = strength
+            strongest = max(strongest, strength)
             if action == "mask":
                 if one_to_one and end - start == length:  # no skipped character inside: one span
                     masked.append((start, end))

@@ -82,14 +82,10 @@ def hub_overrides(mongo_uri: str, db_name: str, **extra: Any) -> dict[str, Any]:
             **FAST_HASH, **extra}
 
 
-@dataclass
-class RunningHub:
-    """A hub served in the test's own event loop on a free port."""
+class Served:
+    """Something listening on 127.0.0.1:``port`` that speaks HTTP and /ws."""
 
-    hub: Hub
-    server: tornado.httpserver.HTTPServer
     port: int
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -98,6 +94,16 @@ class RunningHub:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
+
+
+@dataclass
+class RunningHub(Served):
+    """A hub served in the test's own event loop on a free port."""
+
+    hub: Hub
+    server: tornado.httpserver.HTTPServer
+    port: int
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def stop(self) -> None:
         self.server.stop()
@@ -114,7 +120,7 @@ async def start_hub(overrides: dict[str, Any]) -> RunningHub:
     return RunningHub(hub, server, sockets[0].getsockname()[1])
 
 
-class HubProcess:
+class HubProcess(Served):
     """``python -m hub`` as its own process, for crash and multi-process tests."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
@@ -142,13 +148,6 @@ class HubProcess:
                 time.sleep(0.1)
         raise TimeoutError(f"hub did not listen: {self.log_path.read_text()[-3000:]}")
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
 
     def kill(self) -> None:
         assert self.process is not None

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from hub.screening import ScreeningEngine, ScreenResult, WordEntry, build_engine, normalise_word
+from hub.screening import (
+    ScreeningEngine,
+    ScreenResult,
+    WordEntry,
+    build_engine,
+    normalise_word,
+)
 
 DATA = Path(__file__).parent / "data"
 SHARED_DATA = Path(os.environ.get("HUB_SHARED_DATA", "/work/shared/data"))
@@ -95,6 +101,8 @@ def assert_masked(original: str, masked: str, positions: set[int]) -> None:
         ("敏\U000e0041感\U000e0020词", "敏感词"),
         ("敏\u0301感\u20dd词", "敏感词"),
         ("敏😀感👍🏽词", "敏感词"),
+        ("敏\u3164感\uffa0词", "敏感词"),
+        ("敏\u2800感\ue000词", "敏感词"),
     ],
 )
 def test_normal_form_sees_through(written: str, plain: str) -> None:

@@ -1,0 +1,424 @@
+"""Excel (.xlsx) import of signing data (数据导入模式): a downloadable template; every row checked; a per-row error
+report to download; valid rows imported as active signings of the importing doctor's team and doctor; progress
+stored while it runs; importing the same file again changes nothing (a row whose resident is already signed with
+this team from the same date is counted ``unchanged``).
+
+The request checks the file and its header and answers at once (202); reading and importing run in a background
+task (reading in a thread: openpyxl is synchronous) in batches of ``BATCH_ROWS`` with one bulk write per
+collection per batch. Residents already in the roster keep their details; only their signing is added.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+import weakref
+import zipfile
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
+
+from hub import InvalidInput, NotFound
+from hub.accounts import PHONE_RE
+from hub.ids import CST, iso, new_id, now
+from plugins.signing import idcard, packages, residents, signings, tags
+
+log = logging.getLogger(__name__)
+
+COLUMNS = (("name", "姓名"), ("id_number", "身份证号"), ("phone", "手机号"), ("village", "村（社区）区划代码"),
+           ("household", "户号"), ("address", "住址"), ("key_populations", "重点人群"), ("chronic_diseases", "慢性病"),
+           ("start", "签约日期"), ("term_years", "签约年限"), ("package", "服务包"))
+HEADERS = tuple(title for _, title in COLUMNS)
+TITLES = dict(COLUMNS)
+BATCH_ROWS = 1000
+STALLED_SECS = 120
+SPLIT_RE = re.compile(r"[、,，;；\s]+")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Background imports of each hub (a hub is a key, not a global: several hubs may share a test process). The core
+# has no per-plugin state slot on the Hub; see the report.
+_RUNNING: weakref.WeakKeyDictionary[Any, set[asyncio.Task]] = weakref.WeakKeyDictionary()
+
+
+# -- the template and the report -----------------------------------------------------------------------------
+
+def template_bytes() -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "签约数据"
+    sheet.append(list(HEADERS))
+    sheet.append(["张三", idcard.make_id_number("330522", date(1950, 3, 1), 11), "13800000000", "330522100201",
+                  "1", "雉城街道示例村1号", "老年人、高血压", "高血压", date.today().isoformat(), 1, "基础服务包"])
+    for column in "ABCDEFGHIJK":
+        sheet.column_dimensions[column].width = 18
+    notes = book.create_sheet("填写说明")
+    for line in ("第一行为表头，请勿修改；从第二行起每行一位居民。", "必填：姓名、身份证号（18 位，文本格式）、村（社区）区划代码（12 位）。",
+                 "重点人群用顿号分隔，可选：" + "、".join(residents.KEY_POPULATIONS),
+                 "签约日期默认为导入当天，格式 YYYY-MM-DD；签约年限 1 到 3 年，默认为服务包的年限。",
+                 "服务包填名称，默认为基础服务包。单元格中不能使用公式。示例行请删除。"):
+        notes.append([line])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def report_bytes(errors: list[dict[str, Any]]) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("错误报告")
+    sheet.append(["行号", "姓名", "身份证号", "列", "错误"])
+    for entry in errors:
+        for problem in entry["errors"]:
+            sheet.append([entry["row"], entry.get("name") or "", entry.get("id_number") or "", problem["column"],
+                          problem["message"]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# -- reading ---------------------------------------------------------------------------------------------------
+
+def _open_sheet(data: bytes) -> Any:
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        raise InvalidInput("不是有效的 .xlsx 文件", field="file", reason="not_xlsx") from None
+    return book
+
+
+def check_header(data: bytes) -> None:
+    """Raise ``InvalidInput`` unless the first sheet starts with the template's header and has a data row."""
+    book = _open_sheet(data)
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True) if book.worksheets else iter(())
+        header = next(rows, None)
+        if header is None:
+            raise InvalidInput("工作表为空", field="file", reason="empty_sheet")
+        got = tuple(str(v).strip() if v is not None else "" for v in header[:len(HEADERS)])
+        if got != HEADERS:
+            raise InvalidInput("表头与模板不一致，请下载模板填写", field="file", reason="bad_header",
+                               expected=list(HEADERS))
+        if not any(any(v not in (None, "") for v in row) for row in rows):
+            raise InvalidInput("工作表没有数据行", field="file", reason="empty_sheet")
+    finally:
+        book.close()
+
+
+def read_rows(data: bytes, max_rows: int) -> list[tuple[int, tuple]]:
+    """(row number, values) of every non-blank data row of the first sheet."""
+    book = _open_sheet(data)
+    try:
+        found = []
+        for number, row in enumerate(book.worksheets[0].iter_rows(min_row=2, values_only=True), start=2):
+            if any(v not in (None, "") for v in row):
+                found.append((number, tuple(row[:len(HEADERS)]) + (None,) * (len(HEADERS) - len(row))))
+                if len(found) > max_rows:
+                    raise InvalidInput(f"一次最多导入 {max_rows} 行", field="file", reason="too_many_rows")
+        return found
+    finally:
+        book.close()
+
+
+# -- checking a row ------------------------------------------------------------------------------------------
+
+class RowChecker:
+    """Checks rows against the roster (villages, packages) and the rows before them in the same file."""
+
+    def __init__(self, villages: set[str], package_by_name: dict[str, dict[str, Any]], max_term: int,
+                 today: date) -> None:
+        self.villages = villages
+        self.packages = package_by_name
+        self.max_term = max_term
+        self.today = today
+        self.seen: dict[str, int] = {}
+
+    def check(self, number: int, values: tuple) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
+        errors: list[dict[str, str]] = []
+        cells = dict(zip((key for key, _ in COLUMNS), values, strict=True))
+
+        def fail(key: str, message: str) -> None:
+            errors.append({"column": TITLES[key], "message": message})
+
+        for key, value in cells.items():
+            if isinstance(value, str) and value.startswith("="):
+                fail(key, "不能使用公式")
+                cells[key] = None
+        row: dict[str, Any] = {"row": number}
+        name = _text(cells["name"])
+        if not name:
+            fail("name", "姓名必填")
+        elif len(name) > 30:
+            fail("name", "姓名最多 30 字")
+        row["name"] = name
+        raw_id = cells["id_number"]
+        if isinstance(raw_id, int | float) and not isinstance(raw_id, bool):
+            fail("id_number", "身份证号须为文本格式（数字格式会丢失精度）")
+        else:
+            try:
+                parsed = idcard.parse_id_number(_text(raw_id), today=self.today)
+                row.update(id_number=parsed.number, birth_date=parsed.birth_date, sex=parsed.sex)
+                if parsed.number in self.seen:
+                    fail("id_number", f"与第 {self.seen[parsed.number]} 行身份证号重复")
+                else:
+                    self.seen[parsed.number] = number
+            except InvalidInput as exc:
+                fail("id_number", exc.message)
+        phone = _text(cells["phone"])
+        if phone and not PHONE_RE.match(phone):
+            fail("phone", "手机号格式不正确")
+        row["phone"] = phone or None
+        village = _text(cells["village"])
+        if not village:
+            fail("village", "村（社区）区划代码必填")
+        elif village not in self.villages:
+            fail("village", f"未知的村（社区）{village}")
+        row["village"] = village
+        row["household"] = _text(cells["household"])[:40]
+        row["address"] = _text(cells["address"])[:200]
+        populations = [p for p in SPLIT_RE.split(_text(cells["key_populations"])) if p]
+        unknown = [p for p in populations if p not in residents.KEY_POPULATIONS]
+        if unknown:
+            fail("key_populations", "未知的重点人群：" + "、".join(unknown))
+        row["key_populations"] = populations
+        row["chronic_diseases"] = [d[:30] for d in SPLIT_RE.split(_text(cells["chronic_diseases"])) if d][:20]
+        package_name = _text(cells["package"])
+        package = self.packages.get(package_name or "") or (None if package_name else self.packages[""])
+        if package is None:
+            fail("package", f"未知的服务包 {package_name}")
+        row["package"] = package
+        term = cells["term_years"]
+        if term in (None, ""):
+            term = package["term_years"] if package else 1
+        try:
+            term = int(str(term).strip().removesuffix("年"))
+            packages.check_term(term, self.max_term)
+        except (ValueError, InvalidInput):
+            fail("term_years", f"签约年限应为 1 到 {self.max_term} 年")
+        row["term_years"] = term
+        start = _day(cells["start"], self.today)
+        if start is None:
+            fail("start", "签约日期格式应为 YYYY-MM-DD")
+        elif start > self.today:
+            fail("start", "签约日期不能晚于今天")
+        elif isinstance(term, int) and signings.add_years(_moment(start), term) <= now():
+            fail("start", "按签约日期和年限，该签约已到期")
+        row["start"] = start
+        return (None if errors else row), errors
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _day(value: object, today: date) -> date | None:
+    if value in (None, ""):
+        return today
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip().replace("/", "-"))
+    except ValueError:
+        return None
+
+
+def _moment(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=CST)
+
+
+# -- running an import -------------------------------------------------------------------------------------------
+
+async def start_import(hub: Any, actor: dict[str, Any], team: dict[str, Any], data: bytes, filename: str,
+                       address: str) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, check_header, data)
+    job = {"_id": new_id(), "by": actor["_id"], "team_id": team["_id"], "institution_id": team.get("institution_id"),
+           "filename": filename[:100], "status": "reading", "total": 0, "processed": 0, "imported": 0,
+           "unchanged": 0, "failed": 0, "created_at": now(), "updated_at": now(), "finished_at": None}
+    await hub.db.signing_imports.insert_one(job)
+    await hub.audit.record(actor=actor, action="signing.import_start", target=job["_id"], address=address,
+                           details={"filename": job["filename"], "bytes": len(data)})
+    task = asyncio.create_task(_run(hub, actor, team, job, data, address), name=f"signing-import-{job['_id']}")
+    tasks = _RUNNING.setdefault(hub, set())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    return job
+
+
+async def stop_imports(hub: Any) -> None:
+    tasks = _RUNNING.pop(hub, set())
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _run(hub: Any, actor: dict[str, Any], team: dict[str, Any], job: dict[str, Any], data: bytes,
+               address: str) -> None:
+    db = hub.db
+    try:
+        rows = await asyncio.get_running_loop().run_in_executor(None, read_rows, data,
+                                                                hub.config["signing.import_max_rows"])
+        await _progress(db, job, status="importing", total=len(rows))
+        villages = {r["_id"] async for r in db.regions.find({"level": 5}, {"_id": 1})}
+        by_name = {p["name"]: p async for p in db.packages.find({"enabled": {"$ne": False}})}
+        by_name[""] = await packages.get_package(db, None)
+        checker = RowChecker(villages, by_name, hub.config["signing.max_term_years"], datetime.now(CST).date())
+        counts = {"imported": 0, "unchanged": 0, "failed": 0}
+        for first in range(0, len(rows), BATCH_ROWS):
+            batch = rows[first:first + BATCH_ROWS]
+            await _import_batch(hub, actor, team, job, checker, batch, counts)
+            await _progress(db, job, processed=first + len(batch), **counts)
+        await _progress(db, job, status="done", finished_at=now())
+        await hub.audit.record(actor=actor, action="signing.import", target=job["_id"], address=address,
+                               details={"total": len(rows), **counts})
+    except InvalidInput as exc:
+        await _progress(db, job, status="failed", error=exc.message, finished_at=now())
+    except asyncio.CancelledError:
+        await asyncio.shield(_progress(db, job, status="interrupted", finished_at=now()))
+        raise
+    except Exception:
+        log.exception("signing import %s failed", job["_id"])
+        await _progress(db, job, status="failed", error="导入出错，请重试", finished_at=now())
+
+
+async def _progress(db: Any, job: dict[str, Any], **changes: Any) -> None:
+    await db.signing_imports.update_one({"_id": job["_id"]}, {"$set": {**changes, "updated_at": now()}})
+
+
+async def _import_batch(hub: Any, actor: dict[str, Any], team: dict[str, Any], job: dict[str, Any],
+                        checker: RowChecker, batch: list[tuple[int, tuple]], counts: dict[str, int]) -> None:
+    db = hub.db
+    problems: list[dict[str, Any]] = []
+    valid: list[dict[str, Any]] = []
+    for number, values in batch:
+        row, errors = checker.check(number, values)
+        if row is None:
+            problems.append({"row": number, "name": _text(values[0])[:30],
+                             "id_number": idcard.mask_id_number(_text(values[1])[:18]), "errors": errors})
+        else:
+            valid.append(row)
+    existing = {r["id_number"]: r async for r in db.residents.find(
+        {"id_number": {"$in": [r["id_number"] for r in valid]}},
+        {"id_number": 1, "unable": 1, "tags": 1, "account_id": 1, "region": 1, "name": 1})}
+    holders = {s["active_key"]: s async for s in db.signings.find(
+        {"active_key": {"$in": [r["_id"] for r in existing.values()]}},
+        {"active_key": 1, "team_id": 1, "start": 1, "status": 1})}
+    tag_ids = dict(zip(names := sorted({n for r in valid for n in (*r["key_populations"], *r["chronic_diseases"])}),
+                       await tags.ensure_tags(db, names), strict=True))
+    moment = now()
+    notice_days = hub.config["signing.renewal_notice_days"]
+    new_residents, new_signings, updates = [], [], []
+    row_of: dict[str, dict[str, Any]] = {}
+    for row in valid:
+        start = _moment(row["start"])
+        found = existing.get(row["id_number"])
+        holder = holders.get(found["_id"]) if found else None
+        if found and found.get("unable"):
+            problems.append(_problem(row, "id_number", "该居民已登记为无法签约"))
+            continue
+        if holder is not None:
+            if holder["status"] == "active" and holder["team_id"] == team["_id"] and holder.get("start") == start:
+                counts["unchanged"] += 1
+            else:
+                problems.append(_problem(row, "id_number", "该居民已有有效签约或待审核的申请"))
+            continue
+        populations = residents.derived_populations(row["birth_date"], row["key_populations"])
+        resident = found or residents.new_resident(
+            {"name": row["name"], "id_number": row["id_number"], "birth_date": row["birth_date"].isoformat(),
+             "sex": row["sex"], "phone": row["phone"], "address": row["address"], "village": row["village"],
+             "region": row["village"], "household": row["household"], "key_populations": populations,
+             "chronic_diseases": row["chronic_diseases"]}, created_by=actor["_id"])
+        end = signings.add_years(start, row["term_years"])
+        signing_id = new_id()
+        new_signings.append({
+            "_id": signing_id, "resident_id": resident["_id"], "resident_name": resident["name"],
+            "id_number": row["id_number"], "account_id": resident.get("account_id"),
+            "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
+            "institution_id": team.get("institution_id"), "doctor_id": actor["_id"], "doctor_name": actor["name"],
+            "package_id": row["package"]["_id"], "package_name": row["package"]["name"], "mode": "import",
+            "status": "active", "term_years": row["term_years"], "auto_renew": True, "start": start, "end": end,
+            "terms": [], "active_key": resident["_id"], "created_by": actor["_id"], "created_at": moment,
+            "updated_at": moment, "reviewed_by": None, "reviewed_at": None, "reason": None,
+            "expiring_notified": False, "import_id": job["_id"], "row": row["row"]})
+        signed = {"status": signings.derive_status(unable=False, active_end=end, last_closed=None, moment=moment,
+                                                   notice_days=notice_days),
+                  "team_id": team["_id"], "institution_id": team.get("institution_id"), "doctor_id": actor["_id"],
+                  "signing_id": signing_id, "signing_end": end, "updated_at": moment}
+        row_tags = [tag_ids[n] for n in (*row["key_populations"], *row["chronic_diseases"])]
+        if found:
+            updates.append((found["_id"], UpdateOne({"_id": found["_id"]},
+                                                   {"$set": signed, "$addToSet": {"tags": {"$each": row_tags}}})))
+        else:
+            new_residents.append({**resident, **signed, "tags": row_tags})
+            row_of[resident["_id"]] = row
+    failed_residents = await _insert(db.residents, new_residents)
+    for resident_id in failed_residents:
+        problems.append(_problem(row_of[resident_id], "id_number", "该身份证号的居民已存在（并发导入）"))
+    new_signings = [s for s in new_signings if s["resident_id"] not in failed_residents]
+    failed_signings = await _insert(db.signings, new_signings)
+    for doc in new_signings:
+        if doc["_id"] in failed_signings:
+            problems.append(_problem(doc, "id_number", "该居民已有有效签约或待审核的申请"))
+            await signings.refresh_status(hub, doc["resident_id"])
+    signed_ids = {s["resident_id"] for s in new_signings if s["_id"] not in failed_signings}
+    writes = [update for resident_id, update in updates if resident_id in signed_ids]
+    if writes:
+        await db.residents.bulk_write(writes, ordered=False)
+    if problems:
+        await db.signing_import_errors.insert_many([{"_id": new_id(), "import_id": job["_id"], **p}
+                                                    for p in sorted(problems, key=lambda p: p["row"])])
+    counts["imported"] += len(signed_ids)
+    counts["failed"] += len(problems)
+    if signed_ids:
+        await hub.events.emit("signing.imported", {
+            "import_id": job["_id"], "team_id": team["_id"], "institution_id": team.get("institution_id"),
+            "doctor_id": actor["_id"], "count": len(signed_ids),
+            "signing_ids": [s["_id"] for s in new_signings if s["_id"] not in failed_signings]})
+
+
+def _problem(row: dict[str, Any], key: str, message: str) -> dict[str, Any]:
+    return {"row": row["row"], "name": row.get("name") or row.get("resident_name", ""),
+            "id_number": idcard.mask_id_number(row.get("id_number")),
+            "errors": [{"column": TITLES[key], "message": message}]}
+
+
+async def _insert(collection: Any, docs: list[dict[str, Any]]) -> set[str]:
+    """Insert unordered; return the ids refused as duplicates (a concurrent import or signing)."""
+    if not docs:
+        return set()
+    try:
+        await collection.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        failed = {docs[e["index"]]["_id"] for e in exc.details.get("writeErrors", []) if e.get("code") == 11000}
+        others = [e for e in exc.details.get("writeErrors", []) if e.get("code") != 11000]
+        if others:
+            raise
+        return failed
+    return set()
+
+
+async def get_import(db: Any, import_id: str) -> dict[str, Any]:
+    doc = await db.signing_imports.find_one({"_id": import_id})
+    if doc is None:
+        raise NotFound("导入任务不存在", id=import_id)
+    return doc
+
+
+def render_import(doc: dict[str, Any]) -> dict[str, Any]:
+    status = doc["status"]
+    if status in ("reading", "importing") and now() - doc["updated_at"] > timedelta(seconds=STALLED_SECS):
+        status = "stalled"  # the process running it stopped
+    return {"id": doc["_id"], "filename": doc["filename"], "status": status, "total": doc["total"],
+            "processed": doc["processed"], "imported": doc["imported"], "unchanged": doc["unchanged"],
+            "failed": doc["failed"], "error": doc.get("error"), "created_at": iso(doc["created_at"]),
+            "finished_at": iso(doc.get("finished_at")), "team_id": doc["team_id"], "by": doc["by"]}

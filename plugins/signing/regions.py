@@ -1,0 +1,96 @@
+"""Regions (行政区划) down to the village, keyed by their 12-digit statistical division codes: 2 digits province,
+2 city, 2 county, 3 town, 3 village. Loaded from a ``code,name`` file (one region a line)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from pymongo import UpdateOne
+
+from hub import InvalidInput, NotFound
+from hub.policy import REGION_LEVEL_DIGITS, region_prefix
+
+CODE_RE = re.compile(r"^\d{12}$")
+LEVEL_NAMES = ("province", "city", "county", "town", "village")
+VILLAGE_LEVEL = 5
+
+
+def level_of(code: str) -> int:
+    """1 (province) … 5 (village)."""
+    return REGION_LEVEL_DIGITS.index(len(region_prefix(code))) + 1
+
+
+def parent_of(code: str) -> str | None:
+    level = level_of(code)
+    if level == 1:
+        return None
+    return code[:REGION_LEVEL_DIGITS[level - 2]].ljust(12, "0")
+
+
+def check_code(code: object, field: str = "code") -> str:
+    if not isinstance(code, str) or not CODE_RE.match(code) or code == "0" * 12:
+        raise InvalidInput("区划代码应为 12 位数字", field=field)
+    return code
+
+
+def parse_region_file(text: str) -> list[tuple[str, str]]:
+    """``code,name`` lines (a header line is skipped); every line checked, all errors reported at once."""
+    rows: list[tuple[str, str]] = []
+    errors: list[dict[str, Any]] = []
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or not "".join(row).strip():
+            continue
+        code, name = (row + ["", ""])[:2]
+        code, name = code.strip(), name.strip()
+        if number == 1 and not code.isdigit():
+            continue  # header
+        if not CODE_RE.match(code) or not name or len(name) > 50:
+            errors.append({"line": number, "value": ",".join(row)[:80]})
+        else:
+            rows.append((code, name))
+    if errors:
+        raise InvalidInput("区划文件有错误的行", errors=errors[:100], error_count=len(errors))
+    if not rows:
+        raise InvalidInput("区划文件为空", field="body")
+    return rows
+
+
+async def load_regions(db: Any, rows: list[tuple[str, str]]) -> int:
+    """Upsert regions; each one's parent must be in the file or already known. Returns how many were written."""
+    given = dict(rows)
+    known = {d["_id"] async for d in db.regions.find({"_id": {"$in": [p for c in given if (p := parent_of(c))]}},
+                                                     {"_id": 1})}
+    missing = sorted({p for c in given if (p := parent_of(c)) and p not in given and p not in known})
+    if missing:
+        raise InvalidInput("上级区划不存在", missing=missing[:50])
+    ops = [UpdateOne({"_id": code}, {"$set": {"name": name, "level": level_of(code), "parent": parent_of(code)}},
+                     upsert=True) for code, name in sorted(given.items())]
+    await db.regions.bulk_write(ops, ordered=False)
+    return len(ops)
+
+
+async def get_region(db: Any, code: str) -> dict[str, Any]:
+    region = await db.regions.find_one({"_id": code})
+    if region is None:
+        raise NotFound("区划不存在", code=code)
+    return region
+
+
+async def require_village(db: Any, code: object, field: str = "village") -> dict[str, Any]:
+    village = await db.regions.find_one({"_id": check_code(code, field)})
+    if village is None or village["level"] != VILLAGE_LEVEL:
+        raise InvalidInput("村（社区）不存在", field=field, reason="unknown_village")
+    return village
+
+
+async def list_children(db: Any, parent: str | None) -> list[dict[str, Any]]:
+    query = {"parent": parent} if parent else {"level": 1}
+    return await db.regions.find(query).sort("_id", 1).to_list(1000)
+
+
+def render_region(region: dict[str, Any]) -> dict[str, Any]:
+    return {"code": region["_id"], "name": region["name"], "level": LEVEL_NAMES[region["level"] - 1],
+            "parent": region.get("parent")}

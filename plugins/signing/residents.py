@@ -1,0 +1,204 @@
+"""Residents (居民) of the roster: checked ID number (birth date and sex derived from it), contact, village and
+household, key populations, chronic diseases and tags. A resident account manages its family's records."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from hub import Conflict, InvalidInput, NotFound
+from hub.ids import iso, new_id, now
+from hub.pages import page
+from plugins.signing import idcard, regions, scopes
+from plugins.signing.checks import optional_phone, optional_text, required_text, text_list
+
+KEY_POPULATIONS = ("老年人", "孕产妇", "0-6岁儿童", "残疾人", "高血压", "糖尿病", "严重精神障碍", "结核病",
+                   "脱贫人口", "计划生育特殊家庭")
+ELDERLY_AGE_YEARS = 65
+CHILD_AGE_YEARS = 6
+RELATIONS = ("本人", "配偶", "子女", "父母", "祖父母", "孙子女", "兄弟姐妹", "其他")
+STATUS_LABELS = {"signed": "已签约", "unsigned": "未签约", "to_renew": "待续签", "refused": "拒签",
+                 "unable": "无法签约"}
+EDITABLE = ("name", "phone", "address", "village", "household", "key_populations", "chronic_diseases", "relation")
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def derived_populations(born: date, given: list[str], today: date | None = None) -> list[str]:
+    """The key populations given, plus 老年人 / 0-6岁儿童 when the birth date says so."""
+    age = age_on(born, today or date.today())
+    extra = ["老年人"] if age >= ELDERLY_AGE_YEARS else ["0-6岁儿童"] if age <= CHILD_AGE_YEARS else []
+    return list(dict.fromkeys([*given, *extra]))
+
+
+async def check_details(db: Any, body: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """The resident fields of a request body, checked (all of them, or only those present when partial)."""
+    fields: dict[str, Any] = {}
+    if not partial or "name" in body:
+        fields["name"] = required_text(body, "name", 30)
+    if not partial or "id_number" in body:
+        parsed = idcard.parse_id_number(body.get("id_number"))
+        fields.update(id_number=parsed.number, birth_date=parsed.birth_date.isoformat(), sex=parsed.sex)
+    if not partial or "phone" in body:
+        fields["phone"] = optional_phone(body)
+    if not partial or "address" in body:
+        fields["address"] = optional_text(body, "address", 200)
+    if not partial or "village" in body:
+        village = await regions.require_village(db, body.get("village"))
+        fields["village"] = fields["region"] = village["_id"]
+    if not partial or "household" in body:
+        fields["household"] = optional_text(body, "household", 40)
+    if not partial or "key_populations" in body:
+        fields["key_populations"] = text_list(body, "key_populations", allowed=KEY_POPULATIONS)
+    if not partial or "chronic_diseases" in body:
+        fields["chronic_diseases"] = text_list(body, "chronic_diseases")
+    if "relation" in body:
+        if body["relation"] not in RELATIONS:
+            raise InvalidInput(f"relation 应为 {' / '.join(RELATIONS)}", field="relation")
+        fields["relation"] = body["relation"]
+    if "birth_date" in fields:
+        fields["key_populations"] = derived_populations(date.fromisoformat(fields["birth_date"]),
+                                                        fields.get("key_populations", []))
+    return fields
+
+
+def new_resident(fields: dict[str, Any], *, created_by: str | None, account_id: str | None = None
+                 ) -> dict[str, Any]:
+    moment = now()
+    return {"_id": new_id(), "account_id": account_id, "relation": fields.get("relation"), "tags": [],
+            "team_id": None, "institution_id": None, "doctor_id": None, "signing_id": None, "signing_end": None,
+            "status": "unsigned", "unable": None, "created_by": created_by, "created_at": moment,
+            "updated_at": moment, **fields}
+
+
+async def insert_resident(db: Any, doc: dict[str, Any]) -> dict[str, Any]:
+    try:
+        await db.residents.insert_one(doc)
+    except DuplicateKeyError:
+        raise Conflict("该身份证号的居民已存在", field="id_number", reason="duplicate_id_number") from None
+    return doc
+
+
+async def get_resident(db: Any, resident_id: str) -> dict[str, Any]:
+    doc = await db.residents.find_one({"_id": resident_id})
+    if doc is None:
+        raise NotFound("居民不存在", id=resident_id)
+    return doc
+
+
+async def update_resident(db: Any, resident: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(body) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput("不能修改这些字段", fields=unknown)
+    changes = await check_details(db, body, partial=True)
+    if "key_populations" in changes and resident.get("birth_date"):
+        changes["key_populations"] = derived_populations(date.fromisoformat(resident["birth_date"]),
+                                                         changes["key_populations"])
+    if not changes:
+        raise InvalidInput("没有要修改的内容")
+    changes["updated_at"] = now()
+    await db.residents.update_one({"_id": resident["_id"]}, {"$set": changes})
+    return {**resident, **changes}
+
+
+def list_filter(user: dict[str, Any], args: dict[str, str]) -> dict[str, Any]:
+    """Residents in the user's scope, narrowed by the list's filters; ``q`` is the keyword search across name,
+    ID number, phone and address (no ``$text`` on this database: anchored and unanchored regexes)."""
+    clauses: list[dict[str, Any]] = [scopes.resident_filter(user)]
+    if args.get("region"):
+        prefix = regions.region_prefix(regions.check_code(args["region"], "region"))
+        clauses.append({"region": {"$regex": "^" + prefix}})
+    for field in ("village", "household", "team_id", "doctor_id"):
+        if args.get(field):
+            clauses.append({field: args[field]})
+    if args.get("id_number"):
+        clauses.append({"id_number": args["id_number"].strip().upper()})
+    if args.get("phone"):
+        clauses.append({"phone": args["phone"].strip()})
+    for field in ("name", "address"):
+        if args.get(field):
+            clauses.append({field: {"$regex": re.escape(args[field].strip())}})
+    if args.get("status"):
+        if args["status"] not in STATUS_LABELS:
+            raise InvalidInput(f"status 应为 {' / '.join(STATUS_LABELS)}", field="status")
+        clauses.append({"status": args["status"]})
+    if args.get("tag"):
+        clauses.append({"tags": args["tag"]})
+    if args.get("key_population"):
+        clauses.append({"key_populations": args["key_population"]})
+    if args.get("q"):
+        word = re.escape(args["q"].strip()[:50])
+        clauses.append({"$or": [{f: {"$regex": word}} for f in ("name", "id_number", "phone", "address")]})
+    clauses = [c for c in clauses if c]
+    return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+
+
+async def list_residents(db: Any, user: dict[str, Any], args: dict[str, str], *, limit: int, cursor: str | None
+                         ) -> tuple[list[dict[str, Any]], str | None]:
+    return await page(db.residents, list_filter(user, args), limit=limit, cursor=cursor, newest_first=False)
+
+
+async def tag_names(db: Any, docs: list[dict[str, Any]]) -> dict[str, str]:
+    ids = sorted({t for d in docs for t in d.get("tags", [])})
+    return {t["_id"]: t["name"] async for t in db.signing_tags.find({"_id": {"$in": ids}})} if ids else {}
+
+
+def render_resident(doc: dict[str, Any], *, whole: bool = False, tags: dict[str, str] | None = None
+                    ) -> dict[str, Any]:
+    """A resident for a client: numbers masked unless ``whole`` (see the masking rule in ``scopes``)."""
+    tags = tags or {}
+    id_number = doc.get("id_number")
+    return {
+        "id": doc["_id"], "name": doc["name"],
+        "id_number": id_number if whole else idcard.mask_id_number(id_number),
+        "phone": doc.get("phone") if whole else idcard.mask_phone(doc.get("phone")),
+        "sex": doc.get("sex"), "birth_date": doc.get("birth_date"), "address": doc.get("address", ""),
+        "village": doc.get("village"), "household": doc.get("household", ""), "relation": doc.get("relation"),
+        "key_populations": doc.get("key_populations", []), "chronic_diseases": doc.get("chronic_diseases", []),
+        "tags": [{"id": t, "name": tags.get(t, "")} for t in doc.get("tags", [])],
+        "status": doc.get("status", "unsigned"), "status_label": STATUS_LABELS[doc.get("status", "unsigned")],
+        "team_id": doc.get("team_id"), "doctor_id": doc.get("doctor_id"), "signing_id": doc.get("signing_id"),
+        "signing_end": iso(doc.get("signing_end")), "managed": doc.get("account_id") is not None,
+        "unable": doc.get("unable"),
+    }
+
+
+# -- the family an account manages ---------------------------------------------------------------------------
+
+async def add_family_member(db: Any, account: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """A new record, or — when the roster already holds this ID number with no account and the same name — that
+    record linked to the account."""
+    fields = await check_details(db, body)
+    fields["relation"] = fields.get("relation") or "其他"
+    if fields["relation"] == "本人" and await db.residents.find_one(
+            {"account_id": account["_id"], "relation": "本人"}, {"_id": 1}):
+        raise Conflict("本人已在家庭成员中", field="relation")
+    existing = await db.residents.find_one({"id_number": fields["id_number"]})
+    if existing is not None:
+        if existing.get("account_id") is not None or existing["name"] != fields["name"]:
+            raise Conflict("该身份证号的居民已被其他账号管理", field="id_number", reason="managed_elsewhere")
+        result = await db.residents.find_one_and_update(
+            {"_id": existing["_id"], "account_id": None},
+            {"$set": {"account_id": account["_id"], "relation": fields["relation"], "updated_at": now()}},
+            return_document=True)
+        if result is None:
+            raise Conflict("该身份证号的居民已被其他账号管理", field="id_number", reason="managed_elsewhere")
+        return result
+    return await insert_resident(db, new_resident(fields, created_by=account["_id"], account_id=account["_id"]))
+
+
+async def remove_family_member(db: Any, resident: dict[str, Any]) -> str:
+    """Unlink the record from the account; a record the account created and that was never signed is deleted.
+    Returns "deleted" or "unlinked"."""
+    signed = await db.signings.find_one({"resident_id": resident["_id"]}, {"_id": 1})
+    if resident.get("created_by") == resident.get("account_id") and signed is None:
+        await db.residents.delete_one({"_id": resident["_id"], "account_id": resident["account_id"]})
+        return "deleted"
+    await db.residents.update_one({"_id": resident["_id"]},
+                                  {"$set": {"account_id": None, "relation": None, "updated_at": now()}})
+    return "unlinked"

@@ -1,0 +1,189 @@
+"""Who may see and do what in the signing plugin — every role and data-scope check of the plugin lives here.
+
+Scopes (PROTOCOL: "every endpoint checks both the role and the data scope"):
+
+- ``doctor``, ``assistant``, ``team_leader``: their team (``user.team_id``) — residents signed with or applying
+  to the team, plus residents of the team's service area (``user.region`` prefix) that no team holds yet, so a
+  doctor can pick them from the roster;
+- ``admin`` (institution): their institution (``user.institution_id``), and unheld residents of its region;
+- ``supervisor``: their region (region-code prefix, ``hub.policy``);
+- ``sysadmin``: everything;
+- ``resident`` (an account): the family members it manages (``resident.account_id``).
+
+Masking rule: ID and phone numbers are masked in every list, export, error report and log line. They are shown
+whole only on a detail view (one resident, one signing) to the account managing that resident and to the
+doctor, assistant or team leader of the team holding the resident.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hub import Forbidden
+from hub.policy import in_region, region_prefix, require_role
+
+TEAM_ROLES = frozenset({"doctor", "assistant", "team_leader"})
+SIGNING_ROLES = frozenset({"doctor", "team_leader"})  # may sign, review, renew, terminate, record a refusal
+STAFF_ROLES = frozenset({*TEAM_ROLES, "admin", "supervisor", "sysadmin"})
+ROSTER_ADMINS = frozenset({"admin", "sysadmin"})
+UNABLE_REVIEWERS = frozenset({"supervisor", "sysadmin"})
+
+
+def _prefix_filter(field: str, region: str) -> dict[str, Any]:
+    prefix = region_prefix(region or "")
+    return {field: {"$regex": "^" + re.escape(prefix)}} if prefix else {}
+
+
+def _unheld_in(region: str) -> dict[str, Any]:
+    return {"team_id": None, **_prefix_filter("region", region)} if region else {"_id": None}
+
+
+def resident_filter(user: dict[str, Any]) -> dict[str, Any]:
+    """MongoDB filter of the residents a user may see."""
+    role = user["role"]
+    if role == "sysadmin":
+        return {}
+    if role == "supervisor":
+        return _prefix_filter("region", user.get("region", "")) or {"_id": None}
+    if role == "admin":
+        return {"$or": [{"institution_id": user.get("institution_id") or "-"}, _unheld_in(user.get("region", ""))]}
+    if role in TEAM_ROLES:
+        return {"$or": [{"team_id": user.get("team_id") or "-"}, _unheld_in(user.get("region", ""))]}
+    return {"account_id": user["_id"]}
+
+
+def can_see_resident(user: dict[str, Any], resident: dict[str, Any]) -> bool:
+    """The same rule as ``resident_filter``, for one document."""
+    role = user["role"]
+    region = resident.get("region", "")
+    unheld = resident.get("team_id") is None and bool(user.get("region")) and in_region(region, user["region"])
+    if role == "sysadmin":
+        return True
+    if role == "supervisor":
+        return bool(user.get("region")) and in_region(region, user["region"])
+    if role == "admin":
+        return unheld or (bool(user.get("institution_id")) and resident.get("institution_id") == user["institution_id"])
+    if role in TEAM_ROLES:
+        return unheld or (bool(user.get("team_id")) and resident.get("team_id") == user["team_id"])
+    return resident.get("account_id") == user["_id"]
+
+
+def require_see_resident(user: dict[str, Any], resident: dict[str, Any]) -> None:
+    if not can_see_resident(user, resident):
+        raise Forbidden("该居民不在您的管辖范围内", resident_id=resident["_id"])
+
+
+def require_edit_resident(user: dict[str, Any], resident: dict[str, Any]) -> None:
+    """Staff in scope (not supervisors: they watch, they do not edit), or the managing account."""
+    if user["role"] == "supervisor":
+        raise Forbidden("监督管理人员不能修改居民信息")
+    require_see_resident(user, resident)
+
+
+def shows_whole_numbers(user: dict[str, Any], resident: dict[str, Any]) -> bool:
+    """On a detail view only: the managing account, and the staff of the team holding the resident."""
+    if resident.get("account_id") == user["_id"]:
+        return True
+    return (user["role"] in TEAM_ROLES and bool(user.get("team_id"))
+            and resident.get("team_id") == user["team_id"])
+
+
+def require_signing_staff(user: dict[str, Any]) -> str:
+    """A doctor or team leader with a team; returns the team id."""
+    require_role(user, *SIGNING_ROLES)
+    if not user.get("team_id"):
+        raise Forbidden("您尚未加入家庭医生团队", reason="no_team")
+    return user["team_id"]
+
+
+def require_team_member(user: dict[str, Any], signing: dict[str, Any]) -> None:
+    """Reviewing, renewing or terminating a signing: a doctor or team leader of its team."""
+    team_id = require_signing_staff(user)
+    if signing.get("team_id") != team_id:
+        raise Forbidden("只能处理本团队的签约", signing_id=signing["_id"])
+
+
+def signing_filter(user: dict[str, Any]) -> dict[str, Any]:
+    """MongoDB filter of the signings a user may see."""
+    role = user["role"]
+    if role == "sysadmin":
+        return {}
+    if role == "supervisor":
+        return _prefix_filter("region", user.get("region", "")) or {"_id": None}
+    if role == "admin":
+        return {"institution_id": user.get("institution_id") or "-"}
+    if role in TEAM_ROLES:
+        return {"team_id": user.get("team_id") or "-"}
+    return {"account_id": user["_id"]}
+
+
+def can_see_signing(user: dict[str, Any], signing: dict[str, Any]) -> bool:
+    role = user["role"]
+    if role == "sysadmin":
+        return True
+    if role == "supervisor":
+        return bool(user.get("region")) and in_region(signing.get("region", ""), user["region"])
+    if role == "admin":
+        return bool(user.get("institution_id")) and signing.get("institution_id") == user["institution_id"]
+    if role in TEAM_ROLES:
+        return bool(user.get("team_id")) and signing.get("team_id") == user["team_id"]
+    return signing.get("account_id") == user["_id"]
+
+
+def require_see_signing(user: dict[str, Any], signing: dict[str, Any]) -> None:
+    if not can_see_signing(user, signing):
+        raise Forbidden("无权查看该签约", signing_id=signing["_id"])
+
+
+def require_roster_admin(user: dict[str, Any], institution_id: str | None = None) -> None:
+    """Institutions, teams and staff: a sysadmin anywhere, an institution admin in their institution."""
+    require_role(user, *ROSTER_ADMINS)
+    if user["role"] == "admin" and institution_id is not None and user.get("institution_id") != institution_id:
+        raise Forbidden("只能管理本机构", institution_id=institution_id)
+
+
+def require_team_editor(user: dict[str, Any], team: dict[str, Any]) -> None:
+    """A team's details and members: its institution's admin, a sysadmin, or the team's own leader."""
+    if user["role"] == "team_leader" and user.get("team_id") == team["_id"]:
+        return
+    require_roster_admin(user, team["institution_id"])
+
+
+def team_filter(user: dict[str, Any]) -> dict[str, Any]:
+    """Teams a user may list: staff see their institution's (supervisors their region's); residents see all, to
+    choose one when applying."""
+    role = user["role"]
+    if role in ("sysadmin", "resident"):
+        return {}
+    if role == "supervisor":
+        return _prefix_filter("region", user.get("region", "")) or {"_id": None}
+    return {"institution_id": user.get("institution_id") or "-"}
+
+
+def unable_filter(user: dict[str, Any]) -> dict[str, Any]:
+    """Unable-to-sign requests: supervisors their region, staff their team or institution."""
+    role = user["role"]
+    if role == "sysadmin":
+        return {}
+    if role == "supervisor":
+        return _prefix_filter("region", user.get("region", "")) or {"_id": None}
+    if role == "admin":
+        return {"institution_id": user.get("institution_id") or "-"}
+    if role in TEAM_ROLES:
+        return {"team_id": user.get("team_id") or "-"}
+    raise Forbidden("当前角色无权执行此操作", role=role)
+
+
+def require_unable_reviewer(user: dict[str, Any], request: dict[str, Any]) -> None:
+    require_role(user, *UNABLE_REVIEWERS)
+    if user["role"] == "supervisor" and not (user.get("region") and in_region(request["region"], user["region"])):
+        raise Forbidden("该申请不在您的辖区内", request_id=request["_id"])
+
+
+def require_tag_admin(user: dict[str, Any]) -> None:
+    require_role(user, "team_leader", "admin", "sysadmin")
+
+
+def require_tag_user(user: dict[str, Any]) -> None:
+    require_role(user, *TEAM_ROLES, "admin", "sysadmin")

@@ -1,0 +1,450 @@
+"""The signing rules (签约规则), all of them here, whatever the mode (application, entry, pick, import, renewal):
+
+1. One signing per resident at a time: a pending application or an active signing holds the resident's
+   ``active_key`` (= the resident id) under a unique index; closing it (rejected, cancelled, terminated, expired)
+   sets the key to the signing's own id. A second signing within a valid period — also two doctors at the same
+   moment — hits the index and gets ``already_signed``.
+2. A term is whole years, 1 to ``signing.max_term_years`` (3); the standard package and its term fill in.
+3. Auto-renewal by default: the scheduled job renews a signing in place at expiry, or lets it expire when
+   auto-renewal is off; ``signing.renewal_notice_days`` before the end the resident becomes 待续签.
+4. A resident approved as unable to sign (无法签约) cannot be signed; approval closes their signing.
+5. The resident status class is derived by ``derive_status`` from the signing records and the unable flag, and
+   stored on the resident by ``refresh_status`` after every change, so lists, filters and counts agree.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from hub import Conflict, InvalidInput, NotFound
+from hub.ids import iso, new_id, now
+from hub.pages import page
+from plugins.signing import packages, scopes, tags
+from plugins.signing.idcard import mask_id_number
+
+log = logging.getLogger(__name__)
+
+HOLDING = ("pending", "active")  # the states that hold a resident's active_key
+CLOSED = ("rejected", "cancelled", "terminated", "expired", "refused")
+STATES = (*HOLDING, *CLOSED)
+MODES = ("apply", "entry", "pick", "import", "seed")
+UNABLE_KINDS = ("服刑", "死亡", "外迁", "失联", "其他")
+JOB_BATCH = 500
+
+
+class AlreadySigned(Conflict):
+    code, message = "already_signed", "该居民已有有效签约或待审核的申请"
+
+
+class UnableToSign(Conflict):
+    code, message = "unable_to_sign", "该居民已登记为无法签约"
+
+
+class WrongState(Conflict):
+    code, message = "invalid_state", "当前状态不允许此操作"
+
+
+# -- pure rules ------------------------------------------------------------------------------------------------
+
+def add_years(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def derive_status(*, unable: bool, active_end: datetime | None, last_closed: str | None, moment: datetime,
+                  notice_days: int) -> str:
+    """The resident status class: unable, signed, to_renew (待续签), refused or unsigned."""
+    if unable:
+        return "unable"
+    if active_end is not None:
+        return "to_renew" if active_end - timedelta(days=notice_days) <= moment else "signed"
+    return "refused" if last_closed == "refused" else "unsigned"
+
+
+def settings(hub: Any) -> tuple[int, int]:
+    return hub.config["signing.max_term_years"], hub.config["signing.renewal_notice_days"]
+
+
+# -- records -----------------------------------------------------------------------------------------------
+
+async def get_signing(db: Any, signing_id: str) -> dict[str, Any]:
+    doc = await db.signings.find_one({"_id": signing_id})
+    if doc is None:
+        raise NotFound("签约不存在", id=signing_id)
+    return doc
+
+
+async def refresh_status(hub: Any, resident_id: str) -> str:
+    """Derive the resident's status from their records and store it with the holding signing's team."""
+    db = hub.db
+    resident = await db.residents.find_one({"_id": resident_id}, {"unable": 1})
+    if resident is None:
+        return "unsigned"
+    holder = await db.signings.find_one({"resident_id": resident_id, "status": {"$in": list(HOLDING)}})
+    last = await db.signings.find({"resident_id": resident_id, "status": {"$in": list(CLOSED)}}
+                                  ).sort("_id", -1).limit(1).to_list()
+    active = holder if holder and holder["status"] == "active" else None
+    status = derive_status(unable=bool(resident.get("unable")), active_end=active["end"] if active else None,
+                           last_closed=last[0]["status"] if last else None, moment=now(),
+                           notice_days=settings(hub)[1])
+    await db.residents.update_one({"_id": resident_id}, {"$set": {
+        "status": status, "team_id": holder["team_id"] if holder else None,
+        "institution_id": holder["institution_id"] if holder else None,
+        "doctor_id": holder["doctor_id"] if holder else None, "signing_id": active["_id"] if active else None,
+        "signing_end": active["end"] if active else None, "updated_at": now()}})
+    return status
+
+
+def event_payload(signing: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """What subscribers get: ids, places and times, never names or numbers of people."""
+    return {"signing_id": signing["_id"], "resident_id": signing["resident_id"], "team_id": signing["team_id"],
+            "institution_id": signing["institution_id"], "doctor_id": signing["doctor_id"],
+            "region": signing["region"], "mode": signing["mode"], "status": signing["status"],
+            "start": iso(signing.get("start")), "end": iso(signing.get("end")), **extra}
+
+
+async def _record(hub: Any, actor: dict[str, Any] | None, action: str, signing: dict[str, Any], address: str,
+                  **details: Any) -> None:
+    await hub.audit.record(actor=actor, action=action, target=signing["_id"], address=address,
+                           region=signing.get("region", ""),
+                           details={"resident_id": signing["resident_id"], "team_id": signing["team_id"], **details})
+
+
+async def _tag_populations(hub: Any, resident: dict[str, Any]) -> None:
+    names = [*resident.get("key_populations", []), *resident.get("chronic_diseases", [])]
+    ids = await tags.ensure_tags(hub.db, names)
+    if ids:
+        await hub.db.residents.update_one({"_id": resident["_id"]}, {"$addToSet": {"tags": {"$each": ids}}})
+
+
+# -- opening a signing (every mode) -------------------------------------------------------------------------
+
+async def open_signing(hub: Any, actor: dict[str, Any], resident: dict[str, Any], *, team: dict[str, Any],
+                       doctor: dict[str, Any], mode: str, pending: bool = False, term_years: int | None = None,
+                       package_id: str | None = None, auto_renew: bool = True, start: datetime | None = None,
+                       address: str = "") -> dict[str, Any]:
+    """Sign a resident with a team (active at once), or file a resident's application (pending)."""
+    max_term, _ = settings(hub)
+    if resident.get("unable"):
+        raise UnableToSign(resident_id=resident["_id"], kind=resident["unable"].get("kind"))
+    if doctor["_id"] not in team.get("members", []):
+        raise InvalidInput("医生不是该团队成员", field="doctor_id")
+    package = await packages.get_package(hub.db, package_id)
+    term = packages.check_term(term_years if term_years is not None else package["term_years"], max_term)
+    if not isinstance(auto_renew, bool):
+        raise InvalidInput("auto_renew 应为 true 或 false", field="auto_renew")
+    moment = now()
+    begin = None if pending else (start or moment)
+    signing = {
+        "_id": new_id(), "resident_id": resident["_id"], "resident_name": resident["name"],
+        "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
+        "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
+        "institution_id": team.get("institution_id"), "doctor_id": doctor["_id"], "doctor_name": doctor["name"],
+        "package_id": package["_id"], "package_name": package["name"], "mode": mode,
+        "status": "pending" if pending else "active", "term_years": term, "auto_renew": auto_renew,
+        "start": begin, "end": add_years(begin, term) if begin else None, "terms": [],
+        "active_key": resident["_id"], "created_by": actor["_id"], "created_at": moment, "updated_at": moment,
+        "reviewed_by": None, "reviewed_at": None, "reason": None, "expiring_notified": False,
+    }
+    if signing["end"] is not None and signing["end"] <= moment:
+        raise InvalidInput("签约已过期", field="start")
+    try:
+        await hub.db.signings.insert_one(signing)
+    except DuplicateKeyError:
+        holder = await hub.db.signings.find_one({"active_key": resident["_id"]}, {"status": 1})
+        raise AlreadySigned(resident_id=resident["_id"], signing_id=holder["_id"] if holder else None,
+                            signing_status=holder["status"] if holder else None) from None
+    await refresh_status(hub, resident["_id"])
+    if not pending:
+        await _tag_populations(hub, resident)
+    await _record(hub, actor, "signing.apply" if pending else "signing.create", signing, address, mode=mode,
+                  term_years=term)
+    await hub.events.emit("signing.created", event_payload(signing))
+    return signing
+
+
+# -- transitions -------------------------------------------------------------------------------------------
+
+async def _transition(hub: Any, signing: dict[str, Any], expect: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Move a signing from ``expect`` to a new state atomically; a concurrent change makes this ``invalid_state``."""
+    changes = {**changes, "updated_at": now()}
+    if changes.get("status") in CLOSED:
+        changes["active_key"] = signing["_id"]
+    updated = await hub.db.signings.find_one_and_update({"_id": signing["_id"], "status": expect},
+                                                        {"$set": changes}, return_document=ReturnDocument.AFTER)
+    if updated is None:
+        current = await hub.db.signings.find_one({"_id": signing["_id"]}, {"status": 1})
+        raise WrongState(signing_id=signing["_id"], status=current["status"] if current else None, expected=expect)
+    await refresh_status(hub, signing["resident_id"])
+    return updated
+
+
+async def approve(hub: Any, actor: dict[str, Any], signing: dict[str, Any], *, term_years: int | None = None,
+                  address: str = "") -> dict[str, Any]:
+    """A doctor of the team approves a pending application; the term may be changed."""
+    max_term, _ = settings(hub)
+    term = packages.check_term(term_years if term_years is not None else signing["term_years"], max_term)
+    moment = now()
+    updated = await _transition(hub, signing, "pending", {
+        "status": "active", "term_years": term, "start": moment, "end": add_years(moment, term),
+        "reviewed_by": actor["_id"], "reviewed_at": moment})
+    resident = await hub.db.residents.find_one({"_id": signing["resident_id"]})
+    if resident:
+        await _tag_populations(hub, resident)
+    await _record(hub, actor, "signing.approve", updated, address, term_years=term)
+    await hub.events.emit("signing.approved", event_payload(updated))
+    return updated
+
+
+async def reject(hub: Any, actor: dict[str, Any], signing: dict[str, Any], reason: str, address: str = ""
+                 ) -> dict[str, Any]:
+    screened = await hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})
+    updated = await _transition(hub, signing, "pending", {"status": "rejected", "reason": screened.text,
+                                                          "reviewed_by": actor["_id"], "reviewed_at": now()})
+    await _record(hub, actor, "signing.reject", updated, address)
+    await hub.events.emit("signing.rejected", event_payload(updated))
+    return updated
+
+
+async def cancel(hub: Any, actor: dict[str, Any], signing: dict[str, Any], address: str = "") -> dict[str, Any]:
+    """The applicant withdraws a pending application."""
+    updated = await _transition(hub, signing, "pending", {"status": "cancelled"})
+    await _record(hub, actor, "signing.cancel", updated, address)
+    await hub.events.emit("signing.cancelled", event_payload(updated))
+    return updated
+
+
+async def terminate(hub: Any, actor: dict[str, Any] | None, signing: dict[str, Any], reason: str,
+                    address: str = "", screen: bool = True) -> dict[str, Any]:
+    """解约: an active signing ends before its term, with a reason."""
+    if screen and actor is not None:
+        reason = (await hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})).text
+    updated = await _transition(hub, signing, "active", {"status": "terminated", "reason": reason,
+                                                         "terminated_at": now(), "end": now()})
+    await _record(hub, actor, "signing.terminate", updated, address)
+    await hub.events.emit("signing.terminated", event_payload(updated, reason=reason))
+    return updated
+
+
+async def renew(hub: Any, actor: dict[str, Any] | None, signing: dict[str, Any], *, term_years: int | None = None,
+                address: str = "") -> dict[str, Any]:
+    """续签: the same signing runs on for a new term from its current end (in place, so the resident's
+    active_key never lets go); the previous term is kept in ``terms``."""
+    max_term, _ = settings(hub)
+    term = packages.check_term(term_years if term_years is not None else signing["term_years"], max_term)
+    if signing["status"] != "active":
+        raise WrongState(signing_id=signing["_id"], status=signing["status"], expected="active")
+    start = signing["end"]
+    end = add_years(start, term)
+    while end <= now():  # the job was down for longer than a term: catch up
+        start, end = end, add_years(end, term)
+    updated = await hub.db.signings.find_one_and_update(
+        {"_id": signing["_id"], "status": "active", "end": signing["end"]},
+        {"$set": {"start": start, "end": end, "term_years": term, "expiring_notified": False, "updated_at": now()},
+         "$push": {"terms": {"start": signing["start"], "end": signing["end"], "term_years": signing["term_years"],
+                             "renewed_at": now(), "by": actor["_id"] if actor else None}}},
+        return_document=ReturnDocument.AFTER)
+    if updated is None:
+        raise WrongState(signing_id=signing["_id"], reason="changed_concurrently")
+    await refresh_status(hub, signing["resident_id"])
+    await _record(hub, actor, "signing.renew", updated, address, term_years=term)
+    await hub.events.emit("signing.renewed", event_payload(updated, previous_end=iso(signing["end"])))
+    return updated
+
+
+async def expire(hub: Any, signing: dict[str, Any]) -> dict[str, Any]:
+    updated = await _transition(hub, signing, "active", {"status": "expired"})
+    await _record(hub, None, "signing.expire", updated, "")
+    await hub.events.emit("signing.expired", event_payload(updated))
+    return updated
+
+
+async def refuse(hub: Any, actor: dict[str, Any], resident: dict[str, Any], reason: str, address: str = ""
+                 ) -> dict[str, Any]:
+    """拒签: the resident declined; recorded as a closed signing record of the doctor's team."""
+    team = await hub.db.teams.find_one({"_id": actor["team_id"]})
+    if await hub.db.signings.find_one({"active_key": resident["_id"]}, {"_id": 1}):
+        raise AlreadySigned(resident_id=resident["_id"])
+    record_id = new_id()
+    screened = await hub.screen(reason, actor, {"plugin": "signing", "object": record_id})
+    moment = now()
+    record = {"_id": record_id, "resident_id": resident["_id"], "resident_name": resident["name"],
+              "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
+              "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
+              "institution_id": team.get("institution_id"), "doctor_id": actor["_id"], "doctor_name": actor["name"],
+              "package_id": None, "package_name": None, "mode": "entry", "status": "refused", "term_years": None,
+              "auto_renew": False, "start": None, "end": None, "terms": [], "active_key": record_id,
+              "created_by": actor["_id"], "created_at": moment, "updated_at": moment, "reason": screened.text,
+              "reviewed_by": None, "reviewed_at": None}
+    await hub.db.signings.insert_one(record)
+    await refresh_status(hub, resident["_id"])
+    await _record(hub, actor, "signing.refuse", record, address)
+    await hub.events.emit("signing.refused", event_payload(record))
+    return record
+
+
+# -- the scheduled job -------------------------------------------------------------------------------------
+
+async def run_renewals(hub: Any) -> dict[str, int]:
+    """Renew (auto-renewal) or expire signings at their end; mark residents 待续签 ``renewal_notice_days`` before
+    and publish ``signing.expiring`` once per term."""
+    counts = {"renewed": 0, "expired": 0, "expiring": 0}
+    _, notice_days = settings(hub)
+    while True:
+        due = await hub.db.signings.find({"status": "active", "end": {"$lte": now()}}).limit(JOB_BATCH).to_list()
+        for signing in due:
+            try:
+                resident = await hub.db.residents.find_one({"_id": signing["resident_id"]}, {"unable": 1})
+                if signing.get("auto_renew", True) and not (resident or {}).get("unable"):
+                    await renew(hub, None, signing)
+                    counts["renewed"] += 1
+                else:
+                    await expire(hub, signing)
+                    counts["expired"] += 1
+            except WrongState:
+                continue  # changed meanwhile (renewed or terminated by a person): nothing to do
+        if len(due) < JOB_BATCH:
+            break
+    cutoff = now() + timedelta(days=notice_days)
+    while True:
+        soon = await hub.db.signings.find({"status": "active", "end": {"$lte": cutoff},
+                                           "expiring_notified": {"$ne": True}}).limit(JOB_BATCH).to_list()
+        for signing in soon:
+            claimed = await hub.db.signings.update_one({"_id": signing["_id"], "expiring_notified": {"$ne": True}},
+                                                       {"$set": {"expiring_notified": True}})
+            if claimed.modified_count:
+                await refresh_status(hub, signing["resident_id"])
+                await hub.events.emit("signing.expiring", event_payload(signing, days_left=max(
+                    0, (signing["end"] - now()).days)))
+                counts["expiring"] += 1
+        if len(soon) < JOB_BATCH:
+            break
+    return counts
+
+
+# -- unable to sign (无法签约) -----------------------------------------------------------------------------
+
+async def request_unable(hub: Any, actor: dict[str, Any], resident: dict[str, Any], kind: object, reason: str,
+                         address: str = "") -> dict[str, Any]:
+    if kind not in UNABLE_KINDS:
+        raise InvalidInput(f"kind 应为 {' / '.join(UNABLE_KINDS)}", field="kind")
+    if resident.get("unable"):
+        raise UnableToSign(resident_id=resident["_id"])
+    request_id = new_id()
+    screened = await hub.screen(reason, actor, {"plugin": "signing", "object": request_id})
+    doc = {"_id": request_id, "resident_id": resident["_id"], "resident_name": resident["name"],
+           "id_number": resident.get("id_number"), "region": resident.get("region", ""),
+           "team_id": actor.get("team_id"), "institution_id": actor.get("institution_id"), "kind": kind,
+           "reason": screened.text, "status": "pending", "pending_key": resident["_id"],
+           "requested_by": actor["_id"], "requested_by_name": actor["name"], "created_at": now(),
+           "reviewed_by": None, "reviewed_at": None, "note": None}
+    try:
+        await hub.db.unable_requests.insert_one(doc)
+    except DuplicateKeyError:
+        raise Conflict("该居民已有待审核的无法签约申请", resident_id=resident["_id"],
+                       reason="pending_request") from None
+    await hub.audit.record(actor=actor, action="signing.unable_request", target=request_id, address=address,
+                           region=doc["region"], details={"resident_id": resident["_id"], "kind": kind})
+    await hub.events.emit("unable_to_sign.requested", unable_payload(doc))
+    return doc
+
+
+def unable_payload(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"request_id": doc["_id"], "resident_id": doc["resident_id"], "region": doc["region"],
+            "team_id": doc["team_id"], "kind": doc["kind"], "status": doc["status"]}
+
+
+async def review_unable(hub: Any, actor: dict[str, Any], request: dict[str, Any], *, approved: bool, note: str,
+                        address: str = "") -> dict[str, Any]:
+    """A supervisor approves (the resident becomes 无法签约 and their signing closes) or rejects."""
+    if note:
+        note = (await hub.screen(note, actor, {"plugin": "signing", "object": request["_id"]})).text
+    updated = await hub.db.unable_requests.find_one_and_update(
+        {"_id": request["_id"], "status": "pending"},
+        {"$set": {"status": "approved" if approved else "rejected", "reviewed_by": actor["_id"],
+                  "reviewed_at": now(), "note": note or None, "pending_key": request["_id"]}},
+        return_document=ReturnDocument.AFTER)
+    if updated is None:
+        raise WrongState(request_id=request["_id"], expected="pending")
+    if approved:
+        await hub.db.residents.update_one({"_id": request["resident_id"]}, {"$set": {"unable": {
+            "kind": request["kind"], "request_id": request["_id"], "at": iso(now())}}})
+        holder = await hub.db.signings.find_one({"active_key": request["resident_id"]})
+        if holder is not None and holder["status"] == "active":
+            await terminate(hub, actor, holder, f"无法签约：{request['kind']}", address, screen=False)
+        elif holder is not None:
+            await _transition(hub, holder, "pending", {"status": "cancelled", "reason": f"无法签约：{request['kind']}"})
+        await refresh_status(hub, request["resident_id"])
+    await hub.audit.record(actor=actor, action="signing.unable_" + ("approve" if approved else "reject"),
+                           target=request["_id"], address=address, region=request["region"],
+                           details={"resident_id": request["resident_id"], "kind": request["kind"]})
+    await hub.events.emit("unable_to_sign." + ("approved" if approved else "rejected"), unable_payload(updated))
+    return updated
+
+
+# -- the review center ---------------------------------------------------------------------------------------
+
+def list_filter(user: dict[str, Any], args: dict[str, str]) -> dict[str, Any]:
+    clauses: list[dict[str, Any]] = [scopes.signing_filter(user)]
+    if args.get("status"):
+        wanted = args["status"].split(",")
+        if not set(wanted) <= {*STATES, "approved"}:
+            raise InvalidInput(f"status 应为 {' / '.join((*STATES, 'approved'))}", field="status")
+        # "approved" is the review center's word for an application a doctor let through (whatever came after)
+        either: list[dict[str, Any]] = [{"status": {"$in": [s for s in wanted if s != "approved"]}}]
+        if "approved" in wanted:
+            either.append({"mode": "apply", "reviewed_by": {"$ne": None}, "status": {"$ne": "rejected"}})
+        clauses.append({"$or": either})
+    for field in ("doctor_id", "team_id", "mode", "resident_id"):
+        if args.get(field):
+            clauses.append({field: args[field]})
+    if args.get("id_number"):
+        clauses.append({"id_number": args["id_number"].strip().upper()})
+    if args.get("name"):
+        clauses.append({"resident_name": {"$regex": re.escape(args["name"].strip()[:30])}})
+    clauses = [c for c in clauses if c]
+    return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+
+
+async def list_signings(db: Any, user: dict[str, Any], args: dict[str, str], *, limit: int, cursor: str | None
+                        ) -> tuple[list[dict[str, Any]], str | None]:
+    return await page(db.signings, list_filter(user, args), limit=limit, cursor=cursor)
+
+
+async def progress(db: Any, query: dict[str, Any]) -> dict[str, int]:
+    """How many signings are in each state (a doctor's 签约进度)."""
+    counts = {state: 0 for state in STATES}
+    async for row in await db.signings.aggregate([{"$match": query},
+                                                  {"$group": {"_id": "$status", "n": {"$sum": 1}}}]):
+        counts[row["_id"]] = row["n"]
+    return counts
+
+
+def render_signing(doc: dict[str, Any], *, whole: bool = False) -> dict[str, Any]:
+    return {
+        "id": doc["_id"], "resident_id": doc["resident_id"], "resident_name": doc["resident_name"],
+        "id_number": doc.get("id_number") if whole else mask_id_number(doc.get("id_number")),
+        "team_id": doc["team_id"], "team_name": doc.get("team_name"), "institution_id": doc.get("institution_id"),
+        "doctor_id": doc["doctor_id"], "doctor_name": doc.get("doctor_name"), "package_id": doc.get("package_id"),
+        "package_name": doc.get("package_name"), "mode": doc["mode"], "status": doc["status"],
+        "term_years": doc.get("term_years"), "auto_renew": doc.get("auto_renew"), "start": iso(doc.get("start")),
+        "end": iso(doc.get("end")), "reason": doc.get("reason"), "created_at": iso(doc["created_at"]),
+        "reviewed_at": iso(doc.get("reviewed_at")), "renewals": len(doc.get("terms", [])),
+    }
+
+
+def render_unable(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"id": doc["_id"], "resident_id": doc["resident_id"], "resident_name": doc["resident_name"],
+            "id_number": mask_id_number(doc.get("id_number")), "region": doc["region"], "team_id": doc["team_id"],
+            "kind": doc["kind"], "reason": doc["reason"], "status": doc["status"],
+            "requested_by": doc["requested_by"], "requested_by_name": doc["requested_by_name"],
+            "created_at": iso(doc["created_at"]), "reviewed_by": doc["reviewed_by"],
+            "reviewed_at": iso(doc.get("reviewed_at")), "note": doc.get("note")}
