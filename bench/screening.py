@@ -6,10 +6,11 @@ Input, read at run time from ``$HUB_SHARED_DATA`` (default ``/work/shared/data``
 
 It measures (a) the full ``ScreeningEngine.screen`` path, (b) pyahocorasick alone over already-normalised text in
 several representations, (c) ahocorasick-rs alone over the normalised text (the reference; a bench-only dependency,
-imported lazily) and (d) a pure-Python dict-of-dicts trie, plus build time and memory and the per-message latency of
-(a). Every throughput figure counts characters and UTF-8 bytes of the *original* text; each is the best of
-``REPEATS`` runs, each run over fresh copies of the strings (so no run profits from a UTF-8 form CPython caches on
-a string). All matchers must report the same hits, or the run exits with status 1.
+imported lazily) and (d) a pure-Python dict-of-dicts trie, plus build time, memory and the per-message latency of
+(a). Throughput counts characters and UTF-8 bytes of the *original* text. Each figure is the best of ``REPEATS``
+runs; the matchers take turns within each round, so that other processes' load falls on all of them alike, and
+every run gets fresh copies of its strings (no run profits from a UTF-8 form CPython caches on a string). All
+matchers must report the same hits, or the run exits with status 1.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from hub.screening import (
     normalise_word,
 )
 
-REPEATS = 5
+REPEATS = 7
 LATENCY_ROUNDS = 20
 MB = 1_000_000
 #: The lexicon's files carry no action; the benchmark gives each category one, so that all three code paths
@@ -89,7 +90,7 @@ def load_dialogues(root: Path) -> tuple[list[str], list[str]]:
 
 def fresh(texts: Iterable[str]) -> list[str]:
     """Equal but new string objects, without any cached UTF-8 form."""
-    return [text.encode("utf-8").decode("utf-8") for text in texts]
+    return [text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass") for text in texts]
 
 
 # -- measuring ------------------------------------------------------------------------------------------------------
@@ -110,33 +111,38 @@ class Throughput:
         return self.chars / self.seconds
 
     def line(self) -> str:
+        hits = f", {self.hits} hits" if self.hits else ""
         return (f"  {self.name:<46} {self.chars_per_s / 1e6:6.2f} M chars/s  {self.utf8_bytes / self.seconds / MB:6.2f}"
-                f" MB/s  ({self.seconds * 1000:6.1f} ms, {self.hits} hits)")
+                f" MB/s  ({self.seconds * 1000:6.1f} ms{hits})")
 
 
-def best_time(run: Callable[[list[Any]], int], inputs: Sequence[Any], copy: Callable[[Sequence[Any]], list[Any]]) -> \
-        tuple[float, int]:
-    """Best wall time of ``REPEATS`` runs of ``run`` over fresh copies of ``inputs``, and its hit count."""
-    best, hits = float("inf"), 0
+@dataclass
+class Job:
+    """One matcher to time: ``run`` takes a list of texts and returns the number of hits."""
+
+    name: str
+    run: Callable[[list[str]], int]
+    inputs: Sequence[str]
+
+
+def measure_jobs(jobs: Sequence[Job], originals: Sequence[str]) -> list[Throughput]:
+    """Best wall time of each job over ``REPEATS`` rounds in which the jobs take turns."""
+    best = [float("inf")] * len(jobs)
+    hits = [0] * len(jobs)
     for _ in range(REPEATS):
-        batch = copy(inputs)
-        started = time.perf_counter()
-        hits = run(batch)
-        best = min(best, time.perf_counter() - started)
-    return best, hits
+        for number, job in enumerate(jobs):
+            batch = fresh(job.inputs)
+            started = time.perf_counter()
+            hits[number] = job.run(batch)
+            best[number] = min(best[number], time.perf_counter() - started)
+    chars, data = sum(map(len, originals)), sum(len(text.encode("utf-8")) for text in originals)
+    return [Throughput(job.name, seconds, found, chars, data)
+            for job, seconds, found in zip(jobs, best, hits, strict=True)]
 
 
-def throughput(name: str, run: Callable[[list[Any]], int], inputs: Sequence[Any], originals: Sequence[str],
-               copy: Callable[[Sequence[Any]], list[Any]] = fresh) -> Throughput:
-    """Measure one matcher; throughput is reckoned on the original texts."""
-    seconds, hits = best_time(run, inputs, copy)
-    return Throughput(name, seconds, hits, sum(map(len, originals)), sum(len(t.encode("utf-8")) for t in originals))
-
-
-def latencies_us(engine: ScreeningEngine, messages: Sequence[str]) -> list[float]:
-    """Per-call latency of ``screen`` for each message, over ``LATENCY_ROUNDS`` rounds (µs)."""
+def latencies_us(engine: ScreeningEngine, messages: Sequence[str], clock: Callable[[], int]) -> list[float]:
+    """Per-call latency of ``screen`` for each message, over ``LATENCY_ROUNDS`` rounds, by ``clock`` (µs)."""
     samples = []
-    clock = time.perf_counter_ns
     for _ in range(LATENCY_ROUNDS):
         for message in fresh(messages):
             started = clock()
@@ -192,8 +198,19 @@ def run_engine(engine: ScreeningEngine) -> Callable[[list[str]], int]:
     return run
 
 
+def run_translate(engine: ScreeningEngine) -> Callable[[list[str]], int]:
+    """(a)'s first stage alone: the translate into the dense code and the removal of skipped characters."""
+    table = engine._table  # the bench looks inside the engine
+
+    def run(texts: list[str]) -> int:
+        for text in texts:
+            text.translate(table).replace("\x00", "")
+        return 0  # finds nothing: not a matcher
+    return run
+
+
 def run_pyahocorasick(automaton: ahocorasick.Automaton) -> Callable[[list[str]], int]:
-    """(b): pyahocorasick over pre-converted text; the phantom key of the engine's automaton is never found."""
+    """(b): pyahocorasick over pre-converted text (the engine automaton's phantom key is never found)."""
     def run(texts: list[str]) -> int:
         return sum(len(list(automaton.iter(text))) for text in texts)
     return run
@@ -206,6 +223,11 @@ def plain_automaton(keys: Iterable[tuple[str, str]]) -> ahocorasick.Automaton:
         automaton.add_word(key, normal)
     automaton.make_automaton()
     return automaton
+
+
+def dense_code(engine: ScreeningEngine, normal: str) -> str:
+    """A normal-form text in the engine's dense code (two units per character)."""
+    return _encode(normal, engine._codes)
 
 
 def utf8_as_latin1(text: str) -> str:
@@ -267,6 +289,43 @@ def run_trie(root: dict[str, Any]) -> Callable[[list[str]], int]:
     return run
 
 
+@dataclass
+class Matchers:
+    """Everything measured, built over the same distinct normal forms."""
+
+    engine: ScreeningEngine
+    normal_keys: list[str]
+    utf8: ahocorasick.Automaton
+    plain: ahocorasick.Automaton
+    trie: dict[str, Any]
+    trie_build_s: float
+
+
+def build_matchers(engine: ScreeningEngine, entries: list[WordEntry]) -> Matchers:
+    normal_keys = sorted({normalise_word(entry.word) for entry in entries} - {""})
+    trie, trie_build_s = timed(lambda: dict_trie(normal_keys))
+    return Matchers(engine, normal_keys, utf8_automaton(normal_keys),
+                    plain_automaton((key, key) for key in normal_keys), trie, trie_build_s)
+
+
+def jobs_for(matchers: Matchers, texts: list[str], normals: list[str]) -> list[Job]:
+    """(a) and its first two stages, (b) in three representations, (c) and (d)."""
+    engine = matchers.engine
+    codes = [text.translate(engine._table).replace("\x00", "") for text in texts]
+    return [
+        Job("(a) ScreeningEngine.screen, whole path", run_engine(engine), texts),
+        Job("(a) stage 1: translate to the dense code", run_translate(engine), texts),
+        Job("(a) stage 2: the automaton", run_pyahocorasick(engine._automaton), codes),
+        Job("(b) pyahocorasick, dense 2-unit code (engine's)", run_pyahocorasick(engine._automaton),
+            [dense_code(engine, normal) for normal in normals]),
+        Job("(b) pyahocorasick, UTF-8 bytes as latin-1", run_pyahocorasick(matchers.utf8),
+            [utf8_as_latin1(normal) for normal in normals]),
+        Job("(b) pyahocorasick, plain characters", run_pyahocorasick(matchers.plain), normals),
+        Job("(c) ahocorasick-rs (reference)", rs_matcher(matchers.normal_keys), normals),
+        Job("(d) dict-of-dicts trie, pure Python", run_trie(matchers.trie), normals),
+    ]
+
+
 # -- cross-check ----------------------------------------------------------------------------------------------------
 
 
@@ -275,12 +334,35 @@ def source_index(text: str) -> list[int]:
     return [position for position, char in enumerate(text) for _ in normalise_word(char)]
 
 
-def spans_from_trie(root: dict[str, Any], normals: Sequence[str], originals: Sequence[str]) -> set[Span]:
-    """(d)'s hits in original offsets."""
+def spans_from_engine(engine: ScreeningEngine, originals: Sequence[str]) -> set[Span]:
+    """(a)'s hits, already in original offsets."""
+    return {
+        (number, hit.start, hit.end, normalise_word(hit.word))
+        for number, text in enumerate(originals)
+        for hit in engine.screen(text).hits
+    }
+
+
+def spans_from_dense(engine: ScreeningEngine, normals: Sequence[str], originals: Sequence[str]) -> set[Span]:
+    """(b)'s hits (the engine's dense code) in original offsets."""
     spans = set()
     for number, (normal, original) in enumerate(zip(normals, originals, strict=True)):
         index = source_index(original)
-        spans.update((number, index[start], index[end - 1] + 1, key) for start, end, key in trie_matches(root, normal))
+        for end, key in engine._automaton.iter(dense_code(engine, normal)):
+            stop = (end + 1) // 2
+            spans.add((number, index[stop - key.length], index[stop - 1] + 1, normalise_word(key.word)))
+    return spans
+
+
+def spans_from_utf8(automaton: ahocorasick.Automaton, normals: Sequence[str], originals: Sequence[str]) -> set[Span]:
+    """(b)'s hits (UTF-8 representation) in original offsets."""
+    spans = set()
+    for number, (normal, original) in enumerate(zip(normals, originals, strict=True)):
+        index = source_index(original)
+        data = normal.encode("utf-8")
+        for end, key in automaton.iter(utf8_as_latin1(normal)):
+            stop = len(data[: end + 1].decode("utf-8"))
+            spans.add((number, index[stop - len(key)], index[stop - 1] + 1, key))
     return spans
 
 
@@ -297,52 +379,30 @@ def spans_from_rs(normal_keys: Sequence[str], normals: Sequence[str], originals:
     return spans
 
 
-def spans_from_utf8(automaton: ahocorasick.Automaton, normals: Sequence[str], originals: Sequence[str]) -> set[Span]:
-    """(b)'s hits (UTF-8 representation) in original offsets."""
+def spans_from_trie(root: dict[str, Any], normals: Sequence[str], originals: Sequence[str]) -> set[Span]:
+    """(d)'s hits in original offsets."""
     spans = set()
     for number, (normal, original) in enumerate(zip(normals, originals, strict=True)):
         index = source_index(original)
-        data = normal.encode("utf-8")
-        for end, key in automaton.iter(utf8_as_latin1(normal)):
-            stop = len(data[: end + 1].decode("utf-8"))
-            spans.add((number, index[stop - len(key)], index[stop - 1] + 1, key))
+        spans.update((number, index[start], index[end - 1] + 1, key) for start, end, key in trie_matches(root, normal))
     return spans
 
 
-def dense_code(engine: ScreeningEngine, normal: str) -> str:
-    """A normal-form text in the engine's dense code (two units per character)."""
-    return _encode(normal, engine._codes)
-
-
-def spans_from_dense(engine: ScreeningEngine, normals: Sequence[str], originals: Sequence[str]) -> set[Span]:
-    """(b)'s hits (the engine's dense code) in original offsets."""
-    spans = set()
-    for number, (normal, original) in enumerate(zip(normals, originals, strict=True)):
-        index = source_index(original)
-        for end, key in engine._automaton.iter(dense_code(engine, normal)):
-            stop = (end + 1) // 2
-            spans.add((number, index[stop - key.length], index[stop - 1] + 1, normalise_word(key.word)))
-    return spans
-
-
-def spans_from_engine(engine: ScreeningEngine, originals: Sequence[str]) -> set[Span]:
-    """(a)'s hits, already in original offsets."""
-    return {
-        (number, hit.start, hit.end, normalise_word(hit.word))
-        for number, text in enumerate(originals)
-        for hit in engine.screen(text).hits
+def check_hits(matchers: Matchers, texts: list[str], normals: list[str]) -> bool:
+    """Print each matcher's hits (as a set of original spans) and whether they all agree."""
+    print("cross-check: the same hits, in original offsets")
+    named_spans = {
+        "(a) engine": spans_from_engine(matchers.engine, texts),
+        "(b) pyahocorasick, dense code": spans_from_dense(matchers.engine, normals, texts),
+        "(b) pyahocorasick, UTF-8": spans_from_utf8(matchers.utf8, normals, texts),
+        "(c) ahocorasick-rs": spans_from_rs(matchers.normal_keys, normals, texts),
+        "(d) dict trie": spans_from_trie(matchers.trie, normals, texts),
     }
-
-
-def cross_check(named_spans: dict[str, set[Span]]) -> bool:
-    """Print each matcher's hit count and whether all agree."""
     reference_name, reference = next(iter(named_spans.items()))
-    agree = True
     for name, spans in named_spans.items():
-        same = spans == reference
-        agree &= same
-        print(f"  {name:<46} {len(spans):>7} hits  {'same' if same else 'DIFFERENT from ' + reference_name}")
-    return agree
+        agreement = "same" if spans == reference else f"DIFFERENT from {reference_name}"
+        print(f"  {name:<46} {len(spans):>7} hits  {agreement}")
+    return all(spans == reference for spans in named_spans.values())
 
 
 # -- report ---------------------------------------------------------------------------------------------------------
@@ -373,6 +433,10 @@ def version_of(package: str) -> str:
         return "not installed"
 
 
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
 def print_setup(entries: list[WordEntry], engine: ScreeningEngine, texts: list[str], normals: list[str]) -> None:
     actions = Counter(entry.action for entry in entries)
     print("setup")
@@ -384,9 +448,8 @@ def print_setup(entries: list[WordEntry], engine: ScreeningEngine, texts: list[s
           f" {engine.word_count} distinct normal forms")
     print(f"  corpus       {len(texts)} texts (ask + answer), {sum(map(len, texts))} chars, "
           f"{sum(len(t.encode('utf-8')) for t in texts) / MB:.2f} MB UTF-8, {sum(map(len, normals))} normal-form chars")
-    print(f"  method       best of {REPEATS} runs over fresh string copies, setup objects frozen out of the garbage "
-          f"collector (gc.freeze); latency: {LATENCY_ROUNDS} rounds of every ask text, one perf_counter_ns pair per "
-          "call")
+    print(f"  method       best of {REPEATS} rounds, matchers taking turns, fresh string copies per run; latency: "
+          f"{LATENCY_ROUNDS} rounds of every ask text, one perf_counter_ns pair per call")
 
 
 def print_build(entries: list[WordEntry], cold: tuple[float, int]) -> ScreeningEngine:
@@ -412,77 +475,53 @@ def print_build(entries: list[WordEntry], cold: tuple[float, int]) -> ScreeningE
 
 
 def print_latency(engine: ScreeningEngine, asks: list[str]) -> float:
-    samples = latencies_us(engine, asks)
-    p50, p99 = percentile(samples, 0.50), percentile(samples, 0.99)
-    print(f"  (a) latency per chat message (ask texts, {len(samples)} calls): p50 {p50:.1f} µs, p99 {p99:.1f} µs, "
-          f"p99.9 {percentile(samples, 0.999):.1f} µs, mean {statistics.fmean(samples):.1f} µs")
+    """Wall-clock latency per call, each ask text being one chat message; then the same percentiles over each
+    message's fastest call, which shows the engine's own cost with the interruptions by other processes left out."""
+    samples = latencies_us(engine, asks, time.perf_counter_ns)
+    fastest = [min(samples[number::len(asks)]) for number in range(len(asks))]
+    p99 = percentile(samples, 0.99)
+    print(f"  (a) per chat message ({LATENCY_ROUNDS} x {len(asks)} calls): p50 {percentile(samples, 0.50):.1f} µs, "
+          f"p99 {p99:.1f} µs, p99.9 {percentile(samples, 0.999):.1f} µs, mean {statistics.fmean(samples):.1f} µs")
+    print(f"      each message's fastest of {LATENCY_ROUNDS}: p50 {percentile(fastest, 0.50):.1f} µs, "
+          f"p99 {percentile(fastest, 0.99):.1f} µs, max {max(fastest):.1f} µs")
     return p99
 
 
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
-
-
 @dataclass
-class Matchers:
-    """Everything measured, built over the same distinct normal forms."""
+class Figures:
+    """The figures the targets are about."""
 
-    engine: ScreeningEngine
-    normal_keys: list[str]
-    utf8: ahocorasick.Automaton
-    plain: ahocorasick.Automaton
-    trie: dict[str, Any]
-    trie_build_s: float
-
-
-def build_matchers(engine: ScreeningEngine, entries: list[WordEntry]) -> Matchers:
-    normal_keys = sorted({normalise_word(entry.word) for entry in entries} - {""})
-    started = time.perf_counter()
-    trie = dict_trie(normal_keys)
-    trie_build_s = time.perf_counter() - started
-    return Matchers(engine, normal_keys, utf8_automaton(normal_keys),
-                    plain_automaton((key, key) for key in normal_keys), trie, trie_build_s)
+    full: Throughput
+    fastest_b: Throughput
+    rs: Throughput
+    trie: Throughput
+    p99_us: float
 
 
-def measure_pyahocorasick(matchers: Matchers, texts: list[str], normals: list[str]) -> Throughput:
-    """(b) in each representation, over pre-converted normal-form text; returns the fastest.
-
-    The dense code is the engine's own automaton and code (private attributes: the bench looks inside).
-    """
-    engine = matchers.engine
-    dense_texts = [dense_code(engine, normal) for normal in normals]
-    results = [
-        throughput("(b) pyahocorasick, dense 2-unit code (engine's)", run_pyahocorasick(engine._automaton),
-                   dense_texts, texts),
-        throughput("(b) pyahocorasick, UTF-8 bytes as latin-1", run_pyahocorasick(matchers.utf8),
-                   [utf8_as_latin1(normal) for normal in normals], texts),
-        throughput("(b) pyahocorasick, plain characters", run_pyahocorasick(matchers.plain), normals, texts),
-    ]
-    for result in results:
+def measure(matchers: Matchers, asks: list[str], texts: list[str], normals: list[str]) -> Figures:
+    """Print (a)-(d), where (a)'s time goes, and (a)'s latency per chat message."""
+    full, translate, match, *pyaho, rs, trie = measure_jobs(jobs_for(matchers, texts, normals), texts)
+    print("throughput (original chars and UTF-8 bytes per second)")
+    for result in (full, translate, match, *pyaho, rs, trie):
         print(result.line())
-    return max(results, key=lambda result: result.chars_per_s)
+    rest = full.seconds - translate.seconds - match.seconds
+    with_hits = sum(1 for text in texts if matchers.engine.screen(text).hits)
+    print(f"  (a) the rest (mapping back, deciding, masking, result objects): {rest * 1000:.0f} ms; {full.hits} hits "
+          f"in {with_hits} of {len(texts)} texts")
+    p99 = print_latency(matchers.engine, asks)
+    fastest = max(pyaho, key=lambda result: result.chars_per_s)
+    print(f"  (d) trie build {matchers.trie_build_s:.2f} s;  fastest (b): {fastest.name[4:]}")
+    return Figures(full, fastest, rs, trie, p99)
 
 
-def print_stages(engine: ScreeningEngine, texts: list[str], full: Throughput) -> None:
-    """Where (a)'s time goes: the translate, the automaton, and the Python around them (mapping back, deciding,
-    building the result objects)."""
-    table, automaton = engine._table, engine._automaton
-    translate_s, _ = best_time(lambda batch: len([text.translate(table).replace("\x00", "") for text in batch]),
-                               texts, fresh)
-    codes = [text.translate(table).replace("\x00", "") for text in texts]
-    match_s, _ = best_time(run_pyahocorasick(automaton), codes, fresh)
-    rest_s = full.seconds - translate_s - match_s
-    print(f"  (a) split: translate {translate_s * 1000:.0f} ms, automaton {match_s * 1000:.0f} ms, the rest "
-          f"{rest_s * 1000:.0f} ms ({full.hits} hits in {sum(1 for c in codes if next(automaton.iter(c), None))} "
-          f"of {len(texts)} texts)")
-
-
-def print_ratios(full: Throughput, rs: Throughput, trie: Throughput, p99: float, agree: bool) -> None:
-    share, times = full.chars_per_s / rs.chars_per_s, full.chars_per_s / trie.chars_per_s
+def print_ratios(figures: Figures, agree: bool) -> None:
+    share = figures.full.chars_per_s / figures.rs.chars_per_s
+    times = figures.full.chars_per_s / figures.trie.chars_per_s
     print("ratios and targets")
     print(f"  (a)/(c) = {share:.0%}   target >= {TARGET_SHARE_OF_RS:.0%}: {verdict(share >= TARGET_SHARE_OF_RS)}")
     print(f"  (a)/(d) = {times:.1f}x   target >= {TARGET_TIMES_TRIE:.0f}x: {verdict(times >= TARGET_TIMES_TRIE)}")
-    print(f"  p99 per chat message {p99:.1f} µs   target < {TARGET_P99_US:.0f} µs: {verdict(p99 < TARGET_P99_US)}")
+    print(f"  p99 per chat message {figures.p99_us:.1f} µs   target < {TARGET_P99_US:.0f} µs: "
+          f"{verdict(figures.p99_us < TARGET_P99_US)}")
     print(f"  hits agree across (a)-(d): {'yes' if agree else 'NO'}")
 
 
@@ -491,41 +530,12 @@ def print_hit_density(entries: list[WordEntry], texts: list[str], normals: list[
     longer = [entry for entry in entries if len(normalise_word(entry.word)) > 1]
     engine = build_engine(longer, version="bench-longer")
     keys = sorted({normalise_word(entry.word) for entry in longer})
-    full = throughput("(a) whole path, words of 2+ characters", run_engine(engine), texts, texts)
-    rs = throughput("(c) ahocorasick-rs, words of 2+ characters", rs_matcher(keys), normals, texts)
+    full, rs = measure_jobs([Job("(a) whole path, words of 2+ characters", run_engine(engine), texts),
+                             Job("(c) ahocorasick-rs, words of 2+ characters", rs_matcher(keys), normals)], texts)
     print("supplement: the same corpus without the one-character words")
     print(full.line())
     print(rs.line())
     print(f"  (a)/(c) = {full.chars_per_s / rs.chars_per_s:.0%}")
-
-
-def measure(matchers: Matchers, asks: list[str], texts: list[str], normals: list[str]) -> \
-        tuple[Throughput, Throughput, Throughput, Throughput, float]:
-    """Print (a)-(d); return (a), the fastest (b), (c), (d) and (a)'s p99 latency."""
-    engine = matchers.engine
-    print("throughput (original chars and UTF-8 bytes per second)")
-    full = throughput("(a) ScreeningEngine.screen, whole path", run_engine(engine), texts, texts)
-    print(full.line())
-    print_stages(engine, texts, full)
-    p99 = print_latency(engine, asks)
-    fastest = measure_pyahocorasick(matchers, texts, normals)
-    rs = throughput("(c) ahocorasick-rs (reference)", rs_matcher(matchers.normal_keys), normals, texts)
-    print(rs.line())
-    trie = throughput("(d) dict-of-dicts trie, pure Python", run_trie(matchers.trie), normals, texts)
-    print(trie.line())
-    print(f"  (d) trie build {matchers.trie_build_s:.2f} s;  fastest (b): {fastest.name[4:]}")
-    return full, fastest, rs, trie, p99
-
-
-def check_hits(matchers: Matchers, texts: list[str], normals: list[str]) -> bool:
-    print("cross-check: the same hits, in original offsets")
-    return cross_check({
-        "(a) engine": spans_from_engine(matchers.engine, texts),
-        "(b) pyahocorasick, dense code": spans_from_dense(matchers.engine, normals, texts),
-        "(b) pyahocorasick, UTF-8": spans_from_utf8(matchers.utf8, normals, texts),
-        "(c) ahocorasick-rs": spans_from_rs(matchers.normal_keys, normals, texts),
-        "(d) dict trie": spans_from_trie(matchers.trie, normals, texts),
-    })
 
 
 def main() -> int:
@@ -539,12 +549,11 @@ def main() -> int:
     normals = [normalise_word(text) for text in texts]
     print_setup(entries, engine, texts, normals)
     matchers = build_matchers(print_build(entries, cold), entries)
-    gc.collect()
-    gc.freeze()  # the trie alone is ~300k dicts: collections triggered by a matcher should not scan them
 
-    full, fastest, rs, trie, p99 = measure(matchers, asks, texts, normals)
-    agree = check_hits(matchers, texts, normals) and len({full.hits, fastest.hits, rs.hits, trie.hits}) == 1
-    print_ratios(full, rs, trie, p99, agree)
+    figures = measure(matchers, asks, texts, normals)
+    agree = check_hits(matchers, texts, normals)
+    agree &= len({figures.full.hits, figures.fastest_b.hits, figures.rs.hits, figures.trie.hits}) == 1
+    print_ratios(figures, agree)
     print_hit_density(entries, texts, normals)
     print(f"load average {load_average()} at the end")
     return 0 if agree else 1

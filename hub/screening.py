@@ -445,11 +445,12 @@ class ScreeningEngine:
         """Decide what to do with ``text``: hits, the strongest action, the text to deliver."""
         marked = text.translate(self._table)
         normal = marked.replace(_SKIP, "")
-        if 2 * len(marked) - len(normal) != _UNITS_PER_CHAR * len(text):
+        kept = len(text) - (len(marked) - len(normal))
+        if len(normal) != _UNITS_PER_CHAR * kept:
             return self._screen_unusual(text)  # some character became several, or has no slot
         found = list(self._automaton.iter(normal))
         if not found:
-            return ScreenResult("pass", text, ())
+            return _frozen(ScreenResult, {"action": "pass", "text": text, "hits": ()})
         return self._decide(text, found, _skip_locator(marked), one_to_one=True)
 
     def _screen_unusual(self, text: str) -> ScreenResult:
@@ -475,8 +476,8 @@ class ScreeningEngine:
         """The result for ``text`` given its matches (``(end unit, key)``, in end order); ``one_to_one`` says that
         every normal-form character came from a character of its own (nothing expanded).
 
-        This loop runs once per hit, and a lexicon full of one-character words makes hits common, so it avoids
-        calls: keys are unpacked in the loop header and hits built with :func:`_frozen`.
+        This loop runs once per hit, and a lexicon full of one-character words makes hits common: keys are
+        unpacked in the loop header and hits built with :func:`_frozen`.
         """
         if self._has_allowed:
             found = _without_allowed(found)
