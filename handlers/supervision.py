@@ -18,8 +18,6 @@ class SupervisionHandler(BaseHandler):
         require_role(user, *SUPERVISING_ROLES)
         return user
 
-    async def words_changed(self, version: int) -> None:
-        await self.hub.announce_words_changed(version)
 
 
 class WordsHandler(SupervisionHandler):
@@ -38,7 +36,6 @@ class WordsHandler(SupervisionHandler):
         body = self.json_body()
         doc, version = await self.hub.words.add(user, body.get("word"), body.get("action"), body.get("category"))
         await self.audit("sensitive_word.create", doc["_id"], word=doc["word"], action=doc["action"])
-        await self.words_changed(version)
         self.reply({**render_word(doc), "version": version}, 201)
 
 
@@ -54,7 +51,6 @@ class WordHandler(SupervisionHandler):
         doc, version = await self.hub.words.update(word_id, self.json_body())
         await self.audit("sensitive_word.update", word_id, word=doc["word"], action=doc["action"],
                          enabled=doc["enabled"])
-        await self.words_changed(version)
         self.reply({**render_word(doc), "version": version})
 
     async def delete(self, word_id: str) -> None:
@@ -62,7 +58,6 @@ class WordHandler(SupervisionHandler):
         await self.supervisor()
         doc, version = await self.hub.words.delete(word_id)
         await self.audit("sensitive_word.delete", word_id, word=doc["word"])
-        await self.words_changed(version)
         self.reply({"id": word_id, "deleted": True, "version": version})
 
 
@@ -86,7 +81,6 @@ class WordsImportHandler(SupervisionHandler):
             rows = self.hub.words.parse_text(body, action, category)
         summary, version = await self.hub.words.import_rows(user, rows)
         await self.audit("sensitive_word.import", "sensitive_words", **summary)
-        await self.words_changed(version)
         self.reply({**summary, "version": version})
 
 

@@ -59,7 +59,8 @@ class Hub:
         self.audit = AuditLog(self.db)
         kinds = [*notices.CORE_KINDS, *(k for ks in pm.hook.register_notice_kinds() for k in ks)]
         self.notices = Notices(self.db, publish=self.publish, kinds=kinds, batch_max=config.write_batch_max)
-        self.words = SensitiveWords(self.db, self.node_id)
+        self.words = SensitiveWords(self.db, self.node_id,
+                                    announce=lambda payload: self.broker.publish(CHANNEL_CONTROL, payload))
         self.alerts = Alerts(self.db, self.notices)
         self.consultations = Consultations(self.db, may_consult=self.may_consult)
         self.messaging = Messaging(self.db, self.consultations, publish=self.publish, check=self.check_text,
@@ -96,9 +97,6 @@ class Hub:
         answers = [a for a in answers if a is not None]
         return bool(answers) and all(a is True for a in answers)
 
-    async def announce_words_changed(self, version: int) -> None:
-        await self.broker.publish(CHANNEL_CONTROL, {"kind": "words_changed", "version": version})
-
     async def announce_conversation_changed(self, conv_id: str) -> None:
         await self.broker.publish(CHANNEL_CONTROL, {"kind": "conv_changed", "conv": conv_id})
 
@@ -108,7 +106,7 @@ class Hub:
         if channel == CHANNEL_DELIVER:
             self.sessions.deliver(payload["users"], payload["frame"])
         elif channel == CHANNEL_CONTROL and payload.get("kind") == "words_changed":
-            self.words.on_version(int(payload["version"]))
+            self.words.on_change(int(payload["version"]), payload.get("delta"))
         elif channel == CHANNEL_CONTROL and payload.get("kind") == "conv_changed":
             self.consultations.forget(payload["conv"])
 
