@@ -40,7 +40,8 @@ class Hub:
     """Everything a request, a socket or a plugin needs, built once per process.
 
     Plugins get this object in their hooks and may use: ``config``, ``db``, ``accounts``, ``audit``,
-    ``notices``, ``events``, ``publish``, ``screen``, ``consultations``, ``sessions`` (read-only).
+    ``notices``, ``events``, ``publish``, ``screen``, ``consultations``, ``sessions`` (read-only) and
+    ``plugin_state[<plugin name>]`` for the plugin's own long-lived objects.
     """
 
     def __init__(self, config: Config, client: AsyncMongoClient, broker: Broker, pm: pluggy.PluginManager) -> None:
@@ -68,6 +69,9 @@ class Hub:
                                    recall_window_secs=config.recall_window_secs,
                                    sync_max_messages=config.sync_max_messages)
         self.shutting_down = False
+        # Per-plugin objects that live as long as this hub (running imports, caches): plugins keep them here,
+        # under their own name, never in module globals.
+        self.plugin_state: dict[str, dict[str, Any]] = {}
 
     # -- what plugins and services call ----------------------------------------------------------------------
 

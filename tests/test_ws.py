@@ -108,8 +108,11 @@ async def test_read_typing_and_recall_reach_the_other_side(hub: RunningHub) -> N
     frames, _ = await fresh.sync({conv: 0})
     message = messages_of(frames, conv)[0]
     assert message["recalled"] is True and "text" not in message
-    _status, listed = await api(hub.url, "GET", "/api/consultations", hub.users["doctor"]["token"])
-    assert listed["items"][0]["unread"] == 0
+    _, listed = await eventually(lambda: api(hub.url, "GET", "/api/consultations", hub.users["doctor"]["token"]),
+                                 lambda reply: reply[1]["items"][0]["last_seq"] == 1)
+    assert listed["items"][0]["unread"] == 0 and listed["items"][0]["read_seq"] == 1
+    _, listed = await api(hub.url, "GET", "/api/consultations", hub.users["resident"]["token"])
+    assert listed["items"][0]["peer_read_seq"] == 1  # the resident sees how far the doctor has read
 
 
 async def test_recall_refused_for_others_messages_and_after_the_window(make_hub) -> None:

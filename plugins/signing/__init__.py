@@ -1,24 +1,65 @@
-"""Signing (签约): family-doctor teams and the residents signed with them.
+"""Signing (签约): the roster (regions, institutions, teams, staff, residents and their families, service
+packages, tags) and the signing workflow on it — resident applications with doctor review, doctor entry, picking
+from the roster, Excel import, renewal, termination, refusal and unable-to-sign with supervisor approval.
 
-This first version holds the roster the hub core stands on: teams with their members, and signings of residents
-with a team for a term. It answers the core's consultation question from real signings. The full signing
-workflow (applications, review, renewal, import) grows here.
+The core reaches this plugin only through the hooks below. Modules: ``idcard`` (GB 11643 checks and masking),
+``regions``, ``roster`` (institutions, teams, staff), ``residents``, ``packages``, ``tags``, ``signings`` (the
+rules, in one place), ``scopes`` (every role and scope check), ``imports`` (xlsx), ``handlers``, ``demo``.
+Events it publishes are listed in ``docs/plugins.md``.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from hub import Index, hookimpl
-from hub.ids import new_id, now
+from hub import Index, Job, Setting, hookimpl
+from hub.ids import now
+from plugins.signing import demo, handlers, imports, packages, regions, signings
 
+# Each secondary index costs ~70 ms per 1,000 inserted documents on the embedded server, so the bulk-written
+# collections (residents, signings: the Excel import) keep only the indexes their scoped queries need; a village
+# (= region) or household filter rides on region_id, a status or tag filter on the scope's own index.
 INDEXES = [
+    Index("regions", [("parent", 1), ("_id", 1)], "parent"),
+    Index("regions", [("level", 1)], "level"),
+    Index("institutions", [("region", 1)], "region"),
     Index("teams", [("members", 1)], "members"),
+    Index("teams", [("institution_id", 1)], "institution"),
+    Index("team_history", [("team_id", 1), ("_id", -1)], "team_id"),
+    Index("residents", [("id_number", 1)], "id_number_unique", unique=True),
+    Index("residents", [("account_id", 1)], "account"),
+    Index("residents", [("region", 1), ("_id", 1)], "region_id"),
+    Index("residents", [("team_id", 1), ("status", 1)], "team_status"),
+    # One signing per resident: pending/active signings carry active_key = resident id; closed ones their own id.
+    # Sparse, so records written before the key existed (and bench fixtures) are left out of it.
+    Index("signings", [("active_key", 1)], "active_key_unique", unique=True, options={"sparse": True}),
     Index("signings", [("resident_id", 1), ("status", 1)], "resident_status"),
     Index("signings", [("team_id", 1), ("status", 1)], "team_status"),
+    Index("signings", [("status", 1), ("end", 1)], "status_end"),
+    Index("signings", [("doctor_id", 1), ("_id", -1)], "doctor_id"),
+    Index("unable_requests", [("pending_key", 1)], "pending_key_unique", unique=True, options={"sparse": True}),
+    Index("unable_requests", [("region", 1), ("status", 1)], "region_status"),
+    Index("signing_tags", [("name", 1)], "name_unique", unique=True),
+    Index("signing_imports", [("team_id", 1), ("_id", -1)], "team_id"),
+    Index("signing_import_errors", [("import_id", 1), ("_id", 1)], "import_id"),
 ]
-DEFAULT_TERM_DAYS = 365
+
+
+@hookimpl
+def register_settings() -> list[Setting]:
+    return [
+        Setting("signing.max_term_years", int, 3, "Longest signing term in years (the white paper: 3)."),
+        Setting("signing.default_term_years", int, 1, "Term of the standard basic package when first created."),
+        Setting("signing.renewal_notice_days", int, 30,
+                "Days before a signing ends that its resident becomes 待续签 and signing.expiring is published."),
+        Setting("signing.renewal_job_interval_secs", float, 3600.0, "How often the renewal job runs."),
+        Setting("signing.import_max_rows", int, 60000, "Most data rows in one Excel import."),
+        Setting("signing.import_max_bytes", int, 30 * 1024 * 1024, "Largest Excel file accepted for import."),
+        Setting("signing.demo_residents", int, 2000, "Residents the demo seed creates in the demo county."),
+        Setting("signing.regions_file", str, "",
+                "A UTF-8 'code,name' file of regions (12-digit codes) loaded at start-up; empty: none."),
+    ]
 
 
 @hookimpl
@@ -26,35 +67,54 @@ def register_indexes() -> list[Index]:
     return INDEXES
 
 
-async def active_signing(db: Any, resident_id: str) -> dict[str, Any] | None:
-    """The resident's signing in force today, if any."""
+@hookimpl
+def register_routes(hub: Any) -> list[tuple]:
+    return handlers.ROUTES
+
+
+@hookimpl
+def register_jobs(hub: Any) -> list[Job]:
+    async def renewals() -> None:
+        await signings.run_renewals(hub)
+    return [Job("signing.renewals", hub.config["signing.renewal_job_interval_secs"], renewals)]
+
+
+@hookimpl
+async def hub_startup(hub: Any) -> None:
+    if not 1 <= hub.config["signing.max_term_years"] <= 3:
+        raise ValueError("signing.max_term_years must be 1 to 3")
+    await packages.ensure_standard(hub.db, hub.config["signing.default_term_years"])
+    if hub.config["signing.regions_file"]:
+        text = Path(hub.config["signing.regions_file"]).read_text(encoding="utf-8-sig")
+        await regions.load_regions(hub.db, regions.parse_region_file(text))
+
+
+@hookimpl
+async def hub_shutdown(hub: Any) -> None:
+    await imports.stop_imports(hub)
+
+
+async def active_signing(db: Any, resident_ids: list[str]) -> list[dict[str, Any]]:
+    """The signings in force today of these resident records."""
     moment = now()
-    return await db.signings.find_one({"resident_id": resident_id, "status": "active",
-                                       "start": {"$lte": moment}, "end": {"$gt": moment}})
+    return await db.signings.find({"resident_id": {"$in": resident_ids}, "status": "active",
+                                   "start": {"$lte": moment}, "end": {"$gt": moment}}).to_list(20)
 
 
 @hookimpl
 async def can_consult(hub: Any, resident: dict[str, Any], doctor: dict[str, Any]) -> bool | None:
-    """A resident may consult the members of the team they are signed with."""
-    signing = await active_signing(hub.db, resident["_id"])
-    if signing is None:
+    """A resident account may consult the members of the team its own record (relation 本人) is signed with.
+    A signing keyed by the account id itself (written before resident records existed) counts too."""
+    own = [d["_id"] async for d in hub.db.residents.find({"account_id": resident["_id"], "relation": "本人"},
+                                                         {"_id": 1})]
+    found = await active_signing(hub.db, [*own, resident["_id"]])
+    if not found:
         return None
-    team = await hub.db.teams.find_one({"_id": signing["team_id"], "members": doctor["_id"]}, {"_id": 1})
+    team = await hub.db.teams.find_one({"_id": {"$in": [s["team_id"] for s in found]}, "members": doctor["_id"]},
+                                       {"_id": 1})
     return True if team else None
 
 
 @hookimpl
 async def seed_demo(hub: Any, accounts: dict[str, dict[str, Any]]) -> None:
-    """Two teams in two township health centres, each with a signed resident."""
-    moment = now()
-    for team_name, institution, doctor, resident in (
-            ("雉城街道家庭医生一团队", "长兴县雉城街道社区卫生服务中心", "doctor.wang", "resident.zhang"),
-            ("和平镇家庭医生二团队", "长兴县和平镇卫生院", "doctor.li", "resident.liu")):
-        team_id = new_id()
-        await hub.db.teams.insert_one({"_id": team_id, "name": team_name, "institution": institution,
-                                       "region": accounts[doctor]["region"], "members": [accounts[doctor]["_id"]],
-                                       "leader": accounts[doctor]["_id"], "created_at": moment})
-        await hub.db.signings.insert_one({"_id": new_id(), "resident_id": accounts[resident]["_id"],
-                                          "team_id": team_id, "doctor_id": accounts[doctor]["_id"],
-                                          "status": "active", "start": moment - timedelta(days=1),
-                                          "end": moment + timedelta(days=DEFAULT_TERM_DAYS), "created_at": moment})
+    await demo.seed(hub, accounts)

@@ -14,7 +14,6 @@ import asyncio
 import io
 import logging
 import re
-import weakref
 import zipfile
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -37,13 +36,14 @@ COLUMNS = (("name", "姓名"), ("id_number", "身份证号"), ("phone", "手机�
 HEADERS = tuple(title for _, title in COLUMNS)
 TITLES = dict(COLUMNS)
 BATCH_ROWS = 1000
+IN_CHUNK = 50  # values per $in query (see find_in)
 STALLED_SECS = 120
 SPLIT_RE = re.compile(r"[、,，;；\s]+")
+DERIVED = {"老年人", "0-6岁儿童"}  # key populations the birth date implies (residents.derived_populations)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # Background imports of each hub (a hub is a key, not a global: several hubs may share a test process). The core
 # has no per-plugin state slot on the Hub; see the report.
-_RUNNING: weakref.WeakKeyDictionary[Any, set[asyncio.Task]] = weakref.WeakKeyDictionary()
 
 
 # -- the template and the report -----------------------------------------------------------------------------
@@ -58,7 +58,8 @@ def template_bytes() -> bytes:
     for column in "ABCDEFGHIJK":
         sheet.column_dimensions[column].width = 18
     notes = book.create_sheet("填写说明")
-    for line in ("第一行为表头，请勿修改；从第二行起每行一位居民。", "必填：姓名、身份证号（18 位，文本格式）、村（社区）区划代码（12 位）。",
+    for line in ("第一行为表头，请勿修改；从第二行起每行一位居民。",
+                 "必填：姓名、身份证号（18 位，文本格式）、村（社区）区划代码（12 位）。",
                  "重点人群用顿号分隔，可选：" + "、".join(residents.KEY_POPULATIONS),
                  "签约日期默认为导入当天，格式 YYYY-MM-DD；签约年限 1 到 3 年，默认为服务包的年限。",
                  "服务包填名称，默认为基础服务包。单元格中不能使用公式。示例行请删除。"):
@@ -76,6 +77,22 @@ def report_bytes(errors: list[dict[str, Any]]) -> bytes:
         for problem in entry["errors"]:
             sheet.append([entry["row"], entry.get("name") or "", entry.get("id_number") or "", problem["column"],
                           problem["message"]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def residents_bytes(rows: list[dict[str, Any]]) -> bytes:
+    """An export of rendered (already masked) residents."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("居民")
+    sheet.append(["姓名", "身份证号", "性别", "出生日期", "手机号", "村（社区）", "户号", "住址", "重点人群", "慢性病",
+                  "标签", "签约状态", "签约到期"])
+    for r in rows:
+        sheet.append([r["name"], r["id_number"], {"male": "男", "female": "女"}.get(r["sex"] or "", ""),
+                      r["birth_date"], r["phone"], r["village"], r["household"], r["address"],
+                      "、".join(r["key_populations"]), "、".join(r["chronic_diseases"]),
+                      "、".join(t["name"] for t in r["tags"]), r["status_label"], r["signing_end"]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -238,6 +255,11 @@ def _moment(day: date) -> datetime:
 
 # -- running an import -------------------------------------------------------------------------------------------
 
+def running_imports(hub: Any) -> set[asyncio.Task]:
+    """This hub's import tasks (kept on the hub, so that each hub in a process has its own)."""
+    return hub.plugin_state.setdefault("signing", {}).setdefault("imports", set())
+
+
 async def start_import(hub: Any, actor: dict[str, Any], team: dict[str, Any], data: bytes, filename: str,
                        address: str) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
@@ -249,14 +271,14 @@ async def start_import(hub: Any, actor: dict[str, Any], team: dict[str, Any], da
     await hub.audit.record(actor=actor, action="signing.import_start", target=job["_id"], address=address,
                            details={"filename": job["filename"], "bytes": len(data)})
     task = asyncio.create_task(_run(hub, actor, team, job, data, address), name=f"signing-import-{job['_id']}")
-    tasks = _RUNNING.setdefault(hub, set())
+    tasks = running_imports(hub)
     tasks.add(task)
     task.add_done_callback(tasks.discard)
     return job
 
 
 async def stop_imports(hub: Any) -> None:
-    tasks = _RUNNING.pop(hub, set())
+    tasks = set(running_imports(hub))
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -307,14 +329,14 @@ async def _import_batch(hub: Any, actor: dict[str, Any], team: dict[str, Any], j
                              "id_number": idcard.mask_id_number(_text(values[1])[:18]), "errors": errors})
         else:
             valid.append(row)
-    existing = {r["id_number"]: r async for r in db.residents.find(
-        {"id_number": {"$in": [r["id_number"] for r in valid]}},
+    existing = {r["id_number"]: r for r in await find_in(
+        db.residents, "id_number", [r["id_number"] for r in valid],
         {"id_number": 1, "unable": 1, "tags": 1, "account_id": 1, "region": 1, "name": 1})}
-    holders = {s["active_key"]: s async for s in db.signings.find(
-        {"active_key": {"$in": [r["_id"] for r in existing.values()]}},
+    holders = {s["active_key"]: s for s in await find_in(
+        db.signings, "active_key", [r["_id"] for r in existing.values()],
         {"active_key": 1, "team_id": 1, "start": 1, "status": 1})}
-    tag_ids = dict(zip(names := sorted({n for r in valid for n in (*r["key_populations"], *r["chronic_diseases"])}),
-                       await tags.ensure_tags(db, names), strict=True))
+    names = sorted({n for r in valid for n in (*r["key_populations"], *r["chronic_diseases"])} | DERIVED)
+    tag_ids = dict(zip(names, await tags.ensure_tags(db, names), strict=True))
     moment = now()
     notice_days = hub.config["signing.renewal_notice_days"]
     new_residents, new_signings, updates = [], [], []
@@ -354,7 +376,7 @@ async def _import_batch(hub: Any, actor: dict[str, Any], team: dict[str, Any], j
                                                    notice_days=notice_days),
                   "team_id": team["_id"], "institution_id": team.get("institution_id"), "doctor_id": actor["_id"],
                   "signing_id": signing_id, "signing_end": end, "updated_at": moment}
-        row_tags = [tag_ids[n] for n in (*row["key_populations"], *row["chronic_diseases"])]
+        row_tags = [tag_ids[n] for n in dict.fromkeys([*populations, *row["chronic_diseases"]])]
         if found:
             updates.append((found["_id"], UpdateOne({"_id": found["_id"]},
                                                    {"$set": signed, "$addToSet": {"tags": {"$each": row_tags}}})))
@@ -384,6 +406,16 @@ async def _import_batch(hub: Any, actor: dict[str, Any], team: dict[str, Any], j
             "import_id": job["_id"], "team_id": team["_id"], "institution_id": team.get("institution_id"),
             "doctor_id": actor["_id"], "count": len(signed_ids),
             "signing_ids": [s["_id"] for s in new_signings if s["_id"] not in failed_signings]})
+
+
+async def find_in(collection: Any, field: str, values: list[Any], projection: dict[str, int]
+                  ) -> list[dict[str, Any]]:
+    """Documents whose field is one of the values, asked in chunks: this server matches ``$in`` in time
+    proportional to hits x list length (1,000 of 1,000: ~1 s; the same in chunks of 50: ~0.1 s)."""
+    found: list[dict[str, Any]] = []
+    for first in range(0, len(values), IN_CHUNK):
+        found += await collection.find({field: {"$in": values[first:first + IN_CHUNK]}}, projection).to_list()
+    return found
 
 
 def _problem(row: dict[str, Any], key: str, message: str) -> dict[str, Any]:

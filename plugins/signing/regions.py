@@ -43,7 +43,7 @@ def parse_region_file(text: str) -> list[tuple[str, str]]:
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or not "".join(row).strip():
             continue
-        code, name = (row + ["", ""])[:2]
+        code, name = [*row, "", ""][:2]
         code, name = code.strip(), name.strip()
         if number == 1 and not code.isdigit():
             continue  # header
@@ -61,9 +61,9 @@ def parse_region_file(text: str) -> list[tuple[str, str]]:
 async def load_regions(db: Any, rows: list[tuple[str, str]]) -> int:
     """Upsert regions; each one's parent must be in the file or already known. Returns how many were written."""
     given = dict(rows)
-    known = {d["_id"] async for d in db.regions.find({"_id": {"$in": [p for c in given if (p := parent_of(c))]}},
-                                                     {"_id": 1})}
-    missing = sorted({p for c in given if (p := parent_of(c)) and p not in given and p not in known})
+    parents = {parent for code in given if (parent := parent_of(code))}
+    known = {d["_id"] async for d in db.regions.find({"_id": {"$in": sorted(parents)}}, {"_id": 1})}
+    missing = sorted(p for p in parents if p not in given and p not in known)
     if missing:
         raise InvalidInput("上级区划不存在", missing=missing[:50])
     ops = [UpdateOne({"_id": code}, {"$set": {"name": name, "level": level_of(code), "parent": parent_of(code)}},

@@ -188,6 +188,7 @@ async def add_family_member(db: Any, account: dict[str, Any], body: dict[str, An
             return_document=True)
         if result is None:
             raise Conflict("该身份证号的居民已被其他账号管理", field="id_number", reason="managed_elsewhere")
+        await db.signings.update_many({"resident_id": result["_id"]}, {"$set": {"account_id": account["_id"]}})
         return result
     return await insert_resident(db, new_resident(fields, created_by=account["_id"], account_id=account["_id"]))
 
@@ -201,4 +202,5 @@ async def remove_family_member(db: Any, resident: dict[str, Any]) -> str:
         return "deleted"
     await db.residents.update_one({"_id": resident["_id"]},
                                   {"$set": {"account_id": None, "relation": None, "updated_at": now()}})
+    await db.signings.update_many({"resident_id": resident["_id"]}, {"$set": {"account_id": None}})
     return "unlinked"

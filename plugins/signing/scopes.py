@@ -150,6 +150,18 @@ def require_team_editor(user: dict[str, Any], team: dict[str, Any]) -> None:
     require_roster_admin(user, team["institution_id"])
 
 
+def require_team_viewer(user: dict[str, Any], team: dict[str, Any]) -> None:
+    """A team's internal records (adjustment history): its institution's staff, supervisors of its region."""
+    role = user["role"]
+    if role == "sysadmin":
+        return
+    if role == "supervisor" and user.get("region") and in_region(team["region"], user["region"]):
+        return
+    if role in (*TEAM_ROLES, "admin") and user.get("institution_id") == team["institution_id"]:
+        return
+    raise Forbidden("无权查看该团队的调整记录", team_id=team["_id"])
+
+
 def team_filter(user: dict[str, Any]) -> dict[str, Any]:
     """Teams a user may list: staff see their institution's (supervisors their region's); residents see all, to
     choose one when applying."""

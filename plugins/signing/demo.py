@@ -1,0 +1,227 @@
+"""The demo county (长兴县): three towns and their villages, two institutions with two teams each, a couple of
+thousand residents in households (records written in bulk — only the demo accounts have passwords), and signings
+in every state: signed, due for renewal, pending, rejected, refused, terminated, expired, unable to sign."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Any
+
+from hub.ids import CST, new_id, now
+from plugins.signing import idcard, packages, regions, residents, roster, signings, tags
+
+REGIONS = [
+    ("330000000000", "浙江省"), ("330500000000", "湖州市"), ("330522000000", "长兴县"),
+    ("330522100000", "雉城街道"), ("330522101000", "和平镇"), ("330522102000", "泗安镇"),
+    ("330522100201", "城东村"), ("330522100202", "城西村"), ("330522100203", "画溪村"),
+    ("330522101201", "和平村"), ("330522101202", "长城村"), ("330522101203", "吴山村"),
+    ("330522102201", "泗安村"), ("330522102202", "管埭村"),
+]
+INSTITUTIONS = [("长兴县雉城街道社区卫生服务中心", "社区卫生服务中心", "330522100000"),
+                ("长兴县和平镇卫生院", "卫生院", "330522101000")]
+# (institution index, team name, specialty, [(staff name, role, work type)], demo doctor login or None)
+TEAMS = [
+    (0, "雉城街道家庭医生一团队", "慢性病管理、老年人健康",
+     [("赵护士", "assistant", "护士"), ("孙家庭助理", "assistant", "家庭助理")], "doctor.wang"),
+    (0, "雉城街道家庭医生二团队", "妇幼保健、儿童健康",
+     [("钱医生", "team_leader", "全科医生"), ("周护士", "assistant", "护士")], None),
+    (1, "和平镇家庭医生二团队", "高血压、糖尿病随访", [("郑公卫医师", "assistant", "公卫医师")], "doctor.li"),
+    (1, "和平镇家庭医生三团队", "康复、残疾人服务",
+     [("冯医生", "team_leader", "全科医生"), ("陈护士", "assistant", "护士")], None),
+]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = ["建国", "秀英", "桂英", "志强", "美兰", "海燕", "国平", "丽华", "小明", "文杰", "雪梅", "晓东", "玉珍", "春生",
+         "金凤", "永康", "子涵", "欣怡", "浩然", "雨桐", "宇航", "思远", "佳怡", "俊杰", "淑芬", "明辉", "红梅", "德福"]
+CHRONIC = ["高血压", "糖尿病", "冠心病", "慢阻肺"]
+UNUSABLE_HASH = "!demo-profile"  # a staff profile without a login: no password can match it
+
+
+async def seed(hub: Any, accounts: dict[str, dict[str, Any]]) -> None:
+    db = hub.db
+    rng = random.Random(20261126)
+    await _regions(db)
+    await packages.ensure_standard(db, hub.config["signing.default_term_years"])
+    institution_ids = []
+    for name, kind, region in INSTITUTIONS:
+        doc = {"_id": new_id(), "name": name, "kind": kind, "region": region, "address": "", "phone": "0572-6000000",
+               "created_at": now()}
+        await db.institutions.insert_one(doc)
+        institution_ids.append(doc)
+    teams = []
+    for index, (inst, name, specialty, staff, login) in enumerate(TEAMS):
+        institution = institution_ids[inst]
+        members = []
+        if login:
+            await db.users.update_one({"_id": accounts[login]["_id"]}, {"$set": {
+                "institution_id": institution["_id"], "work_type": "全科医生", "title": "主治医师",
+                "profile": "从事全科医疗十余年，擅长慢性病管理。"}})
+            members.append({"user_id": accounts[login]["_id"], "name": accounts[login]["name"],
+                            "work_type": "全科医生"})
+        profiles = [{"_id": new_id(), "username": f"demo.staff.{index}.{n}", "phone": None, "role": role,
+                     "name": person, "region": institution["region"], "password_hash": UNUSABLE_HASH,
+                     "disabled": False, "token_version": 0, "created_at": now(), "institution_id": institution["_id"],
+                     "team_id": None, "work_type": work_type, "title": "", "profile": ""}
+                    for n, (person, role, work_type) in enumerate(staff)]
+        await db.users.insert_many(profiles)
+        members += [{"user_id": p["_id"], "name": p["name"], "work_type": p["work_type"]} for p in profiles]
+        leader = next((p["_id"] for p in profiles if p["role"] == "team_leader"), members[0]["user_id"])
+        team = await roster.create_team(db, accounts["sysadmin"], {
+            "institution_id": institution["_id"], "name": name, "contact": f"0572-60000{index + 1:02d}",
+            "specialty": specialty, "members": [{"user_id": m["user_id"], "work_type": m["work_type"]}
+                                                for m in members], "leader_id": leader})
+        teams.append(team)
+    await _residents(hub, rng, accounts, teams)
+
+
+def place(village: str) -> str:
+    """长兴县雉城街道城东村 for a village code."""
+    names = dict(REGIONS)
+    return names[village[:6] + "000000"] + names[village[:9] + "000"] + names[village]
+
+
+async def _regions(db: Any) -> None:
+    await regions.load_regions(db, REGIONS)
+
+
+async def _residents(hub: Any, rng: random.Random, accounts: dict[str, dict[str, Any]],
+                     teams: list[dict[str, Any]]) -> None:
+    db = hub.db
+    villages = [code for code, _ in REGIONS if code.endswith(("201", "202", "203"))]
+    team_of_town = {"330522100": teams[:2], "330522101": teams[2:], "330522102": teams[2:]}
+    doctors = {t["_id"]: await db.users.find_one({"_id": t["leader"]}) for t in teams}
+    population_tags = dict(zip(names := [*residents.KEY_POPULATIONS, *CHRONIC],
+                               await tags.ensure_tags(db, names), strict=True))
+    package = await packages.get_package(db, None)
+    moment = now()
+    today = moment.astimezone(CST).date()
+    target = hub.config["signing.demo_residents"]
+    docs: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
+    unable: list[dict[str, Any]] = []
+    household = 0
+    specials = {"resident.zhang": (teams[0], "330522100201"), "resident.liu": (teams[2], "330522101202")}
+    for login, (team, village) in specials.items():
+        account = accounts[login]
+        born = date(1956, 5, 12) if login == "resident.zhang" else date(1968, 9, 3)
+        number = idcard.make_id_number("330522", born, 11 if login == "resident.zhang" else 22)
+        doc = _resident(account["name"], number, account.get("phone"), village, "H0000" + login[-2:],
+                        f"{place(village)}1组1号", ["高血压"], ["高血压"], population_tags, today)
+        doc.update(account_id=account["_id"], relation="本人")
+        docs.append(doc)
+        doctor = accounts["doctor.wang" if login == "resident.zhang" else "doctor.li"]
+        records.append(_signing(doc, team, doctor, package, "active", moment - timedelta(days=40), 1))
+    sequence = 100
+    while len(docs) < target:
+        household += 1
+        village = rng.choice(villages)
+        surname = rng.choice(SURNAMES)
+        size = rng.choice((1, 2, 2, 3, 3, 3, 4, 4, 5))
+        address = f"{place(village)}{rng.randint(1, 12)}组{rng.randint(1, 80)}号"
+        for member in range(size):
+            sequence += 1
+            age = rng.randint(30, 88) if member < 2 else rng.randint(1, 40)
+            born = today - timedelta(days=age * 365 + rng.randint(0, 364))
+            chronic = [c for c in CHRONIC if rng.random() < (0.25 if age >= 50 else 0.03)]
+            extra = [p for p in ("残疾人", "脱贫人口") if rng.random() < 0.03]
+            populations = [c for c in chronic if c in residents.KEY_POPULATIONS] + extra
+            phone = f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}" if rng.random() < 0.8 else None
+            docs.append(_resident(surname + rng.choice(GIVEN), idcard.make_id_number("330522", born, sequence),
+                                  phone, village, f"H{household:05d}", address, populations, chronic,
+                                  population_tags, today))
+            resident = docs[-1]
+            team = rng.choice(team_of_town[village[:9]])
+            doctor = doctors[team["_id"]]
+            roll = rng.random()
+            if roll < 0.55:
+                start = moment - timedelta(days=rng.randint(40, 330))
+                records.append(_signing(resident, team, doctor, package, "active", start, 1))
+            elif roll < 0.62:  # due for renewal within the notice window
+                start = moment - timedelta(days=365 - rng.randint(3, 25))
+                records.append(_signing(resident, team, doctor, package, "active", start, 1))
+            elif roll < 0.66:
+                records.append(_signing(resident, team, doctor, package, "pending", None, 1, mode="apply"))
+            elif roll < 0.69:
+                records.append(_signing(resident, team, doctor, package, "rejected", None, 1, mode="apply",
+                                        reason="不在本团队服务范围"))
+            elif roll < 0.74:
+                records.append(_signing(resident, team, doctor, package, "refused", None, None, reason="暂不需要"))
+            elif roll < 0.77:
+                records.append(_signing(resident, team, doctor, package, "terminated",
+                                        moment - timedelta(days=200), 1, reason="居民要求解约"))
+            elif roll < 0.80:
+                records.append(_signing(resident, team, doctor, package, "expired",
+                                        moment - timedelta(days=400), 1))
+            elif roll < 0.815:
+                kind = rng.choice(("外迁", "死亡", "服刑"))
+                approved = rng.random() < 0.6
+                unable.append({"_id": new_id(), "resident_id": resident["_id"], "resident_name": resident["name"],
+                               "id_number": resident["id_number"], "region": village, "team_id": team["_id"],
+                               "institution_id": team["institution_id"], "kind": kind, "reason": f"经核实已{kind}",
+                               "status": "approved" if approved else "pending",
+                               "pending_key": resident["_id"] if not approved else None,
+                               "requested_by": doctor["_id"], "requested_by_name": doctor["name"],
+                               "created_at": moment, "reviewed_by": None, "reviewed_at": None, "note": None})
+                if approved:
+                    resident["unable"] = {"kind": kind, "request_id": unable[-1]["_id"], "at": moment.isoformat()}
+                else:
+                    unable[-1]["pending_key"] = resident["_id"]
+            if len(docs) >= target:
+                break
+    for request in unable:
+        if request["pending_key"] is None:
+            request["pending_key"] = request["_id"]
+    _derive(docs, records, moment, hub.config["signing.renewal_notice_days"])
+    await db.residents.insert_many(docs)
+    await db.signings.insert_many(records)
+    if unable:
+        await db.unable_requests.insert_many(unable)
+
+
+def _resident(name: str, id_number: str, phone: str | None, village: str, household: str, address: str,
+              populations: list[str], chronic: list[str], population_tags: dict[str, str], today: date
+              ) -> dict[str, Any]:
+    parsed = idcard.parse_id_number(id_number)
+    populations = residents.derived_populations(parsed.birth_date, populations, today)
+    doc = residents.new_resident({
+        "name": name, "id_number": id_number, "birth_date": parsed.birth_date.isoformat(), "sex": parsed.sex,
+        "phone": phone, "address": address, "village": village, "region": village, "household": household,
+        "key_populations": populations, "chronic_diseases": chronic}, created_by=None)
+    doc["tags"] = [population_tags[n] for n in dict.fromkeys([*populations, *chronic]) if n in population_tags]
+    return doc
+
+
+def _signing(resident: dict[str, Any], team: dict[str, Any], doctor: dict[str, Any], package: dict[str, Any],
+             status: str, start: Any, term: int | None, *, mode: str = "entry", reason: str | None = None
+             ) -> dict[str, Any]:
+    signing_id = new_id()
+    end = signings.add_years(start, term) if start and term else None
+    if status in ("terminated", "expired") and end is not None:
+        end = min(end, now() - timedelta(days=1))
+    return {"_id": signing_id, "resident_id": resident["_id"], "resident_name": resident["name"],
+            "id_number": resident["id_number"], "account_id": resident.get("account_id"),
+            "region": resident["region"], "team_id": team["_id"], "team_name": team["name"],
+            "institution_id": team["institution_id"], "doctor_id": doctor["_id"], "doctor_name": doctor["name"],
+            "package_id": package["_id"] if term else None, "package_name": package["name"] if term else None,
+            "mode": mode, "status": status, "term_years": term, "auto_renew": True, "start": start, "end": end,
+            "terms": [], "active_key": resident["_id"] if status in signings.HOLDING else signing_id,
+            "created_by": doctor["_id"], "created_at": now(), "updated_at": now(),
+            "reviewed_by": doctor["_id"] if status == "rejected" else None,
+            "reviewed_at": now() if status == "rejected" else None, "reason": reason,
+            "expiring_notified": False}
+
+
+def _derive(docs: list[dict[str, Any]], records: list[dict[str, Any]], moment: Any, notice_days: int) -> None:
+    """The same derivation as ``signings.refresh_status``, over the records in memory."""
+    by_resident = {r["resident_id"]: r for r in records}
+    for doc in docs:
+        record = by_resident.get(doc["_id"])
+        holder = record if record and record["status"] in signings.HOLDING else None
+        active = holder if holder and holder["status"] == "active" else None
+        doc["status"] = signings.derive_status(
+            unable=bool(doc.get("unable")), active_end=active["end"] if active else None,
+            last_closed=record["status"] if record and not holder else None, moment=moment, notice_days=notice_days)
+        doc.update(team_id=holder["team_id"] if holder else None,
+                   institution_id=holder["institution_id"] if holder else None,
+                   doctor_id=holder["doctor_id"] if holder else None, signing_id=active["_id"] if active else None,
+                   signing_end=active["end"] if active else None)

@@ -1,0 +1,739 @@
+"""HTTP handlers of the signing plugin: thin — parse, check the role and scope (``scopes``), call a service,
+render. The URL table is at the end."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from handlers.base import BaseHandler
+from hub import Conflict, Forbidden, InvalidInput, NotFound
+from hub.ids import iso
+from hub.pages import page
+from hub.policy import in_region, require_role
+from plugins.signing import imports, packages, regions, residents, roster, scopes, signings, tags
+from plugins.signing.checks import optional_text, reason_text, required_text
+
+RESIDENT_FILTERS = ("region", "village", "household", "team_id", "doctor_id", "id_number", "name", "phone",
+                    "address", "status", "tag", "key_population", "q")
+SIGNING_FILTERS = ("status", "doctor_id", "team_id", "mode", "resident_id", "id_number", "name")
+MAX_BATCH = 200
+MAX_EXPORT_ROWS = 20000
+
+
+class SigningHandler(BaseHandler):
+    def args(self, names: tuple[str, ...]) -> dict[str, str]:
+        return {n: v for n in names if (v := self.get_query_argument(n, "").strip())}
+
+    def reply_xlsx(self, data: bytes, filename: str) -> None:
+        self.set_header("Content-Type", imports.XLSX_TYPE)
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(filename)}")
+        self.finish(data)
+
+    async def visible_resident(self, user: dict[str, Any], resident_id: str) -> dict[str, Any]:
+        resident = await residents.get_resident(self.hub.db, resident_id)
+        scopes.require_see_resident(user, resident)
+        return resident
+
+    async def visible_signing(self, user: dict[str, Any], signing_id: str) -> dict[str, Any]:
+        signing = await signings.get_signing(self.hub.db, signing_id)
+        scopes.require_see_signing(user, signing)
+        return signing
+
+    async def render_residents(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        names = await residents.tag_names(self.hub.db, docs)
+        return [residents.render_resident(d, tags=names) for d in docs]
+
+    async def render_one(self, user: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+        names = await residents.tag_names(self.hub.db, [doc])
+        return residents.render_resident(doc, whole=scopes.shows_whole_numbers(user, doc), tags=names)
+
+
+# -- regions and the roster -------------------------------------------------------------------------------
+
+class RegionsHandler(SigningHandler):
+    async def get(self) -> None:
+        """List regions: the children of ``?parent=`` (a 12-digit code), or the provinces."""
+        await self.authenticate()
+        parent = self.get_query_argument("parent", "") or None
+        if parent:
+            regions.check_code(parent, "parent")
+        found = await regions.list_children(self.hub.db, parent)
+        self.reply_page([regions.render_region(r) for r in found], None)
+
+    async def post(self) -> None:
+        """Load regions from a ``code,name`` CSV body (sysadmin).
+
+        Each region's parent must be in the file or already known."""
+        user = await self.authenticate()
+        require_role(user, "sysadmin")
+        try:
+            text = self.request.body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("区划文件须为 UTF-8 编码", field="body") from None
+        written = await regions.load_regions(self.hub.db, regions.parse_region_file(text))
+        await self.audit("signing.regions_load", "regions", count=written)
+        self.reply({"written": written})
+
+
+class InstitutionsHandler(SigningHandler):
+    async def get(self) -> None:
+        """List institutions (卫生院 / 社区卫生服务中心), optionally inside ``?region=``."""
+        await self.authenticate()
+        query: dict[str, Any] = {}
+        if region := self.get_query_argument("region", ""):
+            query["region"] = {"$regex": "^" + regions.region_prefix(regions.check_code(region, "region"))}
+        docs, cursor = await page(self.hub.db.institutions, query, limit=self.limit(),
+                                  cursor=self.get_query_argument("cursor", None), newest_first=False)
+        self.reply_page([roster.render_institution(d) for d in docs], cursor)
+
+    async def post(self) -> None:
+        """Create an institution in a region (sysadmin)."""
+        user = await self.authenticate()
+        require_role(user, "sysadmin")
+        doc = await roster.create_institution(self.hub.db, self.json_body())
+        await self.audit("signing.institution_create", doc["_id"], name=doc["name"])
+        self.reply(roster.render_institution(doc), 201)
+
+
+class InstitutionHandler(SigningHandler):
+    async def get(self, institution_id: str) -> None:
+        """One institution with its teams."""
+        await self.authenticate()
+        doc = await roster.get_institution(self.hub.db, institution_id)
+        teams = await self.hub.db.teams.find({"institution_id": institution_id}).to_list(200)
+        self.reply({**roster.render_institution(doc), "teams": [roster.render_team(t) for t in teams]})
+
+
+class TeamsHandler(SigningHandler):
+    async def get(self) -> None:
+        """List teams (residents see all, to choose one; staff their institution's; supervisors their region's)."""
+        user = await self.authenticate()
+        query = dict(scopes.team_filter(user))
+        if institution_id := self.get_query_argument("institution_id", ""):
+            query = {"$and": [query, {"institution_id": institution_id}]}
+        docs, cursor = await page(self.hub.db.teams, query, limit=self.limit(),
+                                  cursor=self.get_query_argument("cursor", None), newest_first=False)
+        self.reply_page([roster.render_team(d) for d in docs], cursor)
+
+    async def post(self) -> None:
+        """Create a team: institution, name, contact, specialty, members with their work type, leader."""
+        user = await self.authenticate()
+        team = await roster.create_team(self.hub.db, user, self.json_body())
+        await self.audit("signing.team_create", team["_id"], members=team["members"], leader=team["leader"])
+        self.reply(roster.render_team(team, await self.hub.accounts.find_users(team["members"])), 201)
+
+
+class TeamHandler(SigningHandler):
+    async def get(self, team_id: str) -> None:
+        """A team's profile: institution, contact, specialty, leader and members."""
+        await self.authenticate()
+        team = await roster.get_team(self.hub.db, team_id)
+        self.reply(roster.render_team(team, await self.hub.accounts.find_users(team["members"])))
+
+    async def patch(self, team_id: str) -> None:
+        """Change a team's details, members or leader; member and leader changes are kept in its history."""
+        user = await self.authenticate()
+        team = await roster.get_team(self.hub.db, team_id)
+        updated = await roster.update_team(self.hub.db, user, team, self.json_body())
+        await self.audit("signing.team_update", team_id, members=updated["members"], leader=updated["leader"])
+        self.reply(roster.render_team(updated, await self.hub.accounts.find_users(updated["members"])))
+
+
+class TeamHistoryHandler(SigningHandler):
+    async def get(self, team_id: str) -> None:
+        """A team's adjustment history (调整记录): every change of leader or members, newest first."""
+        user = await self.authenticate()
+        team = await roster.get_team(self.hub.db, team_id)
+        scopes.require_team_viewer(user, team)
+        docs, cursor = await page(self.hub.db.team_history, {"team_id": team_id}, limit=self.limit(),
+                                  cursor=self.get_query_argument("cursor", None))
+        self.reply_page([roster.render_history(d) for d in docs], cursor)
+
+
+class StaffHandler(SigningHandler):
+    async def get(self) -> None:
+        """List staff of an institution or team (admins, team staff and supervisors of it)."""
+        user = await self.authenticate()
+        require_role(user, *scopes.STAFF_ROLES)
+        query: dict[str, Any] = {"role": {"$in": sorted(scopes.TEAM_ROLES | {"admin"})}}
+        if user["role"] not in ("sysadmin", "supervisor"):
+            query["institution_id"] = user.get("institution_id") or "-"
+        for field in ("institution_id", "team_id"):
+            if value := self.get_query_argument(field, ""):
+                query = {"$and": [query, {field: value}]}
+        docs, cursor = await page(self.hub.db.users, query, limit=self.limit(),
+                                  cursor=self.get_query_argument("cursor", None), newest_first=False)
+        self.reply_page([roster.render_staff(d) for d in docs], cursor)
+
+    async def post(self) -> None:
+        """Create a staff account (an institution admin for their institution; a sysadmin any, supervisors too)."""
+        user = await self.authenticate()
+        require_role(user, "admin", "sysadmin")
+        created = await roster.create_staff(self.hub, user, self.json_body())
+        await self.audit("signing.staff_create", created["_id"], role=created["role"],
+                         institution_id=created.get("institution_id"))
+        self.reply(roster.render_staff(created), 201)
+
+
+class DoctorHandler(SigningHandler):
+    async def get(self, user_id: str) -> None:
+        """A doctor's public profile and team (what a resident sees before applying)."""
+        await self.authenticate()
+        doctor = await self.hub.accounts.get_user(user_id)
+        if doctor["role"] not in scopes.TEAM_ROLES:
+            raise InvalidInput("该用户不是家庭医生团队成员", field="id")
+        team = await self.hub.db.teams.find_one({"_id": doctor.get("team_id")}) if doctor.get("team_id") else None
+        self.reply({**roster.render_staff(doctor), "team": roster.render_team(team) if team else None})
+
+
+class PackagesHandler(SigningHandler):
+    async def get(self) -> None:
+        """List service packages (basic and special) with their items and default term."""
+        await self.authenticate()
+        docs = await self.hub.db.packages.find({"enabled": {"$ne": False}}).sort("_id", 1).to_list(200)
+        self.reply_page([packages.render_package(d) for d in docs], None)
+
+    async def post(self) -> None:
+        """Create a service package (institution admin, sysadmin)."""
+        user = await self.authenticate()
+        require_role(user, "admin", "sysadmin")
+        doc = await packages.create_package(self.hub.db, self.json_body(), self.hub.config["signing.max_term_years"])
+        await self.audit("signing.package_create", doc["_id"], name=doc["name"])
+        self.reply(packages.render_package(doc), 201)
+
+
+# -- residents -------------------------------------------------------------------------------------------------
+
+class ResidentsHandler(SigningHandler):
+    async def get(self) -> None:
+        """List residents in scope, with filters and keyword search (numbers masked).
+
+        Filters: region, village, household, team_id, doctor_id, id_number, name, phone, address, status, tag,
+        key_population; ``q`` searches name, ID number, phone and address at once."""
+        user = await self.authenticate()
+        require_role(user, *scopes.STAFF_ROLES)
+        cursor = self.get_query_argument("cursor", None)
+        docs, cursor = await residents.list_residents(self.hub.db, user, self.args(RESIDENT_FILTERS),
+                                                      limit=self.limit(), cursor=cursor)
+        self.reply_page(await self.render_residents(docs), cursor)
+
+    async def post(self) -> None:
+        """Add a resident to the roster (team staff, institution admin, sysadmin) without signing them."""
+        user = await self.authenticate()
+        require_role(user, *scopes.TEAM_ROLES, "admin", "sysadmin")
+        fields = await residents.check_details(self.hub.db, self.json_body())
+        if user["role"] != "sysadmin" and not (user.get("region") and in_region(fields["village"], user["region"])):
+            raise Forbidden("该村不在您的服务范围内", field="village")
+        doc = await residents.insert_resident(self.hub.db, residents.new_resident(fields, created_by=user["_id"]))
+        await self.audit("signing.resident_create", doc["_id"], village=doc["village"])
+        self.reply(await self.render_one(user, doc), 201)
+
+
+class ResidentHandler(SigningHandler):
+    async def get(self, resident_id: str) -> None:
+        """One resident with their signings; numbers whole only for the managing account and the holding team."""
+        user = await self.authenticate()
+        doc = await self.visible_resident(user, resident_id)
+        history = await self.hub.db.signings.find({"resident_id": resident_id}).sort("_id", -1).to_list(50)
+        whole = scopes.shows_whole_numbers(user, doc)
+        self.reply({**await self.render_one(user, doc),
+                    "signings": [signings.render_signing(s, whole=whole) for s in history]})
+
+    async def patch(self, resident_id: str) -> None:
+        """Edit a resident's details (name, phone, address, village, household, key populations, diseases)."""
+        user = await self.authenticate()
+        doc = await residents.get_resident(self.hub.db, resident_id)
+        scopes.require_edit_resident(user, doc)
+        updated = await residents.update_resident(self.hub.db, doc, self.json_body())
+        await self.audit("signing.resident_update", resident_id, fields=sorted(self.json_body()))
+        self.reply(await self.render_one(user, updated))
+
+
+class ResidentTagsHandler(SigningHandler):
+    async def put(self, resident_id: str) -> None:
+        """Set a resident's tags (``{"tags": [tag ids]}``)."""
+        user = await self.authenticate()
+        scopes.require_tag_user(user)
+        doc = await self.visible_resident(user, resident_id)
+        wanted = self.json_body().get("tags")
+        if not isinstance(wanted, list) or len(wanted) > 50 or not all(isinstance(t, str) for t in wanted):
+            raise InvalidInput("tags 应为标签 id 列表", field="tags")
+        known = {t["_id"] async for t in self.hub.db.signing_tags.find({"_id": {"$in": wanted}}, {"_id": 1})}
+        if unknown := sorted(set(wanted) - known):
+            raise InvalidInput("标签不存在", field="tags", unknown=unknown)
+        await self.hub.db.residents.update_one({"_id": resident_id}, {"$set": {"tags": list(dict.fromkeys(wanted))}})
+        await self.audit("signing.resident_tags", resident_id, tags=wanted)
+        self.reply(await self.render_one(user, {**doc, "tags": list(dict.fromkeys(wanted))}))
+
+
+class RefusalHandler(SigningHandler):
+    async def post(self, resident_id: str) -> None:
+        """Record that the resident refused to sign (拒签), with a reason."""
+        user = await self.authenticate()
+        scopes.require_signing_staff(user)
+        doc = await self.visible_resident(user, resident_id)
+        record = await signings.refuse(self.hub, user, doc, reason_text(self.json_body()), self.address)
+        self.reply(signings.render_signing(record), 201)
+
+
+class HouseholdsHandler(SigningHandler):
+    async def get(self) -> None:
+        """The households of a village with their members and statuses (for picking residents to sign)."""
+        user = await self.authenticate()
+        require_role(user, *scopes.STAFF_ROLES)
+        village = regions.check_code(self.get_query_argument("village", ""), "village")
+        query = residents.list_filter(user, {"village": village})
+        docs = await self.hub.db.residents.find(query).sort("household", 1).to_list(5000)
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for doc in docs:
+            grouped.setdefault(doc.get("household") or "", []).append(doc)
+        rendered = await self.render_residents(docs)
+        by_id = {r["id"]: r for r in rendered}
+        self.reply_page([{"household": h, "members": [by_id[d["_id"]] for d in members]}
+                         for h, members in sorted(grouped.items())], None)
+
+
+class ResidentExportHandler(SigningHandler):
+    async def get(self) -> None:
+        """Export the filtered residents as .xlsx (numbers masked; at most 20,000 rows)."""
+        user = await self.authenticate()
+        require_role(user, *scopes.STAFF_ROLES)
+        args = self.args(RESIDENT_FILTERS)
+        docs = await self.hub.db.residents.find(residents.list_filter(user, args)).sort("_id", 1).limit(
+            MAX_EXPORT_ROWS).to_list()
+        rows = await self.render_residents(docs)
+        await self.audit("signing.resident_export", "residents", count=len(rows), filters=sorted(args))
+        self.reply_xlsx(imports.residents_bytes(rows), "居民名单.xlsx")
+
+
+# -- the family an account manages --------------------------------------------------------------------------
+
+class FamilyHandler(SigningHandler):
+    async def get(self) -> None:
+        """The family members this resident account manages, each with their signing state."""
+        user = await self.authenticate()
+        require_role(user, "resident")
+        docs = await self.hub.db.residents.find({"account_id": user["_id"]}).sort("_id", 1).to_list(50)
+        holders = {s["resident_id"]: s async for s in self.hub.db.signings.find(
+            {"resident_id": {"$in": [d["_id"] for d in docs]}, "status": {"$in": list(signings.HOLDING)}})}
+        names = await residents.tag_names(self.hub.db, docs)
+        self.reply_page([{**residents.render_resident(d, whole=True, tags=names),
+                          "signing": signings.render_signing(holders[d["_id"]], whole=True)
+                          if d["_id"] in holders else None} for d in docs], None)
+
+    async def post(self) -> None:
+        """Add a family member (name, ID number, relation, village, …) to this account."""
+        user = await self.authenticate()
+        require_role(user, "resident")
+        if await self.hub.db.residents.count_documents({"account_id": user["_id"]}) >= 20:
+            raise InvalidInput("家庭成员最多 20 人")
+        doc = await residents.add_family_member(self.hub.db, user, self.json_body())
+        await self.audit("signing.family_add", doc["_id"], relation=doc.get("relation"))
+        self.reply(residents.render_resident(doc, whole=True), 201)
+
+
+class FamilyMemberHandler(SigningHandler):
+    async def patch(self, resident_id: str) -> None:
+        """Edit a family member's details."""
+        user = await self.authenticate()
+        require_role(user, "resident")
+        doc = await self.visible_resident(user, resident_id)
+        updated = await residents.update_resident(self.hub.db, doc, self.json_body())
+        await self.audit("signing.family_update", resident_id, fields=sorted(self.json_body()))
+        self.reply(residents.render_resident(updated, whole=True))
+
+    async def delete(self, resident_id: str) -> None:
+        """Remove a family member from this account (the roster keeps a record that was ever signed)."""
+        user = await self.authenticate()
+        require_role(user, "resident")
+        doc = await self.visible_resident(user, resident_id)
+        if doc.get("status") in ("signed", "to_renew") or await self.hub.db.signings.find_one(
+                {"active_key": resident_id, "status": "pending"}, {"_id": 1}):
+            raise signings.WrongState("有有效签约或待审核申请的成员不能删除", resident_id=resident_id)
+        outcome = await residents.remove_family_member(self.hub.db, doc)
+        await self.audit("signing.family_remove", resident_id, outcome=outcome)
+        self.reply({"id": resident_id, "outcome": outcome})
+
+
+# -- signings ----------------------------------------------------------------------------------------------
+
+class ApplicationsHandler(SigningHandler):
+    async def post(self) -> None:
+        """A resident account applies to sign a family member with a team and doctor.
+
+        ``{resident_id, team_id, doctor_id, package_id?, term_years?}``; the application waits for review."""
+        user = await self.authenticate()
+        require_role(user, "resident")
+        body = self.json_body()
+        resident = await self.visible_resident(user, _id(body, "resident_id"))
+        team = await roster.get_team(self.hub.db, _id(body, "team_id"))
+        doctor = await self.hub.accounts.get_user(_id(body, "doctor_id"))
+        if doctor["role"] not in scopes.SIGNING_ROLES:
+            raise InvalidInput("请选择家庭医生", field="doctor_id")
+        signing = await signings.open_signing(
+            self.hub, user, resident, team=team, doctor=doctor, mode="apply", pending=True,
+            term_years=body.get("term_years"), package_id=body.get("package_id"), address=self.address)
+        self.reply(signings.render_signing(signing, whole=True), 201)
+
+
+class SigningsHandler(SigningHandler):
+    async def get(self) -> None:
+        """The review center and signing lists, by state, doctor, team, mode, ID number or name.
+
+        ``status``: pending, approved (applications let through), rejected, active, cancelled, terminated,
+        expired, refused (comma-separated for several). Newest first, numbers masked."""
+        user = await self.authenticate()
+        docs, cursor = await signings.list_signings(self.hub.db, user, self.args(SIGNING_FILTERS),
+                                                    limit=self.limit(), cursor=self.get_query_argument("cursor", None))
+        self.reply_page([signings.render_signing(d) for d in docs], cursor)
+
+    async def post(self) -> None:
+        """A doctor signs a resident on the spot (entry mode).
+
+        ``{resident_id}`` from the roster, or ``{resident: {details}}`` entered now; ``package_id``,
+        ``term_years`` and ``auto_renew`` default to the standard package's term with auto-renewal."""
+        user = await self.authenticate()
+        team_id = scopes.require_signing_staff(user)
+        body = self.json_body()
+        await check_terms(self.hub, body)  # before a new resident record is written: a refusal changes nothing
+        if "resident" in body:
+            if not isinstance(body["resident"], dict):
+                raise InvalidInput("resident 应为居民信息", field="resident")
+            fields = await residents.check_details(self.hub.db, body["resident"])
+            found = await self.hub.db.residents.find_one({"id_number": fields["id_number"]})
+            if found is not None:
+                scopes.require_see_resident(user, found)
+                resident = found
+            else:
+                if not (user.get("region") and in_region(fields["village"], user["region"])):
+                    raise Forbidden("该村不在您的服务范围内", field="village")
+                resident = await residents.insert_resident(
+                    self.hub.db, residents.new_resident(fields, created_by=user["_id"]))
+        else:
+            resident = await self.visible_resident(user, _id(body, "resident_id"))
+        team = await roster.get_team(self.hub.db, team_id)
+        signing = await signings.open_signing(
+            self.hub, user, resident, team=team, doctor=user, mode="entry", term_years=body.get("term_years"),
+            package_id=body.get("package_id"), auto_renew=body.get("auto_renew", True), address=self.address)
+        self.reply(signings.render_signing(signing, whole=True), 201)
+
+
+class SigningBatchHandler(SigningHandler):
+    async def post(self) -> None:
+        """A doctor signs the residents ticked in the roster at once (pick mode).
+
+        ``{resident_ids: [...]}``; each one is signed or reported with the reason it was not."""
+        user = await self.authenticate()
+        team_id = scopes.require_signing_staff(user)
+        body = self.json_body()
+        ids = tags.check_ids(body.get("resident_ids"), "resident_ids")
+        if len(ids) > MAX_BATCH:
+            raise InvalidInput(f"一次最多签约 {MAX_BATCH} 人", field="resident_ids")
+        team = await roster.get_team(self.hub.db, team_id)
+        package = await check_terms(self.hub, body)  # once, not per resident
+        signed, failed = [], []
+        for resident_id in ids:
+            try:
+                resident = await self.visible_resident(user, resident_id)
+                signing = await signings.open_signing(
+                    self.hub, user, resident, team=team, doctor=user, mode="pick", term_years=body.get("term_years"),
+                    package_id=package["_id"], address=self.address)
+                signed.append(signings.render_signing(signing))
+            except (InvalidInput, Forbidden, Conflict, NotFound) as exc:
+                failed.append({"resident_id": resident_id, "code": exc.code, "message": exc.message})
+        self.reply({"signed": signed, "failed": failed})
+
+
+class SigningProgressHandler(SigningHandler):
+    async def get(self) -> None:
+        """A doctor's signing progress: how many of their signings are in each state.
+
+        ``?doctor_id=`` (default: the caller), within the caller's scope."""
+        user = await self.authenticate()
+        require_role(user, *scopes.STAFF_ROLES)
+        doctor_id = self.get_query_argument("doctor_id", "") or user["_id"]
+        query = {"$and": [scopes.signing_filter(user), {"doctor_id": doctor_id}]}
+        self.reply({"doctor_id": doctor_id, "counts": await signings.progress(self.hub.db, query)})
+
+
+class SigningDetailHandler(SigningHandler):
+    async def get(self, signing_id: str) -> None:
+        """One signing (numbers whole for the managing account and the team)."""
+        user = await self.authenticate()
+        signing = await self.visible_signing(user, signing_id)
+        resident = await self.hub.db.residents.find_one({"_id": signing["resident_id"]}) or {}
+        whole = bool(resident) and scopes.shows_whole_numbers(user, resident)
+        self.reply({**signings.render_signing(signing, whole=whole), "terms": [
+            {"start": iso(t["start"]), "end": iso(t["end"]), "term_years": t["term_years"]}
+            for t in signing.get("terms", [])]})
+
+
+class SigningActionHandler(SigningHandler):
+    """``POST /api/signing/signings/{id}/{approve|reject|cancel|renew|terminate}``."""
+
+    async def post(self, signing_id: str, action: str) -> None:
+        """Act on a signing: approve, reject, cancel, renew or terminate.
+
+        approve ``{term_years?}`` and reject ``{reason}``: a doctor or leader of the team; cancel: the applicant
+        account; renew ``{term_years?}``: the team, or the resident account once 待续签; terminate (解约)
+        ``{reason}``: the team."""
+        user = await self.authenticate()
+        signing = await self.visible_signing(user, signing_id)
+        body = self.json_body()
+        if action == "cancel":
+            require_role(user, "resident")
+            result = await signings.cancel(self.hub, user, signing, self.address)
+        elif action == "renew" and user["role"] == "resident":
+            resident = await residents.get_resident(self.hub.db, signing["resident_id"])
+            if resident.get("status") != "to_renew":
+                raise signings.WrongState("签约未到续签期", signing_id=signing_id)
+            result = await signings.renew(self.hub, user, signing, address=self.address)
+        else:
+            scopes.require_team_member(user, signing)
+            if action == "approve":
+                result = await signings.approve(self.hub, user, signing, term_years=body.get("term_years"),
+                                                address=self.address)
+            elif action == "reject":
+                result = await signings.reject(self.hub, user, signing, reason_text(body), self.address)
+            elif action == "renew":
+                result = await signings.renew(self.hub, user, signing, term_years=body.get("term_years"),
+                                              address=self.address)
+            else:
+                result = await signings.terminate(self.hub, user, signing, reason_text(body), self.address)
+        self.reply(signings.render_signing(result))
+
+
+# -- unable to sign ----------------------------------------------------------------------------------------
+
+class UnableRequestsHandler(SigningHandler):
+    async def get(self) -> None:
+        """Unable-to-sign (无法签约) requests by ``?status=pending|approved|rejected``.
+
+        Supervisors see their region's, staff their team's or institution's."""
+        user = await self.authenticate()
+        query = dict(scopes.unable_filter(user))
+        if status := self.get_query_argument("status", ""):
+            if status not in ("pending", "approved", "rejected"):
+                raise InvalidInput("status 应为 pending / approved / rejected", field="status")
+            query = {"$and": [query, {"status": status}]}
+        docs, cursor = await page(self.hub.db.unable_requests, query, limit=self.limit(),
+                                  cursor=self.get_query_argument("cursor", None))
+        self.reply_page([signings.render_unable(d) for d in docs], cursor)
+
+    async def post(self) -> None:
+        """A doctor enters that a resident cannot sign (服刑, 死亡, 外迁, …) with a reason; a supervisor reviews."""
+        user = await self.authenticate()
+        scopes.require_signing_staff(user)
+        body = self.json_body()
+        resident = await self.visible_resident(user, _id(body, "resident_id"))
+        doc = await signings.request_unable(self.hub, user, resident, body.get("kind"), reason_text(body),
+                                            self.address)
+        self.reply(signings.render_unable(doc), 201)
+
+
+class UnableReviewHandler(SigningHandler):
+    async def post(self, request_id: str, action: str) -> None:
+        """A supervisor approves or rejects an unable-to-sign request (``{note}``, required to reject)."""
+        user = await self.authenticate()
+        request = await self.hub.db.unable_requests.find_one({"_id": request_id})
+        if request is None:
+            raise NotFound("申请不存在", id=request_id)
+        scopes.require_unable_reviewer(user, request)
+        body = self.json_body()
+        note = reason_text(body, "note") if action == "reject" else optional_text(body, "note", 200)
+        doc = await signings.review_unable(self.hub, user, request, approved=action == "approve", note=note,
+                                           address=self.address)
+        self.reply(signings.render_unable(doc))
+
+
+# -- tags ----------------------------------------------------------------------------------------------------
+
+class TagsHandler(SigningHandler):
+    async def get(self) -> None:
+        """List tags with how many residents in your scope carry each."""
+        user = await self.authenticate()
+        scopes.require_tag_user(user)
+        docs = await self.hub.db.signing_tags.find({}).sort("name", 1).to_list(500)
+        counts: dict[str, int] = {}
+        async for row in await self.hub.db.residents.aggregate([
+                {"$match": scopes.resident_filter(user)}, {"$unwind": "$tags"},
+                {"$group": {"_id": "$tags", "n": {"$sum": 1}}}]):
+            counts[row["_id"]] = row["n"]
+        self.reply_page([tags.render_tag(d, counts.get(d["_id"], 0)) for d in docs], None)
+
+    async def post(self) -> None:
+        """Create a tag (team leader, institution admin, sysadmin)."""
+        user = await self.authenticate()
+        scopes.require_tag_admin(user)
+        name = required_text(self.json_body(), "name", 20)
+        screened = await self.hub.screen(name, user, {"plugin": "signing", "object": "tag"})
+        doc = await tags.create_tag(self.hub.db, screened.text)
+        await self.audit("signing.tag_create", doc["_id"], name=doc["name"])
+        self.reply(tags.render_tag(doc), 201)
+
+
+class TagHandler(SigningHandler):
+    async def patch(self, tag_id: str) -> None:
+        """Rename a tag."""
+        user = await self.authenticate()
+        scopes.require_tag_admin(user)
+        tag = await tags.get_tag(self.hub.db, tag_id)
+        name = required_text(self.json_body(), "name", 20)
+        screened = await self.hub.screen(name, user, {"plugin": "signing", "object": tag_id})
+        doc = await tags.rename_tag(self.hub.db, tag, screened.text)
+        await self.audit("signing.tag_rename", tag_id, old=tag["name"], new=doc["name"])
+        self.reply(tags.render_tag(doc))
+
+    async def delete(self, tag_id: str) -> None:
+        """Delete a tag and take it off every resident."""
+        user = await self.authenticate()
+        scopes.require_tag_admin(user)
+        tag = await tags.get_tag(self.hub.db, tag_id)
+        removed = await tags.delete_tag(self.hub.db, tag)
+        await self.audit("signing.tag_delete", tag_id, name=tag["name"], residents=removed)
+        self.reply({"id": tag_id, "removed_from": removed})
+
+
+class TagApplyHandler(SigningHandler):
+    async def post(self, tag_id: str) -> None:
+        """Apply a tag to many residents at once (``{resident_ids, remove: false}``); all must be in scope."""
+        user = await self.authenticate()
+        scopes.require_tag_user(user)
+        await tags.get_tag(self.hub.db, tag_id)
+        body = self.json_body()
+        ids = tags.check_ids(body.get("resident_ids"), "resident_ids")
+        remove = body.get("remove", False)
+        if not isinstance(remove, bool):
+            raise InvalidInput("remove 应为 true 或 false", field="remove")
+        visible = {d["_id"] async for d in self.hub.db.residents.find(
+            {"$and": [scopes.resident_filter(user), {"_id": {"$in": ids}}]}, {"_id": 1})}
+        if outside := [i for i in ids if i not in visible]:
+            raise Forbidden("部分居民不在您的管辖范围内", resident_ids=outside[:50])
+        change = {"$pull": {"tags": tag_id}} if remove else {"$addToSet": {"tags": tag_id}}
+        result = await self.hub.db.residents.update_many({"_id": {"$in": ids}}, change)
+        await self.audit("signing.tag_" + ("remove" if remove else "apply"), tag_id, residents=len(ids))
+        self.reply({"id": tag_id, "matched": len(ids), "changed": result.modified_count})
+
+
+# -- Excel import ----------------------------------------------------------------------------------------------
+
+class ImportTemplateHandler(SigningHandler):
+    async def get(self) -> None:
+        """Download the .xlsx template of the signing import."""
+        await self.authenticate()
+        self.reply_xlsx(imports.template_bytes(), "签约数据导入模板.xlsx")
+
+
+class ImportsHandler(SigningHandler):
+    async def get(self) -> None:
+        """The imports of the caller's team, newest first."""
+        user = await self.authenticate()
+        team_id = scopes.require_signing_staff(user)
+        docs, cursor = await page(self.hub.db.signing_imports, {"team_id": team_id}, limit=self.limit(),
+                                  cursor=self.get_query_argument("cursor", None))
+        self.reply_page([imports.render_import(d) for d in docs], cursor)
+
+    async def post(self) -> None:
+        """Upload an .xlsx of signing data to import as the caller's signings (202; runs in the background).
+
+        The body is the file (``Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet``),
+        ``?filename=``. Poll the import for progress, then download its error report."""
+        user = await self.authenticate()
+        team_id = scopes.require_signing_staff(user)
+        if len(self.request.body) > self.hub.config["signing.import_max_bytes"]:
+            raise InvalidInput("文件过大", field="file", reason="too_large")
+        if not self.request.body:
+            raise InvalidInput("请上传 .xlsx 文件", field="file", reason="missing")
+        team = await roster.get_team(self.hub.db, team_id)
+        job = await imports.start_import(self.hub, user, team, self.request.body,
+                                         self.get_query_argument("filename", "import.xlsx"), self.address)
+        self.reply(imports.render_import(job), 202)
+
+
+class ImportHandler(SigningHandler):
+    async def visible_import(self, import_id: str) -> dict[str, Any]:
+        user = await self.authenticate()
+        job = await imports.get_import(self.hub.db, import_id)
+        if job["by"] != user["_id"] and not (user["role"] in scopes.TEAM_ROLES
+                                             and user.get("team_id") == job["team_id"]):
+            raise Forbidden("无权查看该导入", import_id=import_id)
+        return job
+
+    async def get(self, import_id: str) -> None:
+        """An import's progress and counts (total, processed, imported, unchanged, failed)."""
+        self.reply(imports.render_import(await self.visible_import(import_id)))
+
+
+class ImportErrorsHandler(ImportHandler):
+    async def get(self, import_id: str) -> None:
+        """An import's per-row errors (JSON, paged by row)."""
+        await self.visible_import(import_id)
+        docs, cursor = await page(self.hub.db.signing_import_errors, {"import_id": import_id}, limit=self.limit(),
+                                  cursor=self.get_query_argument("cursor", None), newest_first=False)
+        self.reply_page([{"row": d["row"], "name": d["name"], "id_number": d["id_number"], "errors": d["errors"]}
+                         for d in docs], cursor)
+
+
+class ImportReportHandler(ImportHandler):
+    async def get(self, import_id: str) -> None:
+        """Download an import's error report as .xlsx (row, name, masked ID number, column, error)."""
+        await self.visible_import(import_id)
+        docs = await self.hub.db.signing_import_errors.find({"import_id": import_id}).sort("row", 1).to_list()
+        self.reply_xlsx(imports.report_bytes(docs), f"导入错误报告-{import_id}.xlsx")
+
+
+async def check_terms(hub: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """The package, term and auto-renewal a signing request names (the rules re-check them when signing)."""
+    package = await packages.get_package(hub.db, body.get("package_id"))
+    if body.get("term_years") is not None:
+        packages.check_term(body["term_years"], hub.config["signing.max_term_years"])
+    if not isinstance(body.get("auto_renew", True), bool):
+        raise InvalidInput("auto_renew 应为 true 或 false", field="auto_renew")
+    return package
+
+
+def _id(body: dict[str, Any], field: str) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{field} 必填", field=field)
+    return value
+
+
+ID = r"([^/]+)"
+ROUTES = [
+    (r"/api/signing/regions", RegionsHandler),
+    (r"/api/signing/institutions", InstitutionsHandler),
+    (rf"/api/signing/institutions/{ID}", InstitutionHandler),
+    (r"/api/signing/teams", TeamsHandler),
+    (rf"/api/signing/teams/{ID}", TeamHandler),
+    (rf"/api/signing/teams/{ID}/history", TeamHistoryHandler),
+    (r"/api/signing/staff", StaffHandler),
+    (rf"/api/signing/doctors/{ID}", DoctorHandler),
+    (r"/api/signing/packages", PackagesHandler),
+    (r"/api/signing/residents", ResidentsHandler),
+    (r"/api/signing/residents/export.xlsx", ResidentExportHandler),
+    (rf"/api/signing/residents/{ID}", ResidentHandler),
+    (rf"/api/signing/residents/{ID}/tags", ResidentTagsHandler),
+    (rf"/api/signing/residents/{ID}/refusal", RefusalHandler),
+    (r"/api/signing/households", HouseholdsHandler),
+    (r"/api/signing/family", FamilyHandler),
+    (rf"/api/signing/family/{ID}", FamilyMemberHandler),
+    (r"/api/signing/applications", ApplicationsHandler),
+    (r"/api/signing/signings", SigningsHandler),
+    (r"/api/signing/signings/batch", SigningBatchHandler),
+    (r"/api/signing/signings/progress", SigningProgressHandler),
+    (rf"/api/signing/signings/{ID}", SigningDetailHandler),
+    (r"/api/signing/signings/(?P<signing_id>[^/]+)/(?P<action>approve|reject|cancel|renew|terminate)",
+     SigningActionHandler),
+    (r"/api/signing/unable-requests", UnableRequestsHandler),
+    (r"/api/signing/unable-requests/(?P<request_id>[^/]+)/(?P<action>approve|reject)", UnableReviewHandler),
+    (r"/api/signing/tags", TagsHandler),
+    (rf"/api/signing/tags/{ID}", TagHandler),
+    (rf"/api/signing/tags/{ID}/apply", TagApplyHandler),
+    (r"/api/signing/imports/template.xlsx", ImportTemplateHandler),
+    (r"/api/signing/imports", ImportsHandler),
+    (rf"/api/signing/imports/{ID}", ImportHandler),
+    (rf"/api/signing/imports/{ID}/errors", ImportErrorsHandler),
+    (rf"/api/signing/imports/{ID}/errors.xlsx", ImportReportHandler),
+]
