@@ -78,11 +78,13 @@ class HubSocket(tornado.websocket.WebSocketHandler):
         frame_id = None
         try:
             if not self.bucket.take():
+                # Refusals in a row, not in a lifetime: a client that slows down is forgiven.
                 self.strikes += 1
                 if self.strikes > self.hub.config.ws_rate_strikes:
                     self.close(WS_4008_POLICY, "rate limit")
                     return
                 raise RateLimited()
+            self.strikes = 0
             frame = self._parse(message)
             frame_id = frame.get("id")
             await self._dispatch(frame, frame_id)

@@ -58,7 +58,7 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("ws_heartbeat_secs", int, 25, "Heartbeat interval told to clients; idle sockets are pinged."),
     Setting("ws_rate_per_sec", float, 20.0, "Frames per second a connection may send (sustained)."),
     Setting("ws_rate_burst", int, 60, "Frames a connection may send in a burst."),
-    Setting("ws_rate_strikes", int, 20, "Frames refused as rate_limited before the socket is closed (4008)."),
+    Setting("ws_rate_strikes", int, 20, "Frames refused as rate_limited in a row before the socket is closed (4008)."),
     Setting("ws_send_queue_frames", int, 1000, "Frames buffered for a slow reader before it is closed (4008)."),
     Setting("ws_send_queue_bytes", int, 4 * 1024 * 1024, "Bytes buffered for a slow reader before it is closed."),
     Setting("recall_window_secs", int, 120, "How long after sending a sender may recall a message."),

@@ -287,3 +287,20 @@ async def test_stalled_reader_closed_4008_others_keep_receiving(make_hub) -> Non
             await asyncio.wait_for(stalled.recv(), 10)
     except websockets.ConnectionClosed as exc:
         assert exc.rcvd is None or exc.rcvd.code == 4008
+
+
+async def test_occasional_overrun_is_refused_but_forgiven(make_hub) -> None:
+    from tests.conftest import add_users
+    running = await make_hub(ws_rate_per_sec=5, ws_rate_burst=5, ws_rate_strikes=4)
+    await add_users(running)
+    client = await Client.connect(running.ws_url, running.users["resident"]["token"])
+    for _round in range(3):  # each round: the burst used up, then up to 4 refusals in a row, then a pause
+        replies = []
+        for i in range(8):
+            await client.send({"type": "ping", "id": str(i)})
+        while len(replies) < 8:
+            frame = await client.recv()
+            replies.append(frame.get("code") or frame["type"])
+        assert replies.count("rate_limited") >= 3 and "pong" in replies
+        await asyncio.sleep(1.1)
+    assert (await client.request({"type": "ping"}))["type"] == "pong"  # never closed
