@@ -2,8 +2,8 @@
 
 Run from the repository root (see ``bench/README-hub.md`` for the figures of the last run)::
 
-    .venv/bin/python -m bench.hub            # ~3-4 minutes
-    .venv/bin/python -m bench.hub --quick    # ~1 minute
+    .venv/bin/python -m bench.hub            # ~3 minutes
+    .venv/bin/python -m bench.hub --quick    # ~1.5 minutes
 
 In one run, each part on its own freshly started servers, one after the other:
 
@@ -12,8 +12,8 @@ In one run, each part on its own freshly started servers, one after the other:
    flight per pair gives the saturation rate and its latency; then an open loop at half that rate.
 2. **Storage ceiling** - a fresh SecantusDB (``hub.embedded.start_embedded``: ``--sync-on-commit``,
    ``retryWrites=false``) with the hub's unique indexes of ``messages`` and the hub's client options (w=majority,
-   j=True): ``insert_one`` one by one, ``insert_many`` by 100 and by 500, and the hub's after-insert step (two
-   ``UpdateOne`` per conversation in one ``bulk_write``).
+   j=True): ``insert_one`` one by one, ``insert_many`` by 100 and by 500, and the hub's conversation-summary
+   write (two ``UpdateOne`` per conversation in one ``bulk_write``).
 3. **The hub end to end** - a fresh SecantusDB and ``python -m hub`` (signing plugin on, rate limit raised). N
    residents and N doctors (accounts made with ``hub.accounts.Accounts``, teams and active signings written
    straight into the signing plugin's collections), logged in over ``POST /api/auth/token``, N consultations
@@ -33,7 +33,8 @@ own processes, so with 2 cores the server under test can have one to itself (CPU
 for every phase).
 
 Exit status: 0 when every check held (missed targets are reported, not failed), 1 when a message was lost,
-doubled or numbered wrong, or a frame was refused, 2 when the benchmark could not run.
+doubled or numbered wrong, a frame was refused or a conversation head stayed behind its last ack, 2 when the
+benchmark could not run.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ DIALOGUES = Path("medical-dialogue") / "internal-medicine-sample.csv"
 PASSWORD = "bench-password-123"
 HUB_DB = "bench_hub"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+MAX_STORAGE_CALLS = 200_000  # per storage measurement, besides its time limit
 MAX_TEXT_CHARS = 1000  # the hub accepts up to 5,000; the dialogues are far shorter anyway
 perf = time.perf_counter
 
@@ -736,47 +738,55 @@ async def bench_storage(opts: argparse.Namespace, texts: list[str], children: Ch
     client = store.connect(db.uri)  # the hub's client options: tz-aware, w=majority, journal=True
     result: dict[str, Any] = {"uri_options": db.uri.split("?", 1)[1]}
     meter = CpuMeter({"database": db.process.pid, "load generator": os.getpid()})
+
+    async def measure(key: str, label: str, step: Callable[[], Awaitable[int]]) -> None:
+        """Run ``step`` (one call = one write, returning how many documents or operations it wrote) for the
+        warm-up, then count for ``storage_secs``."""
+        log(f"storage: {label}, {opts.warmup:g} s warm-up + {opts.storage_secs:g} s")
+        start, calls = perf(), 0
+        while perf() - start < opts.warmup and calls < MAX_STORAGE_CALLS:
+            await step()
+            calls += 1
+        n, calls, start = 0, 0, perf()
+        meter.start()
+        while perf() - start < opts.storage_secs and calls < MAX_STORAGE_CALLS:
+            n += await step()
+            calls += 1
+        result[key] = n / (perf() - start)
+        result[key + "_cpu"] = meter.stop()
+        log(f"storage: {label}: {result[key]:,.0f}/s; {cpu_text(result[key + '_cpu'])}")
+
     try:
         database = store.database(client, "bench_storage")
         await store.ensure_indexes(database, messaging.INDEXES)
         coll = database.messages
         await coll.find_one({})
-        seconds, cap = opts.storage_secs, 200_000
 
         docs = MessageDocs(texts, opts.consultations, "one")
-        log(f"storage: insert_one, one at a time, {seconds:.0f} s")
-        n, start = 0, perf()
-        meter.start()
-        while perf() - start < seconds and n < cap:
+
+        async def one() -> int:
             await coll.insert_one(docs.next())
-            n += 1
-        result["insert_one"] = n / (perf() - start)
-        result["insert_one_cpu"] = meter.stop()
-        log(f"storage: insert_one {result['insert_one']:,.0f} docs/s; {cpu_text(result['insert_one_cpu'])}")
+            return 1
 
+        await measure("insert_one", "insert_one, one at a time", one)
         for size in (100, 500):
-            docs = MessageDocs(texts, opts.consultations, f"many{size}-")
-            log(f"storage: insert_many by {size}, {seconds:.0f} s")
-            n, start = 0, perf()
-            meter.start()
-            while perf() - start < seconds and n < cap:
-                await coll.insert_many([docs.next() for _ in range(size)], ordered=True)
-                n += size
-            result[f"insert_many_{size}"] = n / (perf() - start)
-            result[f"insert_many_{size}_cpu"] = meter.stop()
-            log(f"storage: insert_many by {size}: {result[f'insert_many_{size}']:,.0f} docs/s; "
-                f"{cpu_text(result[f'insert_many_{size}_cpu'])}")
+            batch_docs = MessageDocs(texts, opts.consultations, f"many{size}-")
 
-        # The hub's after-insert step for a batch (Messaging._update_conversations): two UpdateOne per
-        # conversation of the batch, one bulk_write. Measured with as many conversations as the hub run has.
+            async def many(size: int = size, batch_docs: MessageDocs = batch_docs) -> int:
+                await coll.insert_many([batch_docs.next() for _ in range(size)], ordered=True)
+                return size
+
+            await measure(f"insert_many_{size}", f"insert_many by {size}", many)
+
+        # The hub's conversation-summary write (Messaging.flush_summaries): per conversation one UpdateOne of
+        # its head and one of the sender's read mark, all in one bulk_write.
         convs = database.conversations
         conv_ids = [f"c{i}" for i in range(opts.consultations)]
         await convs.insert_many([{"_id": c, "last_seq": 0, "read": {}} for c in conv_ids])
-        log(f"storage: bulk_write of the hub's conversation updates ({2 * len(conv_ids)} UpdateOne), "
-            f"{seconds:.0f} s")
-        n, seq, start = 0, 0, perf()
-        meter.start()
-        while perf() - start < seconds and n < cap:
+        seq = 0
+
+        async def summaries() -> int:
+            nonlocal seq
             seq += 1
             ops = []
             for c in conv_ids:
@@ -784,11 +794,11 @@ async def bench_storage(opts: argparse.Namespace, texts: list[str], children: Ch
                                      {"$set": {"last_seq": seq, "last_message": {"seq": seq, "text": texts[seq]}}}))
                 ops.append(UpdateOne({"_id": c}, {"$max": {f"read.u{c}": seq}}))
             await convs.bulk_write(ops, ordered=False)
-            n += len(ops)
-        result["bulk_update"] = n / (perf() - start)
+            return len(ops)
+
+        await measure("bulk_update", f"bulk_write of {2 * len(conv_ids)} UpdateOne (the hub's summary write)",
+                      summaries)
         result["bulk_update_batch"] = 2 * len(conv_ids)
-        result["bulk_update_cpu"] = meter.stop()
-        log(f"storage: bulk UpdateOne {result['bulk_update']:,.0f} ops/s; {cpu_text(result['bulk_update_cpu'])}")
     finally:
         await client.close()
     children.stop(db)
@@ -1123,7 +1133,9 @@ async def bench_hub(opts: argparse.Namespace, texts: list[str], children: Childr
             await hub_load(opts, port, hub.pid, db.process.pid, texts, conv_ids, resident_tokens, doctor_tokens,
                            children, result)
             result["db_check"] = await check_database(database, result["load"],
-                                                      lambda: py_spy_dump(children, hub.pid, "hub-lagging-heads"))
+                                                      lambda: (py_spy_dump(children, hub.pid, "hub-lagging-heads"),
+                                                               py_spy_dump(children, db.process.pid,
+                                                                           "database-lagging-heads")))
         result["rss_peak_kb"] = proc_status_kb(hub.pid, "VmHWM")
         result["rss_end_kb"] = proc_status_kb(hub.pid, "VmRSS")
     finally:
@@ -1182,7 +1194,6 @@ async def hub_load(opts: argparse.Namespace, port: int, hub_pid: int, db_pid: in
     meter = CpuMeter({"hub": hub_pid, "database": db_pid, "load generator": os.getpid()})
     window = load.window
     phases: list[dict[str, Any]] = []
-    biggest = max(opts.windows)
 
     async def settle(label: str) -> None:
         if not await wait_until(load.settled, 30):
@@ -1198,7 +1209,7 @@ async def hub_load(opts: argparse.Namespace, port: int, hub_pid: int, db_pid: in
             for _ in range(size):
                 load.send(conv)
         await asyncio.sleep(opts.warmup)
-        if opts.profile and size == biggest:
+        if opts.profile and size == opts.windows[0]:
             profiler = Profiler(children, {"hub": hub_pid, "database": db_pid})
             profiler.start(opts.sat_secs)
         window.begin()
@@ -1216,8 +1227,9 @@ async def hub_load(opts: argparse.Namespace, port: int, hub_pid: int, db_pid: in
             f"delivery {lat_text(phase['del_lat'])}; {cpu_text(phase['cpu'])}")
 
     saturation = max(p["rate"] for p in phases)
-    half = saturation / 2
-    log(f"hub: open loop at {half:,.0f} msg/s (half of saturation), {opts.warmup:.0f} s warm-up + "
+    half = opts.open_rate or saturation / 2
+    log(f"hub: open loop at {half:,.0f} msg/s{'' if opts.open_rate else ' (half of saturation)'}, "
+        f"{opts.warmup:.0f} s warm-up + "
         f"{opts.half_secs:.0f} s")
     pacing = asyncio.create_task(pace(half, opts.warmup + opts.half_secs, load.send_rr, load.in_flight,
                                       int(half * 10) + 5000))
@@ -1242,11 +1254,11 @@ async def hub_load(opts: argparse.Namespace, port: int, hub_pid: int, db_pid: in
     await close_all(residents + doctors)
 
 
-HEADS_TIMEOUT_SECS = 30.0
+HEADS_TIMEOUT_SECS = 10.0
 
 
 async def check_database(database: Any, acked: dict[str, int],
-                         dump_hub: Callable[[], None] | None = None) -> dict[str, Any]:
+                         dump_hub: Callable[[], Any] | None = None) -> dict[str, Any]:
     """What the hub stored: one message per ack, and each conversation's head at its last acked seq (the hub
     updates heads after the ack, so they may lag a little; ``dump_hub`` is called once if they lag > 3 s)."""
     total = sum(acked.values())
@@ -1274,7 +1286,8 @@ async def check_database(database: Any, acked: dict[str, int],
         PROBLEMS.add("stored messages differ from acks", f"{stored} stored, {total} acked")
     for conv_id in wrong:
         doc = await database.conversations.find_one({"_id": conv_id}, {"last_seq": 1, "last_message.seq": 1})
-        PROBLEMS.add("conversation head (last_seq) differs from the last ack",
+        PROBLEMS.add(f"conversation head (conversations.last_seq) behind the last ack {heads_secs:.0f} s after "
+                     f"the load stopped",
                      f"{conv_id}: last_seq {doc.get('last_seq')}, last_message.seq "
                      f"{(doc.get('last_message') or {}).get('seq')}, last ack {acked[conv_id]}")
     return {"stored": stored, "acked": total, "heads_wrong": len(wrong), "heads_secs": heads_secs}
@@ -1308,7 +1321,8 @@ def setup_lines(opts: argparse.Namespace, texts: list[str], data_path: Path, nof
         lines.append(f"  relay        {opts.pairs} pairs; closed loop {opts.relay_window} in flight per pair for "
                      f"{opts.relay_secs:g} s, then open loop at half for {opts.relay_secs:g} s")
     if "storage" in opts.phases:
-        lines.append(f"  storage      {opts.storage_secs:g} s each: insert_one, insert_many 100, insert_many 500, "
+        lines.append(f"  storage      {opts.storage_secs:g} s each after {opts.warmup:g} s warm-up: insert_one, "
+                     f"insert_many 100, insert_many 500, "
                      f"bulk_write {2 * opts.consultations} UpdateOne; w=majority, j=True, retryWrites=false")
     if "hub" in opts.phases or "idle" in opts.phases:
         lines.append(f"  hub          {opts.consultations} residents + {opts.consultations} doctors + "
@@ -1344,11 +1358,12 @@ def figure_lines(results: dict[str, Any]) -> list[str]:
                            ("insert_many_500", "insert_many by 500")):
             lines.append(f"   {label:24} {storage[key]:9,.0f} docs/s; {cpu_text(storage[key + '_cpu'])}")
         lines.append(f"   {'bulk_write UpdateOne':24} {storage['bulk_update']:9,.0f} ops/s "
-                     f"({storage['bulk_update_batch']} per call: the hub's after-insert step); "
+                     f"({storage['bulk_update_batch']} per call: the hub's conversation-summary write); "
                      f"{cpu_text(storage['bulk_update_cpu'])}")
     hub = results.get("hub")
     if hub and "phases" in hub:
         lines.append("3. The hub end to end (python -m hub, signing plugin, one process, embedded SecantusDB)")
+        lines.append("   settings: " + " ".join(f"{k}={v}" for k, v in sorted(hub["hub_env"].items())))
         for phase in hub["phases"]:
             label = (f"window {phase['window']:<3}" if phase["mode"] == "closed"
                      else f"half load (offered {phase['offered']:,.0f}/s)"
@@ -1360,7 +1375,9 @@ def figure_lines(results: dict[str, Any]) -> list[str]:
         check, stored = hub["check"], hub["db_check"]
         lines.append(f"   saturation {hub['saturation']:,.0f} msg/s delivered; checked: {check['acked']:,} acked, "
                      f"{check['delivered']:,} delivered once each, seq gap-free per conversation, "
-                     f"{stored['stored']:,} stored, {check['out_of_order']} delivered out of seq order")
+                     f"{stored['stored']:,} stored, {check['out_of_order']} delivered out of seq order; "
+                     f"conversation heads {'caught up' if not stored['heads_wrong'] else 'STILL BEHIND'} "
+                     f"{stored['heads_secs']:.1f} s after the load")
         lines.append(f"   logins {hub['logins_per_s']:.0f}/s; hub VmRSS ready {hub['rss_ready_kb'] / 1024:.1f} MiB, "
                      f"peak {hub['rss_peak_kb'] / 1024:.1f} MiB, end {hub['rss_end_kb'] / 1024:.1f} MiB; hub open "
                      f"files limit {hub['hub_nofile']}")
@@ -1408,32 +1425,37 @@ PHASES = ("relay", "storage", "idle", "hub")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.hub", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="short run (~1 minute): shorter windows, fewer idle")
-    parser.add_argument("--phases", default=",".join(PHASES), help="which parts to run, comma-separated")
-    parser.add_argument("--pairs", type=int, default=200, help="relay client pairs")
-    parser.add_argument("--relay-window", type=int, default=8, help="relay messages in flight per pair (closed loop)")
+    parser = argparse.ArgumentParser(prog="python -m bench.hub", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="short run (~1.5 minutes): shorter windows, one closed-loop run, 2,000 idle sockets")
+    parser.add_argument("--phases", default=",".join(PHASES),
+                        help="parts to run, comma-separated [relay,storage,idle,hub]")
+    parser.add_argument("--pairs", type=int, default=200, help="relay client pairs [200]")
+    parser.add_argument("--relay-window", type=int, default=8,
+                        help="relay messages in flight per pair, closed loop [8]")
     parser.add_argument("--relay-nagle", action="store_true",
                         help="leave Nagle's algorithm on in the relay (Tornado's default) instead of TCP_NODELAY")
     parser.add_argument("--relay-secs", type=float, help="relay measuring window, each of two [default 10; quick 4]")
     parser.add_argument("--storage-secs", type=float, help="seconds per storage measurement [default 6; quick 2.5]")
-    parser.add_argument("--consultations", type=int, default=200, help="resident/doctor pairs on the hub")
+    parser.add_argument("--consultations", type=int, default=200,
+                        help="residents, doctors and consultations on the hub [200]")
     parser.add_argument("--windows", help="closed-loop un-acked sends per resident, comma-separated; the best gives "
-                                          "the saturation [default 1,4; quick 4]")
+                                          "the saturation [default 1,4; quick 1]")
     parser.add_argument("--sat-secs", type=float, help="measuring window per closed-loop run [default 15; quick 6]")
     parser.add_argument("--half-secs", type=float, help="measuring window at half load [default 20; quick 8]")
+    parser.add_argument("--open-rate", type=float,
+                        help="offer this many msg/s in the hub's open-loop run instead of half the saturation")
     parser.add_argument("--warmup", type=float, help="warm-up before each measuring window [default 3; quick 2]")
     parser.add_argument("--idle", type=int, help="idle sockets for the memory figure [default 5000; quick 2000]")
-    parser.add_argument("--idle-settle", type=float, default=2.0, help="seconds before reading VmRSS")
+    parser.add_argument("--idle-settle", type=float, default=2.0, help="seconds before reading VmRSS [2]")
     parser.add_argument("--hub-env", action="append", default=[], metavar="HUB_X=V",
                         help="extra environment for the hub process (repeatable); other inherited HUB_* are dropped")
     parser.add_argument("--profile", action="store_true",
-                        help="py-spy the hub and the database during the largest closed-loop window (perturbs it)")
+                        help="py-spy the hub and the database during the first closed-loop window (perturbs it)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (logs, databases, profiles)")
     parser.add_argument("--serve-relay", type=int, metavar="PORT", help=argparse.SUPPRESS)
     opts = parser.parse_args(argv)
-    defaults = ({"relay_secs": 4, "storage_secs": 2.5, "windows": "4", "sat_secs": 6, "half_secs": 8, "warmup": 2,
+    defaults = ({"relay_secs": 4, "storage_secs": 2.5, "windows": "1", "sat_secs": 6, "half_secs": 8, "warmup": 2,
                  "idle": 2000} if opts.quick else
                 {"relay_secs": 10, "storage_secs": 6, "windows": "1,4", "sat_secs": 15, "half_secs": 20, "warmup": 3,
                  "idle": 5000})
@@ -1471,25 +1493,32 @@ def main(argv: list[str] | None = None) -> int:
         serve_relay(opts.serve_relay, nodelay=not opts.relay_nagle)
         return 0
     nofile = raise_nofile()
-    folder = Path(tempfile.mkdtemp(prefix="bench-hub-"))
-    children = Children(folder)
     try:
         texts, data_path = load_texts()
+    except BenchError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 2
+    folder = Path(tempfile.mkdtemp(prefix="bench-hub-"))
+    children = Children(folder)
+    failed = False
+    try:
         print("\n".join(setup_lines(opts, texts, data_path, nofile)), flush=True)
         results = asyncio.run(run(opts, texts, children))
     except BenchError as exc:
         print(f"\nbenchmark failed: {exc}", file=sys.stderr)
-        opts.keep = True
+        failed = True
         return 2
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("\ninterrupted; stopping everything", file=sys.stderr)
         return 130
     finally:
         children.stop_all()
-        if PROBLEMS:
-            opts.keep = True
         if opts.keep:
             print(f"working folder kept: {folder}", file=sys.stderr)
+        elif failed or PROBLEMS:  # keep the logs and dumps, not the databases (tens to hundreds of MB)
+            for path in folder.glob("*-db"):
+                shutil.rmtree(path, ignore_errors=True)
+            print(f"logs kept in {folder} (--keep keeps the databases too)", file=sys.stderr)
         else:
             shutil.rmtree(folder, ignore_errors=True)
     print()

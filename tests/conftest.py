@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hub.embedded import EmbeddedDatabase, start_embedded
-from tests.support import PASSWORD, RedisServer, RunningHub, hub_overrides, login, start_hub, start_redis
+from tests.support import PASSWORD, Client, RedisServer, RunningHub, hub_overrides, login, start_hub, start_redis
 
 COUNTY = "330522000000"
 OTHER_COUNTY = "330523000000"
@@ -40,6 +40,14 @@ def redis_server() -> Iterator[RedisServer]:
     server = start_redis()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+async def close_clients() -> AsyncIterator[None]:
+    """Close every WebSocket client a test opened, so no socket is left for the garbage collector."""
+    yield
+    while Client.opened:
+        await Client.opened.pop().close()
 
 
 @pytest.fixture

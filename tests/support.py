@@ -201,10 +201,13 @@ class Client:
         self.conn = conn
         self.seen: list[dict[str, Any]] = []
 
+    opened: list[Client] = []  # closed after each test by the ``close_clients`` fixture
+
     @classmethod
     async def connect(cls, ws_url: str, token: str | None, **kwargs: Any) -> Client:
         conn = await websockets.connect(ws_url, max_size=None, open_timeout=20, **kwargs)
         client = cls(conn)
+        cls.opened.append(client)
         if token is not None:
             await client.send({"type": "auth", "token": token})
             welcome = await client.expect("welcome")

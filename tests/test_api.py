@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from hub.embedded import free_port
 from hub.store import connect
 from tests.support import PASSWORD, Client, RunningHub, api, eventually, login
@@ -197,3 +199,32 @@ async def test_openapi_covers_every_api_route(hub: RunningHub) -> None:
         assert path in doc["paths"], path
     assert "post" in doc["paths"]["/api/consultations"] and "get" in doc["paths"]["/api/consultations"]
     assert doc["paths"]["/api/consultations/{id}/end"]["post"]["summary"]
+
+
+async def test_summaries_catch_up_after_busy_traffic(hub: RunningHub) -> None:
+    """Each conversation's last message and head reach its last ack, also when messages arrived while a
+    summary write was in flight (they were once left behind until the next message)."""
+    doctor = hub.users["doctor"]
+    residents = []
+    for i in range(12):
+        user = await hub.hub.accounts.create_user(username=f"busy{i}", password=PASSWORD, role="resident",
+                                                  name=f"居民{i}", test_doctors=[doctor["_id"]])
+        token = await login(hub.url, f"busy{i}")
+        _, conv = await api(hub.url, "POST", "/api/consultations", token, {"doctor_id": doctor["_id"]})
+        residents.append((await Client.connect(hub.ws_url, token), conv["id"], user))
+
+    async def chatter(client: Client, conv: str) -> int:
+        last = 0
+        for i in range(25):
+            last = (await client.say(conv, f"第{i}条"))["seq"]
+        return last
+
+    lasts = await asyncio.gather(*(chatter(client, conv) for client, conv, _ in residents))
+    expected = {conv: last for (_, conv, _), last in zip(residents, lasts, strict=True)}
+
+    async def heads() -> dict[str, int]:
+        return {c["_id"]: c["last_seq"] async for c in hub.hub.db.conversations.find({"_id": {"$in": list(expected)}})}
+
+    assert await eventually(heads, lambda got: got == expected, timeout=5) == expected
+    _, listed = await api(hub.url, "GET", "/api/consultations?limit=50", doctor["token"])
+    assert {c["id"]: c["last_message"]["text"] for c in listed["items"]} == {c: "第24条" for c in expected}

@@ -111,6 +111,8 @@ async def test_read_typing_and_recall_reach_the_other_side(hub: RunningHub) -> N
     _, listed = await eventually(lambda: api(hub.url, "GET", "/api/consultations", hub.users["doctor"]["token"]),
                                  lambda reply: reply[1]["items"][0]["last_seq"] == 1)
     assert listed["items"][0]["unread"] == 0 and listed["items"][0]["read_seq"] == 1
+    # Recalled within the summary's write period: the summary written later must not bring the text back.
+    assert listed["items"][0]["last_message"]["recalled"] is True and listed["items"][0]["last_message"]["text"] == ""
     _, listed = await api(hub.url, "GET", "/api/consultations", hub.users["resident"]["token"])
     assert listed["items"][0]["peer_read_seq"] == 1  # the resident sees how far the doctor has read
 
@@ -287,6 +289,9 @@ async def test_stalled_reader_closed_4008_others_keep_receiving(make_hub) -> Non
             await asyncio.wait_for(stalled.recv(), 10)
     except websockets.ConnectionClosed as exc:
         assert exc.rcvd is None or exc.rcvd.code == 4008
+    finally:
+        await stalled.close()
+        sock.close()
 
 
 async def test_occasional_overrun_is_refused_but_forgiven(make_hub) -> None:
