@@ -12,12 +12,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.errors import InvalidInput
 from hub.ids import iso, new_id, now
-from hub.sequencing import SequencedLog
+from hub.sequencing import SequencedLog, seq_range
 from hub.store import Index
 
 CORE_KINDS = ("reminder", "mass", "alert", "consultation", "system")
 INDEXES = [
-    Index("inbox", [("user", 1), ("inbox", 1)], "user_inbox_unique", unique=True),
     Index("inbox", [("user", 1), ("dedupe", 1)], "user_dedupe_unique", unique=True),
 ]
 SYNC_MAX_NOTICES = 500
@@ -71,6 +70,5 @@ class Notices:
     async def since(self, user_id: str, inbox_seq: Any) -> list[dict[str, Any]]:
         if not isinstance(inbox_seq, int) or isinstance(inbox_seq, bool) or inbox_seq < 0:
             raise InvalidInput("inbox 必须是非负整数", field="inbox")
-        docs = await self._inbox.find({"user": user_id, "inbox": {"$gt": inbox_seq}}).sort("inbox", 1) \
-            .limit(SYNC_MAX_NOTICES).to_list()
+        docs = await self._inbox.find(seq_range(user_id, inbox_seq)).sort("_id", 1).limit(SYNC_MAX_NOTICES).to_list()
         return [render_notice(d) for d in docs]
