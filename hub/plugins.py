@@ -55,6 +55,3 @@ def _import_plugin(name: str, path: str, *, strict: bool) -> ModuleType | None:
         log.exception("plugin %r (%s) failed to load; skipped", name, path)
         return None
 
-
-def plugin_names(pm: pluggy.PluginManager) -> list[str]:
-    return sorted(name for name, _ in pm.list_name_plugin())

@@ -111,9 +111,6 @@ class SessionRegistry:
     def of_user(self, user_id: str) -> set[Session]:
         return self._by_user.get(user_id, set())
 
-    def online(self, user_ids: Iterable[str]) -> list[str]:
-        return [u for u in user_ids if u in self._by_user]
-
     def deliver(self, user_ids: Iterable[str], text: str, *, skip_session: str | None = None) -> int:
         """Queue one serialised frame for every live session of these users; one failing socket never
         stops the others. Returns how many sessions it was queued for."""

@@ -104,8 +104,8 @@ def require_team_member(user: dict[str, Any], signing: dict[str, Any]) -> None:
         raise Forbidden("只能处理本团队的签约", signing_id=signing["_id"])
 
 
-def signing_filter(user: dict[str, Any]) -> dict[str, Any]:
-    """MongoDB filter of the signings a user may see."""
+def _staff_filter(user: dict[str, Any]) -> dict[str, Any] | None:
+    """Documents carrying region, institution_id and team_id, as a staff user may see them (None: not staff)."""
     role = user["role"]
     if role == "sysadmin":
         return {}
@@ -115,7 +115,13 @@ def signing_filter(user: dict[str, Any]) -> dict[str, Any]:
         return {"institution_id": user.get("institution_id") or "-"}
     if role in TEAM_ROLES:
         return {"team_id": user.get("team_id") or "-"}
-    return {"account_id": user["_id"]}
+    return None
+
+
+def signing_filter(user: dict[str, Any]) -> dict[str, Any]:
+    """MongoDB filter of the signings a user may see: staff by scope, a resident account its family's."""
+    found = _staff_filter(user)
+    return {"account_id": user["_id"]} if found is None else found
 
 
 def can_see_signing(user: dict[str, Any], signing: dict[str, Any]) -> bool:
@@ -175,16 +181,10 @@ def team_filter(user: dict[str, Any]) -> dict[str, Any]:
 
 def unable_filter(user: dict[str, Any]) -> dict[str, Any]:
     """Unable-to-sign requests: supervisors their region, staff their team or institution."""
-    role = user["role"]
-    if role == "sysadmin":
-        return {}
-    if role == "supervisor":
-        return _prefix_filter("region", user.get("region", "")) or {"_id": None}
-    if role == "admin":
-        return {"institution_id": user.get("institution_id") or "-"}
-    if role in TEAM_ROLES:
-        return {"team_id": user.get("team_id") or "-"}
-    raise Forbidden("当前角色无权执行此操作", role=role)
+    found = _staff_filter(user)
+    if found is None:
+        raise Forbidden("当前角色无权执行此操作", role=user["role"])
+    return found
 
 
 def require_unable_reviewer(user: dict[str, Any], request: dict[str, Any]) -> None:
