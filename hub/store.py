@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo import AsyncMongoClient, WriteConcern
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
+
+from hub.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,14 @@ async def ensure_indexes(db: AsyncDatabase, indexes: Iterable[Index]) -> None:
             log.warning("index %s.%s changed; rebuilding", index.collection, index.name)
             await db[index.collection].drop_index(index.name)
             await db[index.collection].create_index(index.keys, **options)
+
+
+async def get_by_id(collection: AsyncCollection, doc_id: Any, message: str) -> dict[str, Any]:
+    """The document with this ``_id``, or NotFound carrying ``message`` (what the client reads) and the id."""
+    doc = await collection.find_one({"_id": doc_id})
+    if doc is None:
+        raise NotFound(message, id=doc_id)
+    return doc
 
 
 async def ping(client: AsyncMongoClient) -> bool:

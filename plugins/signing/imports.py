@@ -23,7 +23,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from hub import InvalidInput, NotFound
+from hub import InvalidInput, get_by_id
 from hub.accounts import PHONE_RE
 from hub.ids import CST, iso, new_id, now
 from plugins.signing import idcard, packages, residents, signings, tags
@@ -440,10 +440,7 @@ async def _insert(collection: Any, docs: list[dict[str, Any]]) -> set[str]:
 
 
 async def get_import(db: Any, import_id: str) -> dict[str, Any]:
-    doc = await db.signing_imports.find_one({"_id": import_id})
-    if doc is None:
-        raise NotFound("导入任务不存在", id=import_id)
-    return doc
+    return await get_by_id(db.signing_imports, import_id, "导入任务不存在")
 
 
 def render_import(doc: dict[str, Any]) -> dict[str, Any]:

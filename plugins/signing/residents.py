@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from hub import Conflict, InvalidInput, NotFound
+from hub import Conflict, InvalidInput, get_by_id
 from hub.ids import iso, new_id, now
 from hub.pages import page
 from plugins.signing import idcard, regions, scopes
@@ -85,10 +85,7 @@ async def insert_resident(db: Any, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 async def get_resident(db: Any, resident_id: str) -> dict[str, Any]:
-    doc = await db.residents.find_one({"_id": resident_id})
-    if doc is None:
-        raise NotFound("居民不存在", id=resident_id)
-    return doc
+    return await get_by_id(db.residents, resident_id, "居民不存在")
 
 
 async def update_resident(db: Any, resident: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import Conflict, Forbidden, InvalidInput, NotFound
+from hub import Conflict, Forbidden, InvalidInput, get_by_id
 from hub.ids import iso, new_id, now
 from plugins.signing import regions, scopes
 from plugins.signing.checks import optional_text, required_text
@@ -39,10 +39,7 @@ async def create_institution(db: Any, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def get_institution(db: Any, institution_id: str) -> dict[str, Any]:
-    doc = await db.institutions.find_one({"_id": institution_id})
-    if doc is None:
-        raise NotFound("机构不存在", id=institution_id)
-    return doc
+    return await get_by_id(db.institutions, institution_id, "机构不存在")
 
 
 def render_institution(doc: dict[str, Any]) -> dict[str, Any]:
@@ -141,10 +138,7 @@ async def create_team(db: Any, actor: dict[str, Any], body: dict[str, Any]) -> d
 
 
 async def get_team(db: Any, team_id: str) -> dict[str, Any]:
-    team = await db.teams.find_one({"_id": team_id})
-    if team is None:
-        raise NotFound("团队不存在", id=team_id)
-    return team
+    return await get_by_id(db.teams, team_id, "团队不存在")
 
 
 async def update_team(db: Any, actor: dict[str, Any], team: dict[str, Any], body: dict[str, Any]

@@ -22,7 +22,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from hub import Conflict, InvalidInput, NotFound
+from hub import Conflict, InvalidInput, get_by_id
 from hub.ids import iso, new_id, now
 from hub.pages import page
 from plugins.signing import packages, scopes, tags
@@ -76,10 +76,7 @@ def settings(hub: Any) -> tuple[int, int]:
 # -- records -----------------------------------------------------------------------------------------------
 
 async def get_signing(db: Any, signing_id: str) -> dict[str, Any]:
-    doc = await db.signings.find_one({"_id": signing_id})
-    if doc is None:
-        raise NotFound("签约不存在", id=signing_id)
-    return doc
+    return await get_by_id(db.signings, signing_id, "签约不存在")
 
 
 async def refresh_status(hub: Any, resident_id: str) -> str:

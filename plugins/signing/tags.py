@@ -7,7 +7,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from hub import Conflict, InvalidInput, NotFound
+from hub import Conflict, InvalidInput, get_by_id
 from hub.ids import new_id, now
 
 KINDS = ("custom", "population")
@@ -38,10 +38,7 @@ async def ensure_tags(db: Any, names: list[str]) -> list[str]:
 
 
 async def get_tag(db: Any, tag_id: str) -> dict[str, Any]:
-    doc = await db.signing_tags.find_one({"_id": tag_id})
-    if doc is None:
-        raise NotFound("标签不存在", id=tag_id)
-    return doc
+    return await get_by_id(db.signing_tags, tag_id, "标签不存在")
 
 
 async def rename_tag(db: Any, tag: dict[str, Any], name: str) -> dict[str, Any]:
