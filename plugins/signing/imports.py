@@ -64,6 +64,10 @@ def template_bytes() -> bytes:
                  "签约日期默认为导入当天，格式 YYYY-MM-DD；签约年限 1 到 3 年，默认为服务包的年限。",
                  "服务包填名称，默认为基础服务包。单元格中不能使用公式。示例行请删除。"):
         notes.append([line])
+    return _saved(book)
+
+
+def _saved(book: Workbook) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -77,9 +81,7 @@ def report_bytes(errors: list[dict[str, Any]]) -> bytes:
         for problem in entry["errors"]:
             sheet.append([entry["row"], entry.get("name") or "", entry.get("id_number") or "", problem["column"],
                           problem["message"]])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return _saved(book)
 
 
 def residents_bytes(rows: list[dict[str, Any]]) -> bytes:
@@ -93,9 +95,7 @@ def residents_bytes(rows: list[dict[str, Any]]) -> bytes:
                       r["birth_date"], r["phone"], r["village"], r["household"], r["address"],
                       "、".join(r["key_populations"]), "、".join(r["chronic_diseases"]),
                       "、".join(t["name"] for t in r["tags"]), r["status_label"], r["signing_end"]])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return _saved(book)
 
 
 # -- reading ---------------------------------------------------------------------------------------------------

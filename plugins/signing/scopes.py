@@ -41,16 +41,12 @@ def _unheld_in(region: str) -> dict[str, Any]:
 
 def resident_filter(user: dict[str, Any]) -> dict[str, Any]:
     """MongoDB filter of the residents a user may see."""
-    role = user["role"]
-    if role == "sysadmin":
-        return {}
-    if role == "supervisor":
-        return _prefix_filter("region", user.get("region", "")) or {"_id": None}
-    if role == "admin":
-        return {"$or": [{"institution_id": user.get("institution_id") or "-"}, _unheld_in(user.get("region", ""))]}
-    if role in TEAM_ROLES:
-        return {"$or": [{"team_id": user.get("team_id") or "-"}, _unheld_in(user.get("region", ""))]}
-    return {"account_id": user["_id"]}
+    found = _staff_filter(user)
+    if found is None:
+        return {"account_id": user["_id"]}
+    if user["role"] == "admin" or user["role"] in TEAM_ROLES:  # also residents no team holds yet, to sign them
+        return {"$or": [found, _unheld_in(user.get("region", ""))]}
+    return found
 
 
 def can_see_resident(user: dict[str, Any], resident: dict[str, Any]) -> bool:
