@@ -15,11 +15,11 @@ from hub.errors import (
     Unauthorized,
 )
 from hub.jobs import Job
-from hub.store import Index, get_by_id
+from hub.store import Index, find_in, get_by_id
 
 hookimpl = pluggy.HookimplMarker("hub")
 
 __all__ = [
     "Conflict", "ContentBlocked", "Forbidden", "HubError", "Index", "InvalidInput", "Job", "NotFound",
-    "Setting", "Unauthorized", "get_by_id", "hookimpl",
+    "Setting", "Unauthorized", "find_in", "get_by_id", "hookimpl",
 ]

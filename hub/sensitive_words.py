@@ -27,7 +27,7 @@ from hub.errors import Conflict, InvalidInput, NotFound
 from hub.ids import iso, new_id, now
 from hub.pages import page
 from hub.screening import ScreeningEngine, WordEntry, build_engine, normalise_word
-from hub.store import Index
+from hub.store import Index, find_in
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ IMPORT_CHUNK = 5000
 VERSION_POLL_SECS = 5.0
 GAP_WAIT_SECS = 0.2
 MAX_ANNOUNCED_DELTA = 5000
+SCAN_OVER = 2000  # an import of more rows reads all words instead of looking each one up
 BUILD_FIELDS = {"word": 1, "action": 1, "category": 1, "enabled": 1}
 VERSION_ID = "sensitive_words"
 # Few indexes on purpose: each one costs a bulk import of the whole lexicon (~50k words) several seconds here.
@@ -344,14 +345,22 @@ class SensitiveWords:
             raise InvalidInput(f"{len(errors)} 行有错误，未导入任何词", errors=errors[:1000], error_count=len(errors))
         return list(good.values())
 
+    async def _existing(self, normals: list[str]) -> list[dict[str, Any]]:
+        """The stored words among these: looked up for a small import, read in one scan for a large one
+        (48k lookups took ~8 s here, a scan of 48k words 1.5 s)."""
+        projection = {"normal": 1, **BUILD_FIELDS}
+        if len(normals) > SCAN_OVER:
+            wanted = set(normals)
+            return [d async for d in self._words.find({}, projection) if d["normal"] in wanted]
+        return await find_in(self._words, "normal", normals, projection)
+
     async def import_rows(self, actor: dict[str, Any], rows: list[ImportRow]) -> tuple[dict[str, int], int]:
         """Add new words and update existing ones; all or nothing: the new rows carry the import's id and
         stay invisible until every one is written, and are removed if any write fails."""
         import_id = new_id()
         await self._imports.insert_one({"_id": import_id, "status": "running", "started_at": now(),
                                         "by": actor["_id"], "rows": len(rows)})
-        existing = {d["normal"]: d async for d in self._words.find(
-            {"normal": {"$in": [r.normal for r in rows]}}, {"normal": 1, **BUILD_FIELDS})}
+        existing = {d["normal"]: d for d in await self._existing([r.normal for r in rows])}
         created = [r for r in rows if r.normal not in existing]
         changed = [r for r in rows if r.normal in existing
                    and (existing[r.normal]["action"], existing[r.normal].get("category")) != (r.action, r.category)]

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 # Journaled majority writes: an acknowledged write survives a crash of the database process (guarantee 1).
 DURABLE = WriteConcern(w="majority", j=True)
+IN_CHUNK = 50  # values per $in query (see find_in)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,16 @@ async def get_by_id(collection: AsyncCollection, doc_id: Any, message: str) -> d
     if doc is None:
         raise NotFound(message, id=doc_id)
     return doc
+
+
+async def find_in(collection: AsyncCollection, field: str, values: list[Any], projection: dict[str, int]
+                  ) -> list[dict[str, Any]]:
+    """Documents whose field is one of the values, asked in chunks: SecantusDB matches ``$in`` in time
+    proportional to hits x list length (1,000 of 1,000: ~1 s; the same in chunks of 50: ~0.1 s)."""
+    found: list[dict[str, Any]] = []
+    for first in range(0, len(values), IN_CHUNK):
+        found += await collection.find({field: {"$in": values[first:first + IN_CHUNK]}}, projection).to_list()
+    return found
 
 
 async def ping(client: AsyncMongoClient) -> bool:

@@ -169,8 +169,9 @@ class HubProcess(Served):
 
 
 async def api(base_url: str, method: str, path: str, token: str | None = None, body: Any = None,
-              raw: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    """One real HTTP request; returns the status and the decoded JSON body."""
+              raw: bytes | None = None, headers: dict[str, str] | None = None, timeout: float = 60
+              ) -> tuple[int, Any]:
+    """One real HTTP request; returns the status and the decoded JSON body (``timeout`` only stops a hang)."""
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     if token:
         all_headers["Authorization"] = f"Bearer {token}"
@@ -178,7 +179,7 @@ async def api(base_url: str, method: str, path: str, token: str | None = None, b
     if payload is None and method in ("POST", "PUT", "PATCH"):
         payload = b""
     request = tornado.httpclient.HTTPRequest(base_url + path, method=method, headers=all_headers, body=payload,
-                                             request_timeout=60)
+                                             request_timeout=timeout)
     response = await tornado.httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
     text = response.body.decode() if response.body else ""
     try:

@@ -23,7 +23,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from hub import InvalidInput, get_by_id
+from hub import InvalidInput, find_in, get_by_id
 from hub.accounts import PHONE_RE
 from hub.ids import CST, iso, new_id, now
 from plugins.signing import idcard, packages, residents, signings, tags
@@ -36,7 +36,6 @@ COLUMNS = (("name", "姓名"), ("id_number", "身份证号"), ("phone", "手机�
 HEADERS = tuple(title for _, title in COLUMNS)
 TITLES = dict(COLUMNS)
 BATCH_ROWS = 1000
-IN_CHUNK = 50  # values per $in query (see find_in)
 STALLED_SECS = 120
 SPLIT_RE = re.compile(r"[、,，;；\s]+")
 DERIVED = {"老年人", "0-6岁儿童"}  # key populations the birth date implies (residents.derived_populations)
@@ -406,16 +405,6 @@ async def _import_batch(hub: Any, actor: dict[str, Any], team: dict[str, Any], j
             "import_id": job["_id"], "team_id": team["_id"], "institution_id": team.get("institution_id"),
             "doctor_id": actor["_id"], "count": len(signed_ids),
             "signing_ids": [s["_id"] for s in new_signings if s["_id"] not in failed_signings]})
-
-
-async def find_in(collection: Any, field: str, values: list[Any], projection: dict[str, int]
-                  ) -> list[dict[str, Any]]:
-    """Documents whose field is one of the values, asked in chunks: this server matches ``$in`` in time
-    proportional to hits x list length (1,000 of 1,000: ~1 s; the same in chunks of 50: ~0.1 s)."""
-    found: list[dict[str, Any]] = []
-    for first in range(0, len(values), IN_CHUNK):
-        found += await collection.find({field: {"$in": values[first:first + IN_CHUNK]}}, projection).to_list()
-    return found
 
 
 def _problem(row: dict[str, Any], key: str, message: str) -> dict[str, Any]:
