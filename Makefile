@@ -29,7 +29,7 @@ system-deps:
 
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q --durations=10 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench.screening
