@@ -1,6 +1,6 @@
 """Benchmark of the sensitive-word screening engine: ``python -m bench.screening`` from the repository root.
 
-Input, read at run time from ``$HUB_SHARED_DATA`` (default ``/work/shared/data``): the whole Sensitive-lexicon
+Input, read at run time from ``$HUB_SHARED_DATA`` (default ``../shared/data``): the whole Sensitive-lexicon
 (``sensitive-lexicon/Vocabulary/*.txt``: distinct stripped words, category = file stem, action by category, see
 ``ACTION_BY_CATEGORY``) and the ``ask`` and ``answer`` texts of ``medical-dialogue/internal-medicine-sample.csv``.
 
@@ -59,6 +59,7 @@ TARGET_BUILD_S = 2.0
 
 Span = tuple[int, int, int, str]  # text number, start, end, normal form
 Made = TypeVar("Made")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- input ----------------------------------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ Made = TypeVar("Made")
 
 def shared_data() -> Path:
     """Where the lexicon and the dialogues are (the bench is a script, so it reads its one setting itself)."""
-    return Path(os.environ.get("HUB_SHARED_DATA", "/work/shared/data"))
+    return Path(os.environ.get("HUB_SHARED_DATA") or ROOT.parent / "shared" / "data")
 
 
 def load_lexicon(root: Path) -> list[WordEntry]:
@@ -538,6 +539,22 @@ def print_hit_density(entries: list[WordEntry], texts: list[str], normals: list[
     print(f"  (a)/(c) = {full.chars_per_s / rs.chars_per_s:.0%}")
 
 
+def print_derived(engine: ScreeningEngine, entries: list[WordEntry], texts: list[str]) -> None:
+    """Supplement: deriving an engine with a few words changed (what a hub does on each change) against a full
+    build, and what carrying the changes costs the whole path until the next full build."""
+    print("supplement: a change to the words (ScreeningEngine.changed, against build_engine above)")
+    derived = engine
+    for count in (1, 100, 1000):
+        removed = [entry.word for entry in entries[:count]]
+        added = [WordEntry(f"新增词{n}号", "block", "bench") for n in range(count)]
+        derived, seconds = timed(lambda: engine.changed(removed, added, "bench-derived"))  # noqa: B023
+        print(f"  {count:5d} words removed and {count:5d} added  {seconds * 1000:7.1f} ms")
+    full, changed = measure_jobs([Job("(a) whole path, fresh build", run_engine(engine), texts),
+                                  Job("(a) whole path, 2,000 words changed", run_engine(derived), texts)], texts)
+    print(full.line())
+    print(changed.line())
+
+
 def main() -> int:
     root = shared_data()
     entries = load_lexicon(root)
@@ -555,6 +572,7 @@ def main() -> int:
     agree &= len({figures.full.hits, figures.fastest_b.hits, figures.rs.hits, figures.trie.hits}) == 1
     print_ratios(figures, agree)
     print_hit_density(entries, texts, normals)
+    print_derived(matchers.engine, entries, texts)
     print(f"load average {load_average()} at the end")
     return 0 if agree else 1
 

@@ -61,7 +61,8 @@ class Hub:
         kinds = [*notices.CORE_KINDS, *(k for ks in pm.hook.register_notice_kinds() for k in ks)]
         self.notices = Notices(self.db, publish=self.publish, kinds=kinds, batch_max=config.write_batch_max)
         self.words = SensitiveWords(self.db, self.node_id,
-                                    announce=lambda payload: self.broker.publish(CHANNEL_CONTROL, payload))
+                                    announce=lambda payload: self.broker.publish(CHANNEL_CONTROL, payload),
+                                    compact_after_secs=config.words_compact_secs)
         self.alerts = Alerts(self.db, self.notices)
         self.consultations = Consultations(self.db, may_consult=self.may_consult)
         self.messaging = Messaging(self.db, self.consultations, publish=self.publish, check=self.check_text,

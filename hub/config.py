@@ -64,6 +64,8 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("recall_window_secs", int, 120, "How long after sending a sender may recall a message."),
     Setting("sync_max_messages", int, 500, "Most messages one sync returns per conversation before truncating."),
     Setting("write_batch_max", int, 500, "Most messages grouped into one database write."),
+    Setting("words_compact_secs", float, 3.0,
+            "Quiet time after a sensitive-word change before a full rebuild folds the changes in."),
     Setting("shutdown_grace_secs", float, 5.0, "Time in-flight writes get to finish on shutdown."),
     Setting("seed_demo", bool, False, "Seed demo accounts and data on first start."),
     Setting("log_format", str, "text", "Log format.", choices=("text", "json")),

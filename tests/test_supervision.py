@@ -31,6 +31,13 @@ async def wait_for_version(hub: RunningHub, version: int, timeout: float = 5.0) 
         await asyncio.sleep(0.02)
 
 
+async def wait_until_folded(hub: RunningHub, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while hub.hub.words.engine.changes:
+        assert time.monotonic() < deadline, "no full build folded the changes in"
+        await asyncio.sleep(0.05)
+
+
 async def test_word_management_is_for_supervisors_and_audited(hub: RunningHub) -> None:
     for who in ("resident", "doctor"):
         status, data = await api(hub.url, "POST", "/api/sensitive-words", hub.users[who]["token"],
@@ -252,6 +259,38 @@ async def test_import_of_the_whole_lexicon(hub: RunningHub, shared_data: Path) -
     conv, resident, _ = await pair(hub)
     assert (await resident.say(conv, "我明天去复查"))["screen"] == {"action": "pass"}
     assert (await resident.say(conv, "你知道法轮功吗"))["code"] == "content_blocked"
+
+
+async def test_a_change_is_applied_at_once_then_folded_into_a_full_build(make_hub) -> None:
+    """A word change derives the next engine from the one in use (status ``changes`` > 0) instead of waiting
+    for a full build; after the quiet time a full build of the same version takes over (``changes`` == 0)."""
+    from tests.conftest import add_users
+
+    running = await make_hub(words_compact_secs=0.5)
+    await add_users(running)
+    token = running.users["supervisor"]["token"]
+    sample = [w.strip() for w in (Path(__file__).parent / "data" / "lexicon-sample.txt").read_text("utf-8").splitlines()
+              if normalise_word(w.strip()) and "," not in w and len(w.strip()) <= 50]
+    status, data = await api(running.url, "POST", "/api/sensitive-words/import?action=mask&category=样本", token,
+                             raw="\n".join(sample).encode(), headers={"Content-Type": "text/plain"})
+    assert status == 200 and data["created"] > 100
+    await wait_for_version(running, data["version"])
+    await wait_until_folded(running)
+    conv, resident, _ = await pair(running)
+    word = await add_word(running, "违禁内容", "block")
+    await wait_for_version(running, word["version"])
+    _, state = await api(running.url, "GET", "/api/sensitive-words/status", token)
+    assert state["version"] == word["version"] and state["changes"] == 1
+    assert state["words"] == data["created"] + 1
+    assert (await resident.say(conv, "这里有违禁内容"))["code"] == "content_blocked"
+    await wait_until_folded(running)
+    assert running.hub.words.engine.version == str(word["version"])
+    assert (await resident.say(conv, "这里有违禁内容"))["code"] == "content_blocked"
+    status, _ = await api(running.url, "PATCH", f"/api/sensitive-words/{word['id']}", token, {"enabled": False})
+    assert status == 200
+    await wait_for_version(running, word["version"] + 1)
+    assert running.hub.words.engine.changes == 1
+    assert (await resident.say(conv, "这里有违禁内容"))["type"] == "ack"
 
 
 async def test_hot_reload_reaches_another_process_within_a_second(cast, spawn, redis_server) -> None:  # noqa: F811

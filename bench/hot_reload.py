@@ -1,0 +1,184 @@
+"""How fast a sensitive-word change reaches another hub process, with the whole lexicon loaded.
+
+    python -m bench.hot_reload [--changes 20] [--hogs 2]
+
+Starts SecantusDB, a Redis server and two hub processes (A and B) sharing them, imports the whole
+Sensitive-lexicon (``$HUB_SHARED_DATA``, default ``../shared/data``) through A, then adds words one by one
+through A's API and times, from just before each request, until B's ``/api/sensitive-words/status`` reports the
+new version (polled every 10 ms). It does this on a quiet machine, then with ``--hogs`` busy-looping processes
+taking the CPU. The baseline, in the same run and conditions, is what every change cost before: a full build
+of the lexicon on B, which B performs anyway a few seconds after the last change (its ``build_ms``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.hub import ROOT, Children, free_port, http_json, wait_for_port
+
+PASSWORD = "bench-password-1"
+HOG = "while True: pass"
+
+
+def lexicon_lines() -> list[str]:
+    base = Path(os.environ.get("HUB_SHARED_DATA") or ROOT.parent / "shared" / "data")
+    folder = base / "sensitive-lexicon" / "Vocabulary"
+    if not folder.is_dir():
+        raise SystemExit(f"lexicon not found at {folder} (set HUB_SHARED_DATA to the shared data folder)")
+    from hub.screening import normalise_word
+
+    lines = []
+    for path in sorted(folder.glob("*.txt")):
+        for line in path.read_text("utf-8").splitlines():
+            word = line.strip()
+            if normalise_word(word) and "," not in word and "\t" not in word and len(word) <= 50:
+                lines.append(f"{word}\t{path.stem}")
+    return lines
+
+
+async def post_text(url: str, token: str, body: bytes) -> dict[str, Any]:
+    from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+    request = HTTPRequest(url, "POST", headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"},
+                          body=body, request_timeout=600)
+    response = await AsyncHTTPClient().fetch(request)
+    return json.loads(response.body)
+
+
+async def status(base: str, token: str) -> dict[str, Any]:
+    code, data = await http_json(base + "/api/sensitive-words/status", "GET", token=token)
+    if code != 200:
+        raise SystemExit(f"status of {base} failed: {code} {data}")
+    return data
+
+
+async def settled(base: str, token: str, version: int, timeout: float = 120) -> dict[str, Any]:
+    """Wait until the node screens with ``version`` from a full build (no changes carried)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = await status(base, token)
+        if state["version"] >= version and state["changes"] == 0:
+            return state
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{base} did not settle on version {version}: {state}")
+        await asyncio.sleep(0.1)
+
+
+async def changes_reach_b(a: str, b: str, token: str, count: int, tag: str) -> list[float]:
+    """Add ``count`` words through A; the milliseconds until B reports each new version."""
+    latencies = []
+    for i in range(count):
+        started = time.perf_counter()
+        code, word = await http_json(a + "/api/sensitive-words", "POST",
+                                     {"word": f"热更新{tag}{i:03d}号", "action": "block", "category": "基准"}, token)
+        if code != 201:
+            raise SystemExit(f"adding a word failed: {code} {word}")
+        while (await status(b, token))["version"] < word["version"]:
+            if time.perf_counter() - started > 30:
+                raise SystemExit("B did not see the change within 30 s")
+            await asyncio.sleep(0.01)
+        latencies.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(0.2)
+    return latencies
+
+
+def summary(latencies: list[float]) -> str:
+    ordered = sorted(latencies)
+    return (f"p50 {statistics.median(ordered):6.0f} ms  max {ordered[-1]:6.0f} ms  "
+            f"(n={len(ordered)}, within 1 s: {sum(x < 1000 for x in ordered)}/{len(ordered)})")
+
+
+async def run(opts: argparse.Namespace, children: Children) -> None:
+    from hub import store
+    from hub.accounts import Accounts
+
+    db = children.embedded("db")
+    redis_port = free_port()
+    redis = children.spawn("redis", [shutil.which("redis-server") or "redis-server", "--port", str(redis_port),
+                                     "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+    wait_for_port(redis_port, redis, children, "redis", 20)
+    secret = secrets.token_urlsafe(36)
+    client = store.connect(db.uri)
+    accounts = Accounts(store.database(client, "bench_reload"), secret, 6 * 3600, time_cost=1, memory_kib=1024,
+                        max_failures=5, lockout_secs=900)
+    await accounts.create_user(username="bench_supervisor", password=PASSWORD, role="supervisor", name="督导",
+                               region="330522000000")
+    await client.close()
+    bases = []
+    for node in ("a", "b"):
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+        env.update({"HUB_MONGO_URI": db.uri, "HUB_MONGO_DB": "bench_reload", "HUB_SECRET_KEY": secret,
+                    "HUB_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "HUB_PORT": str(port),
+                    "HUB_NODE_ID": f"bench-{node}", "HUB_LOG_LEVEL": "WARNING", "HUB_PLUGINS": "signing=false"})
+        process = children.spawn(f"hub-{node}", [sys.executable, "-m", "hub"], env)
+        wait_for_port(port, process, children, f"hub-{node}", 90)
+        bases.append(f"http://127.0.0.1:{port}")
+    a, b = bases
+    code, data = await http_json(a + "/api/auth/token", "POST", {"username": "bench_supervisor",
+                                                                 "password": PASSWORD})
+    if code != 200:
+        raise SystemExit(f"login failed: {code} {data}")
+    token = data["access_token"]
+    lines = lexicon_lines()
+    started = time.perf_counter()
+    imported = await post_text(a + "/api/sensitive-words/import?action=block", token, "\n".join(lines).encode())
+    answered = time.perf_counter()
+    print(f"import of {len(lines)} lines through A: {answered - started:.1f} s "
+          f"({imported['created']} words created)")
+    while (await status(b, token))["version"] < imported["version"]:
+        await asyncio.sleep(0.01)
+    print(f"  B screens with the imported words {(time.perf_counter() - answered) * 1000:.0f} ms after A answered")
+    state = await settled(b, token, imported["version"])
+    print(f"B screens with {state['words']} words (version {state['version']})")
+
+    print("a word added through A, until B reports its version:")
+    quiet = await changes_reach_b(a, b, token, opts.changes, "静")
+    quiet_build = (await settled(b, token, 0))["build_ms"]
+    print(f"  quiet machine              {summary(quiet)}")
+    print(f"    baseline: B's full build of the lexicon, quiet: {quiet_build:.0f} ms")
+    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(opts.hogs)]
+    try:
+        await asyncio.sleep(1)
+        loaded = await changes_reach_b(a, b, token, opts.changes, "忙")
+        loaded_build = (await settled(b, token, 0))["build_ms"]
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    print(f"  {opts.hogs} CPU hogs on {os.cpu_count()} cores  {summary(loaded)}")
+    print(f"    baseline: B's full build of the lexicon, loaded: {loaded_build:.0f} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--changes", type=int, default=20, help="words added per phase")
+    parser.add_argument("--hogs", type=int, default=2, help="busy-looping processes in the loaded phase")
+    opts = parser.parse_args(argv)
+    print(f"setup: {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.2f} at start; two hub processes, SecantusDB, Redis on loopback")
+    folder = Path(tempfile.mkdtemp(prefix="bench-reload-"))
+    children = Children(folder)
+    try:
+        asyncio.run(run(opts, children))
+    finally:
+        children.stop_all()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
