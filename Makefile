@@ -34,6 +34,7 @@ test: $(STAMP) system-deps
 bench: $(STAMP)
 	$(PY) -m bench.screening
 	$(PY) -m bench.hub
+	$(PY) -m bench.hot_reload
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

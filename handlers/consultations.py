@@ -1,8 +1,9 @@
-"""Consultations (在线咨询) over REST: open, list, end, read messages."""
+"""Consultations (在线咨询) over REST: the doctors a resident may consult, open, list, end, read messages."""
 
 from __future__ import annotations
 
 from handlers.base import BaseHandler
+from hub.accounts import public_profile
 from hub.consultations import render_conversation
 from hub.errors import InvalidInput
 from hub.messaging import render_message
@@ -30,6 +31,18 @@ class ConsultationsHandler(BaseHandler):
             await self.hub.events.emit("consultation.opened", {"conv": conv["_id"], "resident_id": user["_id"],
                                                                "doctor_id": conv["doctor"]["id"]})
         self.reply(render_conversation(conv, user["_id"]), 201 if created else 200)
+
+
+class DoctorsHandler(BaseHandler):
+    async def get(self) -> None:
+        """A resident's family doctors (我的家庭医生): the doctors they may open a consultation with.
+
+        Each item is a public profile ``{id, name, role, title, work_type, profile}``; the list is short (the
+        resident's signed team) and never paged, so ``next_cursor`` is always null. Staff get 403. A protocol
+        extension."""
+        user = await self.authenticate()
+        doctors = await self.hub.consultations.doctors_for(user)
+        self.reply_page([public_profile(d) for d in doctors], None)
 
 
 class ConsultationHandler(BaseHandler):
@@ -75,6 +88,7 @@ class MessagesHandler(BaseHandler):
 
 ROUTES = [
     (r"/api/consultations", ConsultationsHandler),
+    (r"/api/consultations/doctors", DoctorsHandler),  # before the id pattern, which would take "doctors"
     (r"/api/consultations/([^/]+)", ConsultationHandler),
     (r"/api/consultations/([^/]+)/end", EndHandler),
     (r"/api/consultations/([^/]+)/messages", MessagesHandler),

@@ -23,6 +23,8 @@ ROLES = ("resident", "doctor", "assistant", "team_leader", "admin", "supervisor"
 STAFF_ROLES = frozenset(ROLES) - {"resident"}
 TOKEN_ALGORITHM = "HS256"
 PHONE_RE = re.compile(r"^1\d{10}$")
+# Optional fields of a staff account that are public: 职称, 工作类型 (全科医生, 家庭助理 …), 简介.
+PUBLIC_PROFILE_FIELDS = ("title", "work_type", "profile")
 
 INDEXES = [
     Index("users", [("username", 1)], "username_unique", unique=True),
@@ -46,6 +48,12 @@ class TokenGrant:
 def public_user(user: dict[str, Any]) -> dict[str, Any]:
     """The fields of a user anyone in a conversation may see."""
     return {"id": user["_id"], "role": user["role"], "name": user["name"]}
+
+
+def public_profile(user: dict[str, Any]) -> dict[str, Any]:
+    """A staff member as residents see them in a directory: ``public_user`` and the profile fields, never the
+    phone number, username or anything else of the account."""
+    return {**public_user(user), **{name: user.get(name) or "" for name in PUBLIC_PROFILE_FIELDS}}
 
 
 class Accounts:

@@ -64,7 +64,8 @@ class Hub:
                                     announce=lambda payload: self.broker.publish(CHANNEL_CONTROL, payload),
                                     compact_after_secs=config.words_compact_secs)
         self.alerts = Alerts(self.db, self.notices)
-        self.consultations = Consultations(self.db, may_consult=self.may_consult)
+        self.consultations = Consultations(self.db, may_consult=self.may_consult,
+                                           list_doctors=self.consultable_doctor_ids)
         self.messaging = Messaging(self.db, self.consultations, publish=self.publish, check=self.check_text,
                                    raise_alert=self.alerts.raise_alert, batch_max=config.write_batch_max,
                                    recall_window_secs=config.recall_window_secs,
@@ -101,6 +102,14 @@ class Hub:
                    for a in self.pm.hook.can_consult(hub=self, resident=resident, doctor=doctor)]
         answers = [a for a in answers if a is not None]
         return bool(answers) and all(a is True for a in answers)
+
+    async def consultable_doctor_ids(self, resident: dict[str, Any]) -> list[str]:
+        """Asked of the plugins: every doctor id any of them lists for the resident, first answer first, once
+        each. Only a candidate list: ``Consultations.doctors_for`` keeps those ``may_consult`` allows."""
+        answers = [await a if inspect.isawaitable(a) else a
+                   for a in self.pm.hook.consultable_doctors(hub=self, resident=resident)]
+        return list(dict.fromkeys(i for ids in answers if isinstance(ids, list | tuple) for i in ids
+                                  if isinstance(i, str) and i))
 
     async def announce_conversation_changed(self, conv_id: str) -> None:
         await self.broker.publish(CHANNEL_CONTROL, {"kind": "conv_changed", "conv": conv_id})

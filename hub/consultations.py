@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ CACHE_TTL_SECS = 30.0
 CACHE_SIZE = 50_000
 
 Permission = Callable[[dict[str, Any], dict[str, Any]], Awaitable[bool]]
+Candidates = Callable[[dict[str, Any]], Awaitable[list[str]]]
 
 
 class Consultations:
@@ -34,10 +36,11 @@ class Consultations:
     after ``CACHE_TTL_SECS`` in any case.
     """
 
-    def __init__(self, db: AsyncDatabase, *, may_consult: Permission) -> None:
+    def __init__(self, db: AsyncDatabase, *, may_consult: Permission, list_doctors: Candidates) -> None:
         self._convs = db.conversations
         self._users = db.users
         self._may_consult = may_consult
+        self._list_doctors = list_doctors
         self._cache: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
 
     async def get(self, conv_id: Any) -> dict[str, Any]:
@@ -95,6 +98,22 @@ class Consultations:
                 raise
             return existing, False
         return conv, True
+
+    async def doctors_for(self, resident: dict[str, Any]) -> list[dict[str, Any]]:
+        """The doctors a resident may consult (我的家庭医生), in the order the plugins list them.
+
+        A candidate the plugins list is kept only when ``open`` would accept it (consulting staff that
+        ``may_consult`` allows), so the list and ``can_consult`` never disagree; disabled accounts are left out.
+        """
+        require_role(resident, "resident")
+        ids = await self._list_doctors(resident)
+        if not ids:
+            return []
+        found = {u["_id"]: u async for u in self._users.find(
+            {"_id": {"$in": ids}, "role": {"$in": sorted(CONSULTING_STAFF)}, "disabled": {"$ne": True}})}
+        candidates = [found[i] for i in ids if i in found]
+        allowed = await asyncio.gather(*(self._may_consult(resident, doctor) for doctor in candidates))
+        return [doctor for doctor, ok in zip(candidates, allowed, strict=True) if ok]
 
     async def end(self, user: dict[str, Any], conv_id: Any) -> dict[str, Any]:
         """The doctor ends a consultation; it takes no more messages."""

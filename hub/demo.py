@@ -23,6 +23,9 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
     {"username": "supervisor.other", "role": "supervisor", "name": "邻县卫健局 吴监督", "region": "330523000000"},
     {"username": "doctor.wang", "role": "doctor", "name": "王医生", "region": "330522100000"},
     {"username": "doctor.li", "role": "doctor", "name": "李医生", "region": "330522101000"},
+    {"username": "admin.lin", "role": "admin", "name": "林管理员", "region": "330522100000"},
+    {"username": "leader.qian", "role": "team_leader", "name": "钱医生", "region": "330522100000"},
+    {"username": "assistant.sun", "role": "assistant", "name": "孙助理", "region": "330522100000"},
     {"username": "resident.zhang", "role": "resident", "name": "张建国", "phone": "13800000001",
      "region": "330522100201"},
     {"username": "resident.liu", "role": "resident", "name": "刘秀英", "phone": "13800000002",
@@ -30,6 +33,12 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
 ]
 DEMO_WORDS = [("法轮功", "block", "政治"), ("傻逼", "mask", "不雅"), ("代开发票", "alert", "广告"),
               ("大法", "alert", "政治"), ("大法官", "allow", "白名单")]
+
+
+def describe_logins() -> str:
+    """The start-up line listing every demo login and its role."""
+    return f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(
+        f"{a['username']} ({a['role']})" for a in DEMO_ACCOUNTS)
 
 
 async def seed_demo(hub: Hub) -> bool:

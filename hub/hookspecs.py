@@ -54,6 +54,12 @@ def can_consult(hub: Hub, resident: dict, doctor: dict) -> bool | None:
 
 
 @hookspec
+def consultable_doctors(hub: Hub, resident: dict) -> list[str] | None:
+    """Return the user ids of the doctors the resident may consult (their 家庭医生), or None for no opinion.
+    May be ``async``. The core lists the union of the answers, keeping only those ``can_consult`` allows."""
+
+
+@hookspec
 async def seed_demo(hub: Hub, accounts: dict[str, dict]) -> None:
     """Add the plugin's demo data on the first start of the embedded default; ``accounts`` maps demo logins
     to their user documents."""

@@ -14,7 +14,7 @@ import tornado.netutil
 
 from hub.app import Hub, create_hub, make_app
 from hub.config import Config, load_config
-from hub.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+from hub.demo import describe_logins, seed_demo
 from hub.embedded import EmbeddedDatabase, start_embedded
 from hub.errors import ConfigError
 from hub.logs import setup_logging
@@ -35,8 +35,7 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
         url = config.public_url or f"http://{'127.0.0.1' if config.host in ('0.0.0.0', '') else config.host}:{port}"
         print(f"家庭好医 hub {hub.node_id} serving on {url}  (listening port {port})", flush=True)
         if config.seed_demo:
-            print(f"demo logins (password {DEMO_PASSWORD}): "
-                  + ", ".join(f"{a['username']} ({a['role']})" for a in DEMO_ACCOUNTS), flush=True)
+            print(describe_logins(), flush=True)
         await stop.wait()
         log.info("stopping: no new connections, finishing in-flight writes")
         server.stop()

@@ -19,6 +19,7 @@
   const LIST_LIMIT = 100;
   const TOAST_MS = 4000;
   const END_CONFIRM_MS = 3000;
+  const DOCTORS_STALE_MS = 60 * 1000;     // back on the list after this long: ask for 我的家庭医生 again
   const WS_4001_UNAUTHORIZED = 4001;
 
   const CONN_TEXT = { connecting: '连接中', open: '已连接', reconnecting: '重新连接中' };
@@ -34,6 +35,10 @@
   const state = {
     session: null,          // {token, user: {id, role, name}}
     convs: new Map(),       // conversation id → summary as the API renders it, kept current by live frames
+    doctors: null,          // a resident's family doctors (GET /api/consultations/doctors); null until loaded
+    doctorsFailed: false,
+    doctorsAt: 0,           // when they were last asked for (Date.now())
+    starting: null,         // id of the doctor a consultation is being opened with (one tap at a time)
     tab: 'open',
     current: null,          // id of the conversation on screen
     stores: new Map(),      // conversation id → message store (only conversations opened in this tab)
@@ -201,6 +206,10 @@
     disconnect();
     state.session = null;
     state.convs.clear();
+    state.doctors = null;
+    state.doctorsFailed = false;
+    state.doctorsAt = 0;
+    state.starting = null;
     state.stores.clear();
     state.pending.clear();
     state.syncs.clear();
@@ -213,6 +222,7 @@
     state.attempts = 0;
     $('msg-list').replaceChildren();
     $('conv-list').replaceChildren();
+    $('doctors').replaceChildren();
     renderNotices();
     try { sessionStorage.removeItem(SESSION_KEY); } catch { /* nothing to remove */ }
   }
@@ -264,6 +274,7 @@
     state.quietNotices = true;
     connect();
     refreshList();
+    refreshDoctors();
     route();
   }
 
@@ -401,7 +412,10 @@
     setConn('open');
     sync([...state.stores.keys()]);
     resendPending();
-    if (wasConnected) refreshList(); // unread counts of conversations not open here changed meanwhile
+    if (wasConnected) { // unread counts of conversations not open here changed meanwhile, and maybe the signing
+      refreshList();
+      refreshDoctors();
+    }
   }
 
   /** Ask for everything after what we hold: for these conversations and for the inbox. */
@@ -781,32 +795,86 @@
     renderDoctors();
   }
 
-  /** There is no doctor directory yet: offer the doctors this resident has consulted before. */
+  // -- 我的家庭医生: the doctors a resident may consult, one tap to start (or go back to) a consultation -------
+  async function refreshDoctors() {
+    const user = me();
+    if (!user || user.role !== 'resident') return;
+    const askedAt = Date.now();
+    state.doctorsAt = askedAt;
+    const current = () => me() === user && state.doctorsAt === askedAt; // not logged out, not asked again since
+    try {
+      const data = await api('/api/consultations/doctors');
+      if (!current()) return;
+      state.doctors = data.items;
+      state.doctorsFailed = false;
+    } catch (err) {
+      if (!current()) return;
+      state.doctorsFailed = state.doctors === null;
+      if (!state.doctorsFailed) toast(err.message, 'error'); // keep showing the list we have
+    }
+    renderDoctors();
+  }
+
+  function openConvWith(doctorId) {
+    for (const c of state.convs.values()) {
+      if (c.status === 'open' && c.doctor && c.doctor.id === doctorId) return c;
+    }
+    return null;
+  }
+
+  function doctorLine(d) {
+    const kind = d.work_type || roleName(d.role);
+    return d.profile ? `${kind} · ${d.profile}` : kind;
+  }
+
   function renderDoctors() {
     const user = me();
     if (!user || user.role !== 'resident') return;
-    const doctors = new Map();
-    for (const c of state.convs.values()) {
-      if (c.doctor && !doctors.has(c.doctor.id)) doctors.set(c.doctor.id, c.doctor);
-    }
-    $('doctors').replaceChildren(...[...doctors.values()].map((d) => h('button', {
-      type: 'button', className: 'chip', 'data-testid': 'doctor-chip', 'data-doctor': d.id,
-      onclick: () => startConsultation(d.id),
-    }, `${d.name} · 咨询`)));
+    const doctors = state.doctors || [];
+    $('doctors').replaceChildren(...doctors.map((d) => {
+      const open = openConvWith(d.id);
+      return h('li', {},
+        h('button', {
+          type: 'button', className: 'doctor', 'data-testid': 'doctor-item', 'data-doctor': d.id,
+          'data-open': open ? '1' : '0', disabled: state.starting !== null,
+          'aria-label': `${d.name}，${open ? '继续咨询' : '发起咨询'}`,
+          onclick: () => startConsultation(d.id),
+        },
+        h('span', { className: 'avatar', 'aria-hidden': 'true' }, (d.name || '?').slice(0, 1)),
+        h('span', { className: 'doctor-main' },
+          h('span', { className: 'doctor-top' },
+            h('span', { className: 'doctor-name', 'data-testid': 'doctor-name' }, d.name),
+            d.title ? h('span', { className: 'doctor-title' }, d.title) : null),
+          h('span', { className: 'doctor-line' }, doctorLine(d))),
+        h('span', { className: `doctor-action${open ? ' open' : ''}`, 'data-testid': 'doctor-action' },
+          state.starting === d.id ? '请稍候…' : open ? '继续咨询' : '发起咨询')));
+    }));
+    const note = $('doctors-note');
+    note.hidden = doctors.length > 0;
+    $('doctors-note-text').textContent = state.doctorsFailed ? '家庭医生加载失败。'
+      : state.doctors === null ? '正在加载…' : '暂无可咨询的家庭医生，与家庭医生团队签约后即可在线咨询。';
+    $('doctors-retry').hidden = !state.doctorsFailed;
   }
 
+  /** Open a consultation with a doctor of the list; the hub returns the open one if there is one. */
   async function startConsultation(doctorId) {
+    if (state.starting !== null) return;
     const errorEl = $('start-error');
     errorEl.hidden = true;
+    state.starting = doctorId;
+    renderDoctors();
     try {
       const conv = await api('/api/consultations', { method: 'POST', body: { doctor_id: doctorId } });
       state.convs.set(conv.id, conv);
-      $('doctor-id').value = '';
-      renderList();
       go(`#/c/${encodeURIComponent(conv.id)}`);
     } catch (err) {
-      errorEl.textContent = err.code === 'not_found' ? '找不到该医生，请检查医生编号' : err.message;
+      if (!state.session) return;
+      errorEl.textContent = err.code === 'not_found' ? '找不到该医生' : err.message;
       errorEl.hidden = false;
+      if (err.code === 'forbidden' || err.code === 'not_found') refreshDoctors(); // the list was out of date
+    } finally {
+      state.starting = null;
+      renderList();
     }
   }
 
@@ -1106,17 +1174,14 @@
       hideTyping();
       showView('list');
       renderList();
+      if (Date.now() - state.doctorsAt > DOCTORS_STALE_MS) refreshDoctors();
     }
   }
 
   function init() {
     $('login-form').addEventListener('submit', onLogin);
     $('logout').addEventListener('click', () => logout());
-    $('start-form').addEventListener('submit', (event) => {
-      event.preventDefault();
-      const doctorId = $('doctor-id').value.trim();
-      if (doctorId) startConsultation(doctorId);
-    });
+    $('doctors-retry').addEventListener('click', () => refreshDoctors());
     for (const tab of document.querySelectorAll('.tab')) {
       tab.addEventListener('click', () => {
         state.tab = tab.dataset.tab;

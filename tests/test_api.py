@@ -81,6 +81,60 @@ async def test_no_plugin_means_no_consultation(make_hub) -> None:
     status, _data = await api(running.url, "POST", "/api/consultations", users["resident"]["token"],
                              {"doctor_id": users["doctor"]["_id"]})
     assert status == 403
+    status, data = await api(running.url, "GET", "/api/consultations/doctors", users["resident"]["token"])
+    assert (status, data) == (200, {"items": [], "next_cursor": None})
+
+
+async def test_resident_lists_exactly_the_doctors_they_may_consult(hub: RunningHub) -> None:
+    """Each item is the public profile only; every listed doctor can be consulted with one request."""
+    users = hub.users
+    await hub.hub.db.users.update_one({"_id": users["doctor"]["_id"]}, {"$set": {
+        "phone": "13900000009", "id_number": "330522196004010017", "title": "主治医师", "work_type": "全科医生",
+        "profile": "擅长高血压、糖尿病管理"}})
+    status, data = await api(hub.url, "GET", "/api/consultations/doctors", users["resident"]["token"])
+    assert status == 200
+    assert data == {"items": [{"id": users["doctor"]["_id"], "name": "测试doctor", "role": "doctor",
+                               "title": "主治医师", "work_type": "全科医生", "profile": "擅长高血压、糖尿病管理"}],
+                    "next_cursor": None}
+    status, data = await api(hub.url, "GET", "/api/consultations/doctors", users["resident2"]["token"])
+    assert [d["id"] for d in data["items"]] == [users["doctor2"]["_id"]]
+    assert data["items"][0]["title"] == ""  # a profile field the account lacks is empty, never missing
+    status, data = await api(hub.url, "GET", "/api/consultations/doctors", users["stranger"]["token"])
+    assert (status, data["items"]) == (200, [])
+    for resident, doctor in (("resident", "doctor"), ("resident2", "doctor2")):
+        status, conv = await api(hub.url, "POST", "/api/consultations", users[resident]["token"],
+                                 {"doctor_id": users[doctor]["_id"]})
+        assert status == 201 and conv["doctor"]["id"] == users[doctor]["_id"]
+
+
+async def test_doctor_directory_is_for_residents_only(hub: RunningHub) -> None:
+    for who in ("doctor", "supervisor", "sysadmin"):
+        status, data = await api(hub.url, "GET", "/api/consultations/doctors", hub.users[who]["token"])
+        assert status == 403 and data["error"]["code"] == "forbidden" and data["error"]["message"], (who, data)
+    for token in (None, "forged.token.here"):
+        status, data = await api(hub.url, "GET", "/api/consultations/doctors", token)
+        assert status == 401 and data["error"]["code"] == "unauthorized"
+
+
+async def test_doctor_directory_agrees_with_can_consult(make_hub) -> None:
+    """A doctor a plugin lists is left out when another plugin vetoes them, when the account is not consulting
+    staff, disabled or unknown; the rest keep the plugins' order, once each."""
+    from tests.conftest import add_users
+    running = await make_hub(plugin_modules=["tests.plugins.consult_allow", "tests.plugins.consult_veto"])
+    users = await add_users(running)
+    vetoed, disabled = [await running.hub.accounts.create_user(username=name, password=PASSWORD, role="doctor",
+                                                               name=name) for name in ("vetoed", "disabled")]
+    await running.hub.db.users.update_one({"_id": disabled["_id"]}, {"$set": {"disabled": True}})
+    listed = [users["doctor2"]["_id"], users["supervisor"]["_id"], "no-such-user", vetoed["_id"], disabled["_id"],
+              users["doctor"]["_id"], users["doctor2"]["_id"]]
+    await running.hub.db.users.update_one({"_id": users["resident"]["_id"]},
+                                          {"$set": {"test_doctors": listed, "test_vetoed": [vetoed["_id"]]}})
+    token = users["resident"]["token"]
+    status, data = await api(running.url, "GET", "/api/consultations/doctors", token)
+    assert status == 200
+    assert [d["id"] for d in data["items"]] == [users["doctor2"]["_id"], users["doctor"]["_id"]]
+    status, _ = await api(running.url, "POST", "/api/consultations", token, {"doctor_id": vetoed["_id"]})
+    assert status == 403  # the veto that kept the doctor off the list
 
 
 async def test_reopening_returns_the_open_one_and_lists_with_unread(hub: RunningHub) -> None:
@@ -193,12 +247,15 @@ async def test_healthz_503_when_database_unreachable(make_hub) -> None:
 async def test_openapi_covers_every_api_route(hub: RunningHub) -> None:
     status, doc = await api(hub.url, "GET", "/api/openapi.json")
     assert status == 200 and doc["openapi"].startswith("3.")
-    for path in ("/api/auth/token", "/api/consultations", "/api/consultations/{id}/messages",
+    for path in ("/api/auth/token", "/api/consultations", "/api/consultations/doctors",
+                 "/api/consultations/{id}/messages",
                  "/api/sensitive-words", "/api/sensitive-words/{id}", "/api/alerts", "/api/alerts/{id}/resolve",
                  "/api/audit", "/healthz"):
         assert path in doc["paths"], path
     assert "post" in doc["paths"]["/api/consultations"] and "get" in doc["paths"]["/api/consultations"]
     assert doc["paths"]["/api/consultations/{id}/end"]["post"]["summary"]
+    directory = doc["paths"]["/api/consultations/doctors"]["get"]
+    assert "我的家庭医生" in directory["summary"] and directory["security"] == [{"bearer": []}]
 
 
 async def test_summaries_catch_up_after_busy_traffic(hub: RunningHub) -> None:

@@ -1,6 +1,6 @@
 """The H5 client (``static/``) in two real headless Chromium pages, a resident and a doctor, against a real hub:
-log in, open a consultation, chat live (read marks, typing, screening, recall), lose the socket and catch up,
-end the consultation."""
+log in, open a consultation from 我的家庭医生 with one tap, chat live (read marks, typing, screening, recall), lose the
+socket and catch up, end the consultation."""
 
 from __future__ import annotations
 
@@ -100,9 +100,16 @@ async def test_resident_and_doctor_chat_in_the_browser(hub: RunningHub, tmp_path
             assert await resident.evaluate("Object.keys(sessionStorage).length") == 1
             await expect(doctor.get_by_test_id("conv-empty")).to_be_visible()
 
-            # The resident opens a consultation by the doctor's id; the doctor hears of it at once.
-            await resident.get_by_test_id("doctor-id").fill(hub.users["doctor"]["_id"])
-            await resident.get_by_test_id("start-submit").click()
+            # The resident sees their family doctor (the one they may consult, nobody else) and opens a
+            # consultation with one tap; the doctor hears of it at once.
+            await expect(resident.get_by_test_id("start-section")).to_contain_text("我的家庭医生")
+            family_doctor = resident.get_by_test_id("doctor-item")
+            await expect(family_doctor).to_have_count(1)
+            await expect(family_doctor.get_by_test_id("doctor-name")).to_have_text("测试doctor")
+            await expect(family_doctor.get_by_test_id("doctor-action")).to_have_text("发起咨询")
+            await expect(doctor.get_by_test_id("start-section")).to_be_hidden()
+            await resident.screenshot(path=tmp_path / "resident-doctors.png")
+            await family_doctor.click()
             await expect(resident.get_by_test_id("view-chat")).to_be_visible()
             await expect(resident.get_by_test_id("title")).to_have_text("测试doctor")
             await expect(doctor.get_by_test_id("toasts")).to_contain_text("新的在线咨询")
@@ -116,6 +123,15 @@ async def test_resident_and_doctor_chat_in_the_browser(hub: RunningHub, tmp_path
             await expect(doctor.get_by_test_id("notices-count")).to_be_hidden()
             await doctor.get_by_test_id("notices-close").click()
             await expect(doctor.get_by_test_id("notices")).to_be_hidden()
+
+            # Back on the list the doctor offers the open consultation; a tap returns to it, nothing new opens.
+            chat_hash = await resident.evaluate("location.hash")
+            await resident.get_by_test_id("back").click()
+            await expect(family_doctor.get_by_test_id("doctor-action")).to_have_text("继续咨询")
+            await family_doctor.click()
+            await expect(resident.get_by_test_id("view-chat")).to_be_visible()
+            assert await resident.evaluate("location.hash") == chat_hash
+            await expect(resident.get_by_test_id("title")).to_have_text("测试doctor")
 
             # The resident writes; the doctor's list counts it as unread.
             first = "医生您好，我最近血压有点高"
@@ -224,7 +240,7 @@ async def test_resident_and_doctor_chat_in_the_browser(hub: RunningHub, tmp_path
                 await page.screenshot(path=tmp_path / f"{name}.png")
                 assert (tmp_path / f"{name}.png").stat().st_size > 0
             await resident.get_by_test_id("back").click()
-            await expect(resident.get_by_test_id("doctor-chip")).to_have_text("测试doctor · 咨询")
+            await expect(family_doctor.get_by_test_id("doctor-action")).to_have_text("发起咨询")  # ended: a new one
             await resident.screenshot(path=tmp_path / "resident-list.png")
 
             # Back on the list the consultation has moved to 已结束; logging out returns to the login form.

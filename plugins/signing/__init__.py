@@ -101,18 +101,31 @@ async def active_signing(db: Any, resident_ids: list[str]) -> list[dict[str, Any
                                    "start": {"$lte": moment}, "end": {"$gt": moment}}).to_list(20)
 
 
+async def consulting_team_ids(db: Any, account: dict[str, Any]) -> list[str]:
+    """The teams a resident account may consult: those its own record (relation 本人) is signed with today. A
+    signing keyed by the account id itself (written before resident records existed) counts too."""
+    own = [d["_id"] async for d in db.residents.find({"account_id": account["_id"], "relation": "本人"}, {"_id": 1})]
+    return [s["team_id"] for s in await active_signing(db, [*own, account["_id"]])]
+
+
 @hookimpl
 async def can_consult(hub: Any, resident: dict[str, Any], doctor: dict[str, Any]) -> bool | None:
-    """A resident account may consult the members of the team its own record (relation 本人) is signed with.
-    A signing keyed by the account id itself (written before resident records existed) counts too."""
-    own = [d["_id"] async for d in hub.db.residents.find({"account_id": resident["_id"], "relation": "本人"},
-                                                         {"_id": 1})]
-    found = await active_signing(hub.db, [*own, resident["_id"]])
-    if not found:
+    """A resident account may consult the members of its consulting teams."""
+    team_ids = await consulting_team_ids(hub.db, resident)
+    if not team_ids:
         return None
-    team = await hub.db.teams.find_one({"_id": {"$in": [s["team_id"] for s in found]}, "members": doctor["_id"]},
-                                       {"_id": 1})
+    team = await hub.db.teams.find_one({"_id": {"$in": team_ids}, "members": doctor["_id"]}, {"_id": 1})
     return True if team else None
+
+
+@hookimpl
+async def consultable_doctors(hub: Any, resident: dict[str, Any]) -> list[str] | None:
+    """The members of the teams ``can_consult`` looks at."""
+    team_ids = await consulting_team_ids(hub.db, resident)
+    if not team_ids:
+        return None
+    teams = await hub.db.teams.find({"_id": {"$in": team_ids}}, {"members": 1}).to_list(len(team_ids))
+    return [member for team in teams for member in team.get("members", [])]
 
 
 @hookimpl

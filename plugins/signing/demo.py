@@ -1,6 +1,10 @@
 """The demo county (长兴县): three towns and their villages, two institutions with two teams each, a couple of
 thousand residents in households (records written in bulk — only the demo accounts have passwords), and signings
-in every state: signed, due for renewal, pending, rejected, refused, terminated, expired, unable to sign."""
+in every state: signed, due for renewal, pending, rejected, refused, terminated, expired, unable to sign.
+
+The staff demo logins are placed in the county: doctor.wang and doctor.li in a team of each institution,
+admin.lin as the admin of the 雉城街道 centre, leader.qian as the leader of its second team and assistant.sun as the
+家庭助理 of doctor.wang's team."""
 
 from __future__ import annotations
 
@@ -18,17 +22,19 @@ REGIONS = [
     ("330522101201", "和平村"), ("330522101202", "长城村"), ("330522101203", "吴山村"),
     ("330522102201", "泗安村"), ("330522102202", "管埭村"),
 ]
-INSTITUTIONS = [("长兴县雉城街道社区卫生服务中心", "社区卫生服务中心", "330522100000"),
-                ("长兴县和平镇卫生院", "卫生院", "330522101000")]
-# (institution index, team name, specialty, [(staff name, role, work type)], demo doctor login or None)
+# (name, kind, region, demo admin login or None)
+INSTITUTIONS = [("长兴县雉城街道社区卫生服务中心", "社区卫生服务中心", "330522100000", "admin.lin"),
+                ("长兴县和平镇卫生院", "卫生院", "330522101000", None)]
+# (institution index, team name, specialty, [(staff name, role, work type, demo login or None)], demo doctor login
+# or None); the first team_leader is the leader, else the first member.
 TEAMS = [
     (0, "雉城街道家庭医生一团队", "慢性病管理、老年人健康",
-     [("赵护士", "assistant", "护士"), ("孙家庭助理", "assistant", "家庭助理")], "doctor.wang"),
+     [("赵护士", "assistant", "护士", None), ("孙助理", "assistant", "家庭助理", "assistant.sun")], "doctor.wang"),
     (0, "雉城街道家庭医生二团队", "妇幼保健、儿童健康",
-     [("钱医生", "team_leader", "全科医生"), ("周护士", "assistant", "护士")], None),
-    (1, "和平镇家庭医生二团队", "高血压、糖尿病随访", [("郑公卫医师", "assistant", "公卫医师")], "doctor.li"),
+     [("钱医生", "team_leader", "全科医生", "leader.qian"), ("周护士", "assistant", "护士", None)], None),
+    (1, "和平镇家庭医生二团队", "高血压、糖尿病随访", [("郑公卫医师", "assistant", "公卫医师", None)], "doctor.li"),
     (1, "和平镇家庭医生三团队", "康复、残疾人服务",
-     [("冯医生", "team_leader", "全科医生"), ("陈护士", "assistant", "护士")], None),
+     [("冯医生", "team_leader", "全科医生", None), ("陈护士", "assistant", "护士", None)], None),
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = ["建国", "秀英", "桂英", "志强", "美兰", "海燕", "国平", "丽华", "小明", "文杰", "雪梅", "晓东", "玉珍", "春生",
@@ -42,36 +48,49 @@ async def seed(hub: Any, accounts: dict[str, dict[str, Any]]) -> None:
     rng = random.Random(20261126)
     await _regions(db)
     await packages.ensure_standard(db, hub.config["signing.default_term_years"])
-    institution_ids = []
-    for name, kind, region in INSTITUTIONS:
+    institutions = []
+    for name, kind, region, admin in INSTITUTIONS:
         doc = {"_id": new_id(), "name": name, "kind": kind, "region": region, "address": "", "phone": "0572-6000000",
                "created_at": now()}
         await db.institutions.insert_one(doc)
-        institution_ids.append(doc)
+        institutions.append(doc)
+        if admin:
+            await _place_login(db, accounts[admin], doc, work_type="其他", profile="负责本中心家庭医生签约管理。")
     teams = []
-    for index, (inst, name, specialty, staff, login) in enumerate(TEAMS):
-        institution = institution_ids[inst]
-        members = []
-        if login:
-            await db.users.update_one({"_id": accounts[login]["_id"]}, {"$set": {
-                "institution_id": institution["_id"], "work_type": "全科医生", "title": "主治医师",
-                "profile": "从事全科医疗十余年，擅长慢性病管理。"}})
-            members.append({"user_id": accounts[login]["_id"], "name": accounts[login]["name"],
-                            "work_type": "全科医生"})
-        profiles = [{"_id": new_id(), "username": f"demo.staff.{index}.{n}", "phone": None, "role": role,
-                     "name": person, "region": institution["region"], "password_hash": UNUSABLE_HASH,
-                     "disabled": False, "token_version": 0, "created_at": now(), "institution_id": institution["_id"],
-                     "team_id": None, "work_type": work_type, "title": "", "profile": ""}
-                    for n, (person, role, work_type) in enumerate(staff)]
-        await db.users.insert_many(profiles)
-        members += [{"user_id": p["_id"], "name": p["name"], "work_type": p["work_type"]} for p in profiles]
-        leader = next((p["_id"] for p in profiles if p["role"] == "team_leader"), members[0]["user_id"])
+    for index, (inst, name, specialty, staff, doctor) in enumerate(TEAMS):
+        institution = institutions[inst]
+        members = []  # (user id, role, work type)
+        if doctor:
+            await _place_login(db, accounts[doctor], institution, work_type="全科医生", title="主治医师",
+                               profile="从事全科医疗十余年，擅长慢性病管理。")
+            members.append((accounts[doctor]["_id"], "doctor", "全科医生"))
+        for n, (person, role, work_type, login) in enumerate(staff):
+            if login:
+                await _place_login(db, accounts[login], institution, work_type=work_type)
+                members.append((accounts[login]["_id"], role, work_type))
+                continue
+            profile = {"_id": new_id(), "username": f"demo.staff.{index}.{n}", "phone": None, "role": role,
+                       "name": person, "region": institution["region"], "password_hash": UNUSABLE_HASH,
+                       "disabled": False, "token_version": 0, "created_at": now(),
+                       "institution_id": institution["_id"], "team_id": None, "work_type": work_type, "title": "",
+                       "profile": ""}
+            await db.users.insert_one(profile)
+            members.append((profile["_id"], role, work_type))
+        leader = next((user_id for user_id, role, _ in members if role == "team_leader"), members[0][0])
         team = await roster.create_team(db, accounts["sysadmin"], {
             "institution_id": institution["_id"], "name": name, "contact": f"0572-60000{index + 1:02d}",
-            "specialty": specialty, "members": [{"user_id": m["user_id"], "work_type": m["work_type"]}
-                                                for m in members], "leader_id": leader})
+            "specialty": specialty, "members": [{"user_id": user_id, "work_type": work_type}
+                                                for user_id, _, work_type in members], "leader_id": leader})
         teams.append(team)
     await _residents(hub, rng, accounts, teams)
+
+
+async def _place_login(db: Any, account: dict[str, Any], institution: dict[str, Any], *, work_type: str,
+                       title: str = "", profile: str = "") -> None:
+    """A demo login becomes staff of a demo institution (its team, if any, is set when the team is created)."""
+    await db.users.update_one({"_id": account["_id"]}, {"$set": {
+        "institution_id": institution["_id"], "region": institution["region"], "work_type": work_type,
+        "title": title, "profile": profile}})
 
 
 def place(village: str) -> str:

@@ -279,19 +279,17 @@ class RefusalHandler(SigningHandler):
 
 class HouseholdsHandler(SigningHandler):
     async def get(self) -> None:
-        """The households of a village with their members and statuses (for picking residents to sign)."""
+        """The households of a village with their members and statuses (for picking residents to sign), paged.
+
+        ``?village=`` (12-digit code), ``?limit=`` (residents per page, default 20, max 200) and ``?cursor=``:
+        households in order of their number, members in order within; a household cut by a page boundary goes on
+        at the top of the next page under the same ``household``. Numbers masked."""
         user = await self.authenticate()
         require_role(user, *scopes.STAFF_ROLES)
         village = regions.check_code(self.get_query_argument("village", ""), "village")
-        query = residents.list_filter(user, {"village": village})
-        docs = await self.hub.db.residents.find(query).sort("household", 1).to_list(5000)
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for doc in docs:
-            grouped.setdefault(doc.get("household") or "", []).append(doc)
-        rendered = await self.render_residents(docs)
-        by_id = {r["id"]: r for r in rendered}
-        self.reply_page([{"household": h, "members": [by_id[d["_id"]] for d in members]}
-                         for h, members in sorted(grouped.items())], None)
+        docs, cursor = await residents.list_household_members(self.hub.db, user, village, limit=self.limit(),
+                                                              cursor=self.get_query_argument("cursor", None))
+        self.reply_page(residents.group_households(await self.render_residents(docs)), cursor)
 
 
 class ResidentExportHandler(SigningHandler):
@@ -508,14 +506,14 @@ class SigningActionHandler(SigningHandler):
 
 class UnableRequestsHandler(SigningHandler):
     async def get(self) -> None:
-        """Unable-to-sign (无法签约) requests by ``?status=pending|approved|rejected``.
+        """Unable-to-sign (无法签约) requests by ``?status=pending|approved|rejected|lifted``.
 
         Supervisors see their region's, staff their team's or institution's."""
         user = await self.authenticate()
         query = dict(scopes.unable_filter(user))
         if status := self.get_query_argument("status", ""):
-            if status not in ("pending", "approved", "rejected"):
-                raise InvalidInput("status 应为 pending / approved / rejected", field="status")
+            if status not in signings.UNABLE_STATES:
+                raise InvalidInput(f"status 应为 {' / '.join(signings.UNABLE_STATES)}", field="status")
             query = {"$and": [query, {"status": status}]}
         docs, cursor = await page(self.hub.db.unable_requests, query, limit=self.limit(),
                                   cursor=self.get_query_argument("cursor", None))
@@ -536,14 +534,28 @@ class UnableReviewHandler(SigningHandler):
     async def post(self, request_id: str, action: str) -> None:
         """A supervisor approves or rejects an unable-to-sign request (``{note}``, required to reject)."""
         user = await self.authenticate()
-        request = await self.hub.db.unable_requests.find_one({"_id": request_id})
-        if request is None:
-            raise NotFound("申请不存在", id=request_id)
+        request = await signings.get_unable_request(self.hub.db, request_id)
         scopes.require_unable_reviewer(user, request)
         body = self.json_body()
         note = reason_text(body, "note") if action == "reject" else optional_text(body, "note", 200)
         doc = await signings.review_unable(self.hub, user, request, approved=action == "approve", note=note,
                                            address=self.address)
+        self.reply(signings.render_unable(doc))
+
+
+class UnableLiftHandler(SigningHandler):
+    async def post(self, request_id: str) -> None:
+        """Lift an approved unable-to-sign (撤销无法签约) with ``{reason}``: a supervisor of the resident's region.
+
+        The request becomes ``lifted``; the resident's status is derived again (未签约, or 拒签 after a refusal)
+        and they may be signed again. Audited as ``signing.unable_lift``; publishes ``unable_to_sign.lifted``."""
+        user = await self.authenticate()
+        require_role(user, *scopes.UNABLE_REVIEWERS)  # before the lookup: other roles learn nothing of the id
+        request = await signings.get_unable_request(self.hub.db, request_id)
+        resident = await residents.get_resident(self.hub.db, request["resident_id"])
+        scopes.require_unable_lifter(user, resident)
+        doc = await signings.lift_unable(self.hub, user, request, resident, reason_text(self.json_body()),
+                                         self.address)
         self.reply(signings.render_unable(doc))
 
 
@@ -728,6 +740,7 @@ ROUTES = [
      SigningActionHandler),
     (r"/api/signing/unable-requests", UnableRequestsHandler),
     (r"/api/signing/unable-requests/(?P<request_id>[^/]+)/(?P<action>approve|reject)", UnableReviewHandler),
+    (r"/api/signing/unable-requests/(?P<request_id>[^/]+)/lift", UnableLiftHandler),
     (r"/api/signing/tags", TagsHandler),
     (rf"/api/signing/tags/{ID}", TagHandler),
     (rf"/api/signing/tags/{ID}/apply", TagApplyHandler),

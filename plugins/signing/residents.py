@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hub import Conflict, InvalidInput, get_by_id
 from hub.ids import iso, new_id, now
-from hub.pages import page
+from hub.pages import page, page_by_key
 from plugins.signing import idcard, regions, scopes
 from plugins.signing.checks import optional_phone, optional_text, required_text, text_list
 
@@ -138,6 +138,22 @@ def list_filter(user: dict[str, Any], args: dict[str, str]) -> dict[str, Any]:
 async def list_residents(db: Any, user: dict[str, Any], args: dict[str, str], *, limit: int, cursor: str | None
                          ) -> tuple[list[dict[str, Any]], str | None]:
     return await page(db.residents, list_filter(user, args), limit=limit, cursor=cursor, newest_first=False)
+
+
+async def list_household_members(db: Any, user: dict[str, Any], village: str, *, limit: int, cursor: str | None
+                                 ) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a village's residents in scope, household by household (``limit`` counts residents, so a
+    large household may continue on the next page)."""
+    return await page_by_key(db.residents, list_filter(user, {"village": village}), "household", limit=limit,
+                             cursor=cursor)
+
+
+def group_households(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rendered residents, in household order, as ``[{household, members}]`` (no household: ``""``)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for member in members:
+        grouped.setdefault(member.get("household") or "", []).append(member)
+    return [{"household": household, "members": found} for household, found in grouped.items()]
 
 
 async def tag_names(db: Any, docs: list[dict[str, Any]]) -> dict[str, str]:

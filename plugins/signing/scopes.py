@@ -189,6 +189,15 @@ def require_unable_reviewer(user: dict[str, Any], request: dict[str, Any]) -> No
         raise Forbidden("该申请不在您的辖区内", request_id=request["_id"])
 
 
+def require_unable_lifter(user: dict[str, Any], resident: dict[str, Any]) -> None:
+    """Lifting an approved unable-to-sign: the authority that approves them — a supervisor of the resident's
+    (current) region — or a sysadmin."""
+    require_role(user, *UNABLE_REVIEWERS)
+    if user["role"] == "supervisor" and not (user.get("region")
+                                             and in_region(resident.get("region", ""), user["region"])):
+        raise Forbidden("该居民不在您的辖区内", resident_id=resident["_id"])
+
+
 def require_tag_admin(user: dict[str, Any]) -> None:
     require_role(user, "team_leader", "admin", "sysadmin")
 

@@ -7,7 +7,8 @@
 2. A term is whole years, 1 to ``signing.max_term_years`` (3); the standard package and its term fill in.
 3. Auto-renewal by default: the scheduled job renews a signing in place at expiry, or lets it expire when
    auto-renewal is off; ``signing.renewal_notice_days`` before the end the resident becomes 待续签.
-4. A resident approved as unable to sign (无法签约) cannot be signed; approval closes their signing.
+4. A resident approved as unable to sign (无法签约) cannot be signed; approval closes their signing. A supervisor
+   of the resident's region may lift it (撤销, with a reason): the status is derived again and signing is open.
 5. The resident status class is derived by ``derive_status`` from the signing records and the unable flag, and
    stored on the resident by ``refresh_status`` after every change, so lists, filters and counts agree.
 """
@@ -35,6 +36,7 @@ CLOSED = ("rejected", "cancelled", "terminated", "expired", "refused")
 STATES = (*HOLDING, *CLOSED)
 MODES = ("apply", "entry", "pick", "import", "seed")
 UNABLE_KINDS = ("服刑", "死亡", "外迁", "失联", "其他")
+UNABLE_STATES = ("pending", "approved", "rejected", "lifted")
 JOB_BATCH = 500
 
 
@@ -354,6 +356,10 @@ async def request_unable(hub: Any, actor: dict[str, Any], resident: dict[str, An
     return doc
 
 
+async def get_unable_request(db: Any, request_id: str) -> dict[str, Any]:
+    return await get_by_id(db.unable_requests, request_id, "申请不存在")
+
+
 def unable_payload(doc: dict[str, Any]) -> dict[str, Any]:
     return {"request_id": doc["_id"], "resident_id": doc["resident_id"], "region": doc["region"],
             "team_id": doc["team_id"], "kind": doc["kind"], "status": doc["status"]}
@@ -384,6 +390,34 @@ async def review_unable(hub: Any, actor: dict[str, Any], request: dict[str, Any]
                            target=request["_id"], address=address, region=request["region"],
                            details={"resident_id": request["resident_id"], "kind": request["kind"]})
     await hub.events.emit("unable_to_sign." + ("approved" if approved else "rejected"), unable_payload(updated))
+    return updated
+
+
+async def lift_unable(hub: Any, actor: dict[str, Any], request: dict[str, Any], resident: dict[str, Any],
+                      reason: str, address: str = "") -> dict[str, Any]:
+    """撤销无法签约: an approved unable-to-sign is lifted with a reason (the resident came back, was released, the
+    record was wrong). The request becomes ``lifted``, the resident's flag goes, their status is derived again
+    (未签约, or 拒签 when their last record is a refusal) and they may be signed again."""
+    current = (resident.get("unable") or {}).get("request_id")
+    if request["status"] != "approved" or current != request["_id"]:
+        raise WrongState("只能撤销已通过且仍有效的无法签约", request_id=request["_id"], status=request["status"],
+                         expected="approved")
+    reason = (await hub.screen(reason, actor, {"plugin": "signing", "object": request["_id"]})).text
+    moment = now()
+    updated = await hub.db.unable_requests.find_one_and_update(
+        {"_id": request["_id"], "status": "approved"},
+        {"$set": {"status": "lifted", "lifted_by": actor["_id"], "lifted_by_name": actor["name"],
+                  "lifted_at": moment, "lift_reason": reason}},
+        return_document=ReturnDocument.AFTER)
+    if updated is None:  # lifted by someone else meanwhile
+        raise WrongState("只能撤销已通过且仍有效的无法签约", request_id=request["_id"], expected="approved")
+    await hub.db.residents.update_one({"_id": resident["_id"], "unable.request_id": request["_id"]},
+                                      {"$set": {"unable": None, "updated_at": moment}})
+    status = await refresh_status(hub, resident["_id"])
+    await hub.audit.record(actor=actor, action="signing.unable_lift", target=request["_id"], address=address,
+                           region=resident.get("region", ""),
+                           details={"resident_id": resident["_id"], "kind": request["kind"], "status": status})
+    await hub.events.emit("unable_to_sign.lifted", {**unable_payload(updated), "resident_status": status})
     return updated
 
 
@@ -444,4 +478,6 @@ def render_unable(doc: dict[str, Any]) -> dict[str, Any]:
             "kind": doc["kind"], "reason": doc["reason"], "status": doc["status"],
             "requested_by": doc["requested_by"], "requested_by_name": doc["requested_by_name"],
             "created_at": iso(doc["created_at"]), "reviewed_by": doc["reviewed_by"],
-            "reviewed_at": iso(doc.get("reviewed_at")), "note": doc.get("note")}
+            "reviewed_at": iso(doc.get("reviewed_at")), "note": doc.get("note"),
+            "lifted_by": doc.get("lifted_by"), "lifted_at": iso(doc.get("lifted_at")),
+            "lift_reason": doc.get("lift_reason")}

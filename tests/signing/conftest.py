@@ -20,7 +20,7 @@ def events(world: World) -> list[tuple[str, dict[str, Any]]]:
     seen: list[tuple[str, dict[str, Any]]] = []
     names = ["signing." + n for n in ("created", "approved", "rejected", "cancelled", "renewed", "terminated",
                                       "expiring", "expired", "refused", "imported")]
-    names += ["unable_to_sign." + n for n in ("requested", "approved", "rejected")]
+    names += ["unable_to_sign." + n for n in ("requested", "approved", "rejected", "lifted")]
     for name in names:
         world.hub.events.subscribe(name, lambda payload, name=name: seen.append((name, payload)))
     return seen

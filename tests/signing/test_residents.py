@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from plugins.signing.residents import new_resident
 from tests.signing.world import VILLAGE_A, VILLAGE_A2, VILLAGE_B, VILLAGE_C, World, fetch_raw, id_number, read_xlsx
 
 
@@ -111,6 +112,60 @@ async def test_filters_and_keyword_search(world: World) -> None:
     rows = read_xlsx(response.body)
     assert rows[0][0] == "姓名" and sorted(r[0] for r in rows[1:]) == ["王建国", "王秀英"]
     assert all("*" in r[1] for r in rows[1:]) and {r[4] for r in rows[1:]} == {"138****5678", "139****1111"}
+
+
+async def test_households_page_and_a_client_following_cursors_gets_every_resident_once(world: World) -> None:
+    """Households in order, a page of ``limit`` residents, a household longer than a page continued on the next;
+    also records with an empty, null or missing household number and non-ASCII household numbers."""
+    sizes = {"H01": 1, "H02": 3, "H03": 12, "H04": 2, "东3组5号": 4, "H10": 5, "": 3}
+    docs = [new_resident({"name": f"{household or '无户号'}成员{n}", "id_number": id_number(), "village": VILLAGE_A,
+                          "region": VILLAGE_A, "household": household}, created_by=None)
+            for household, size in sizes.items() for n in range(size)]
+    docs += [new_resident({"name": f"旧记录{n}", "id_number": id_number(), "village": VILLAGE_A, "region": VILLAGE_A,
+                           "household": None}, created_by=None) for n in range(2)]
+    del docs[-1]["household"]  # written before households were recorded: no field at all
+    held = new_resident({"name": "别队居民", "id_number": id_number(), "village": VILLAGE_A, "region": VILLAGE_A,
+                         "household": "H02"}, created_by=None)
+    held["team_id"] = world.teams["A2"]["_id"]  # another team's: out of doctor_a1's scope
+    elsewhere = new_resident({"name": "邻村居民", "id_number": id_number(), "village": VILLAGE_A2,
+                              "region": VILLAGE_A2, "household": "H01"}, created_by=None)
+    await world.hub.db.residents.insert_many([*docs[::2], held, elsewhere, *docs[1::2]])  # ids not in house order
+    expected = {d["_id"] for d in docs}
+
+    async def follow(who: str, limit: int) -> list[list[dict]]:
+        pages, cursor = [], None
+        while True:
+            after = f"&cursor={cursor}" if cursor else ""
+            path = f"/api/signing/households?village={VILLAGE_A}&limit={limit}{after}"
+            status, data = await world.call(who, "GET", path)
+            assert status == 200, data
+            pages.append(data["items"])
+            cursor = data["next_cursor"]
+            if cursor is None:
+                return pages
+            assert len(pages) < 50, "cursors do not end"
+
+    pages = await follow("doctor_a1", 7)
+    sizes_seen = [sum(len(h["members"]) for h in page) for page in pages]
+    assert sizes_seen == [7, 7, 7, 7, 4], sizes_seen  # 32 residents, 7 a page
+    members = [(h["household"], m) for page in pages for h in page for m in h["members"]]
+    ids = [m["id"] for _, m in members]
+    assert len(ids) == len(set(ids)) and set(ids) == expected  # every resident once, nobody out of scope
+    households = [h for h, _ in members]
+    assert households == sorted(households)  # household by household: no number comes back after another
+    assert list(dict.fromkeys(households)) == ["", "H01", "H02", "H03", "H04", "H10", "东3组5号"]
+    assert sum(len(h["members"]) for page in pages for h in page if h["household"] == "H03") == 12
+    assert sum(1 for page in pages for h in page if h["household"] == "H03") == 2  # cut by a page, continued
+    assert all("*" in m["id_number"] for _, m in members)
+    everyone = await follow("sysadmin", 200)
+    assert len(everyone) == 1 and sum(len(h["members"]) for h in everyone[0]) == 33  # plus the other team's
+    default = (await world.call("doctor_a1", "GET", f"/api/signing/households?village={VILLAGE_A}"))[1]
+    assert sum(len(h["members"]) for h in default["items"]) == 20 and default["next_cursor"]
+    residents_cursor = (await world.call("sysadmin", "GET", "/api/signing/residents?limit=1"))[1]["next_cursor"]
+    for query in ("limit=0", "limit=201", "cursor=bm9wZQ", f"cursor={residents_cursor}", "cursor=%%%"):
+        status, data = await world.call("doctor_a1", "GET", f"/api/signing/households?village={VILLAGE_A}&{query}")
+        assert status == 400 and data["error"]["code"] == "invalid_input", (query, data)
+        assert data["error"]["details"]["field"] in ("limit", "cursor"), query
 
 
 async def test_family_members_of_an_account(world: World) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from hub.ids import now, parse_time
 from plugins.signing.signings import run_renewals
-from tests.signing.world import VILLAGE_A, VILLAGE_B, World, id_number
+from tests.signing.world import VILLAGE_A, VILLAGE_B, VILLAGE_C, World, id_number
 
 
 async def family_member(world: World, who: str = "res1", relation: str = "本人", village: str = VILLAGE_A) -> dict:
@@ -249,3 +249,83 @@ async def test_terminate_refuse_and_unable_to_sign(world: World, events: list) -
         data = (await world.call("sysadmin", "GET", f"/api/signing/residents?status={status_class}"))[1]
         counts[status_class] = len(data["items"])
     assert counts == {"signed": 2, "unsigned": 0, "to_renew": 0, "refused": 0, "unable": 1}
+
+
+async def unable(world: World, doctor: str, supervisor: str, resident_id: str, kind: str = "外迁") -> dict:
+    """An unable-to-sign requested by a doctor and approved by a supervisor."""
+    status, request = await world.call(doctor, "POST", "/api/signing/unable-requests",
+                                       {"resident_id": resident_id, "kind": kind, "reason": f"经核实已{kind}"})
+    assert status == 201, request
+    status, data = await world.call(supervisor, "POST", f"/api/signing/unable-requests/{request['id']}/approve", {})
+    assert status == 200 and data["status"] == "approved", data
+    return request
+
+
+async def test_supervisor_lifts_unable_to_sign(world: World, events: list) -> None:
+    """撤销无法签约: a supervisor of the resident's region (or a sysadmin) lifts an approved unable-to-sign with a
+    reason; the status is derived again, the lift is audited and published, and the resident can be signed."""
+    moved = await world.resident(name="迁回者")
+    assert (await world.sign("doctor_a1", moved["id"]))[0] == 201
+    request = await unable(world, "doctor_a1", "supervisor", moved["id"])
+    lift = f"/api/signing/unable-requests/{request['id']}/lift"
+    body = {"reason": "已迁回本村居住"}
+    # other roles and other regions: 403 in the protocol's shape; nothing changes
+    for who in ("doctor_a1", "leader_a1", "assistant_a1", "admin_a", "res1", "supervisor_other"):
+        status, data = await world.call(who, "POST", lift, body)
+        assert status == 403, (who, data)
+        assert data["error"]["code"] == "forbidden" and data["error"]["message"], who
+    for who in ("doctor_a1", "res1"):  # other roles learn nothing of which ids exist
+        assert (await world.call(who, "POST", "/api/signing/unable-requests/nope/lift", body))[0] == 403
+    status, data = await world.call("supervisor", "POST", "/api/signing/unable-requests/nope/lift", body)
+    assert status == 404 and data["error"]["code"] == "not_found"
+    status, data = await world.call("supervisor", "POST", lift, {})
+    assert status == 400 and data["error"]["details"]["field"] == "reason"
+    assert (await world.call("sysadmin", "GET", f"/api/signing/residents/{moved['id']}"))[1]["status"] == "unable"
+    assert not [e for e in events if e[0] == "unable_to_sign.lifted"]
+    # the supervisor of the region lifts it
+    status, lifted = await world.call("supervisor", "POST", lift, body)
+    assert status == 200, lifted
+    assert lifted["status"] == "lifted" and lifted["lift_reason"] == "已迁回本村居住"
+    assert lifted["lifted_by"] == world.id("supervisor") and lifted["lifted_at"]
+    status, data = await world.call("supervisor", "POST", lift, body)
+    assert status == 409 and data["error"]["code"] == "invalid_state"  # already lifted
+    resident = (await world.call("sysadmin", "GET", f"/api/signing/residents/{moved['id']}"))[1]
+    assert resident["status"] == "unsigned" and resident["status_label"] == "未签约" and resident["unable"] is None
+    listed = (await world.call("supervisor", "GET", "/api/signing/unable-requests?status=lifted"))[1]["items"]
+    assert [r["id"] for r in listed] == [request["id"]]
+    entry = await world.hub.db.audit.find_one({"action": "signing.unable_lift"})
+    assert entry["target"] == request["id"] and entry["actor"] == world.id("supervisor")
+    assert entry["details"] == {"resident_id": moved["id"], "kind": "外迁", "status": "unsigned"}
+    published = [p for name, p in events if name == "unable_to_sign.lifted"]
+    assert published == [{"request_id": request["id"], "resident_id": moved["id"], "region": VILLAGE_A,
+                          "team_id": world.teams["A1"]["_id"], "kind": "外迁", "status": "lifted",
+                          "resident_status": "unsigned"}]
+    # signed again, and later a new unable-to-sign may be filed for them
+    status, signing = await world.sign("doctor_a1", moved["id"])
+    assert status == 201 and signing["status"] == "active"
+    assert (await world.call("sysadmin", "GET", f"/api/signing/residents/{moved['id']}"))[1]["status"] == "signed"
+    # the status the rules give: a resident whose last record is a refusal goes back to 拒签; a sysadmin may lift
+    refused = await world.resident(name="拒签后死亡误报")
+    assert (await world.call("doctor_a1", "POST", f"/api/signing/residents/{refused['id']}/refusal",
+                             {"reason": "暂不需要"}))[0] == 201
+    request = await unable(world, "doctor_a1", "supervisor", refused["id"], kind="死亡")
+    status, data = await world.call("sysadmin", "POST", f"/api/signing/unable-requests/{request['id']}/lift",
+                                    {"reason": "误报，居民健在"})
+    assert status == 200 and data["status"] == "lifted"
+    assert (await world.call("sysadmin", "GET", f"/api/signing/residents/{refused['id']}"))[1]["status"] == "refused"
+    # only an approved unable-to-sign can be lifted: pending and rejected ones are 409
+    waiting = await world.resident(name="待审核者")
+    status, pending = await world.call("doctor_a1", "POST", "/api/signing/unable-requests",
+                                       {"resident_id": waiting["id"], "kind": "服刑", "reason": "待核实"})
+    assert status == 201
+    path = f"/api/signing/unable-requests/{pending['id']}"
+    assert (await world.call("supervisor", "POST", path + "/lift", body))[1]["error"]["code"] == "invalid_state"
+    await world.call("supervisor", "POST", path + "/reject", {"note": "不属实"})
+    assert (await world.call("supervisor", "POST", path + "/lift", body))[0] == 409
+    # the neighbouring county's supervisor lifts in their own county, not in this one
+    far = await world.resident(name="邻县居民", village=VILLAGE_C)
+    request = await unable(world, "doctor_c", "supervisor_other", far["id"], kind="服刑")
+    path = f"/api/signing/unable-requests/{request['id']}/lift"
+    assert (await world.call("supervisor", "POST", path, {"reason": "刑满释放"}))[0] == 403
+    assert (await world.call("supervisor_other", "POST", path, {"reason": "刑满释放"}))[0] == 200
+    assert len([e for e in events if e[0] == "unable_to_sign.lifted"]) == 3
