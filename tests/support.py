@@ -206,7 +206,8 @@ class Client:
 
     @classmethod
     async def connect(cls, ws_url: str, token: str | None, **kwargs: Any) -> Client:
-        conn = await websockets.connect(ws_url, max_size=None, open_timeout=20, **kwargs)
+        # close_timeout: closing a client whose hub was killed waited the library's default 10 s for an answer.
+        conn = await websockets.connect(ws_url, max_size=None, open_timeout=20, close_timeout=2, **kwargs)
         client = cls(conn)
         cls.opened.append(client)
         if token is not None:
