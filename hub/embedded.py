@@ -6,6 +6,7 @@ SecantusDB is GPL-2.0 and is never imported into the hub; it is started as a sep
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_SECS = 30.0
 STOP_TIMEOUT_SECS = 15.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def free_port() -> int:
@@ -69,6 +72,18 @@ class EmbeddedDatabase:
         self.process.wait()
 
 
+def _stop_with(parent: int) -> Callable[[], None]:
+    """For the child, before it runs the server: SIGTERM when ``parent`` dies, even by kill -9 (Linux's
+    PR_SET_PDEATHSIG), so a crashed hub or test run leaves no database behind holding its port and folder."""
+
+    def arrange() -> None:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+
+    return arrange
+
+
 def start_embedded(path: Path | str, port: int = 0, log_file: Path | None = None) -> EmbeddedDatabase:
     """Start SecantusDB on 127.0.0.1 with its data in ``path`` (kept across restarts); wait until it answers."""
     folder = Path(path)
@@ -79,7 +94,8 @@ def start_embedded(path: Path | str, port: int = 0, log_file: Path | None = None
         [server_binary(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(folder),
          "--sync-on-commit", "--log-level", "WARNING"],
         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=folder,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True,
+        preexec_fn=_stop_with(os.getpid()) if sys.platform == "linux" else None)
     out.close()
     db = EmbeddedDatabase(process, port, folder)
     deadline = time.monotonic() + START_TIMEOUT_SECS
