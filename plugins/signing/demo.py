@@ -120,11 +120,11 @@ async def _residents(hub: Any, rng: random.Random, accounts: dict[str, dict[str,
     unable: list[dict[str, Any]] = []
     household = 0
     specials = {"resident.zhang": (teams[0], "330522100201"), "resident.liu": (teams[2], "330522101202")}
-    for login, (team, village) in specials.items():
+    for number_in_village, (login, (team, village)) in enumerate(specials.items(), start=1):
         account = accounts[login]
         born = date(1956, 5, 12) if login == "resident.zhang" else date(1968, 9, 3)
         number = idcard.make_id_number("330522", born, 11 if login == "resident.zhang" else 22)
-        doc = _resident(account["name"], number, account.get("phone"), village, "H0000" + login[-2:],
+        doc = _resident(account["name"], number, account.get("phone"), village, f"H9{number_in_village:04d}",
                         f"{place(village)}1组1号", ["高血压"], ["高血压"], population_tags, today)
         doc.update(account_id=account["_id"], relation="本人")
         docs.append(doc)

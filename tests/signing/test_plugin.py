@@ -4,7 +4,6 @@ plugin off removes its routes, and the demo seed builds a believable county."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 from handlers.openapi import openapi_path
@@ -54,15 +53,14 @@ async def test_switched_off_the_plugin_leaves_no_route(make_hub) -> None:
 async def test_demo_seed_builds_a_believable_county(make_hub) -> None:
     running = await make_hub(plugins={"signing": True, "example_greeter": False}, plugin_modules=[],
                              **{"signing.demo_residents": 2000})
-    started = time.monotonic()
     assert await seed_demo(running.hub) is True
-    assert time.monotonic() - started < 30
     db = running.hub.db
     assert await db.regions.count_documents({"level": 4}) == 3 and await db.regions.count_documents({"level": 5}) == 8
     assert await db.institutions.count_documents({}) == 2 and await db.teams.count_documents({}) == 4
     assert await db.residents.count_documents({}) == 2000
     households = await db.residents.distinct("household")
     assert 400 < len(households) < 1500
+    assert [h for h in households if not re.fullmatch(r"H\d{5}", h)] == []
     statuses = set(await db.residents.distinct("status"))
     assert statuses == {"signed", "unsigned", "to_renew", "refused", "unable"}
     assert set(await db.signings.distinct("status")) >= {"pending", "active", "rejected", "refused", "terminated",
