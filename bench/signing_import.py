@@ -33,12 +33,13 @@ import tornado.httpserver
 import tornado.netutil
 from openpyxl import Workbook
 
+from handlers.base import XLSX
 from hub.app import create_hub, make_app
 from hub.config import load_config
 from hub.embedded import start_embedded
 from plugins.signing import roster
 from plugins.signing.idcard import make_id_number
-from plugins.signing.imports import HEADERS, XLSX_TYPE
+from plugins.signing.imports import HEADERS
 
 PASSWORD = "bench-password-1"
 COUNTY = "330522"
@@ -74,7 +75,7 @@ def build_file(rows: int) -> bytes:
 
 
 async def request(url: str, method: str, token: str | None = None, body: bytes | None = None) -> tuple[int, Any]:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": XLSX_TYPE} if token else {
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": XLSX} if token else {
         "Content-Type": "application/json"}
     response = await tornado.httpclient.AsyncHTTPClient().fetch(
         tornado.httpclient.HTTPRequest(url, method=method, body=body, headers=headers, request_timeout=300),

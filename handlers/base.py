@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import tornado.web
 
@@ -21,11 +21,18 @@ log = logging.getLogger(__name__)
 MAX_JSON_BODY_BYTES = 1024 * 1024
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 class BaseHandler(tornado.web.RequestHandler):
     """Handlers get the hub from their URL table (``initialize(hub=...)``) and stay thin."""
 
     hub: Hub
     current_user: dict[str, Any] | None
+    #: Media types of a method's request body and of its reply, where they are not JSON (for the OpenAPI
+    #: document), e.g. ``{"post": (XLSX,)}``.
+    body_types: ClassVar[dict[str, tuple[str, ...]]] = {}
+    reply_types: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def initialize(self, hub: Hub, **_: Any) -> None:
         self.hub = hub

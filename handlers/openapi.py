@@ -28,6 +28,13 @@ def openapi_path(pattern: str) -> tuple[str, list[str]]:
     return GROUP_RE.sub(name, pattern.rstrip("$")), names
 
 
+def _content(types: tuple[str, ...] | None) -> dict[str, Any]:
+    """An OpenAPI ``content`` map: a JSON object unless the handler names other media types (files, as binary)."""
+    if not types:
+        return {"application/json": {"schema": {"type": "object"}}}
+    return {media: {"schema": {"type": "string", "format": "binary"}} for media in types}
+
+
 def build_document(rules: list[tuple[str, type]], title: str) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for pattern, handler in rules:
@@ -49,13 +56,12 @@ def build_document(rules: list[tuple[str, type]], title: str) -> dict[str, Any]:
                                for p in params],
                 "security": [] if handler.__name__ in ("TokenHandler", "HealthHandler", "OpenAPIHandler")
                 else [{"bearer": []}],
-                "responses": {"200": {"description": "OK"},
+                "responses": {"200": {"description": "OK", "content": _content(handler.reply_types.get(method))},
                               "4XX": {"description": "Error", "content": {"application/json": {
                                   "schema": {"$ref": "#/components/schemas/Error"}}}}},
             }
             if method in ("post", "put", "patch"):
-                item[method]["requestBody"] = {"required": False, "content": {"application/json": {
-                    "schema": {"type": "object"}}}}
+                item[method]["requestBody"] = {"required": False, "content": _content(handler.body_types.get(method))}
         if item:
             paths[path] = item
     return {"openapi": "3.0.3", "info": {"title": title, "version": "1"}, "paths": paths,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.base import BaseHandler
+from handlers.base import XLSX, BaseHandler
 from hub.alerts import render_alert
 from hub.errors import InvalidInput, TooLarge
 from hub.ids import iso
@@ -62,6 +62,8 @@ class WordHandler(SupervisionHandler):
 
 
 class WordsImportHandler(SupervisionHandler):
+    body_types = {"post": ("text/plain", XLSX)}
+
     async def post(self) -> None:
         """Import many words: a UTF-8 text body (one word a line, optionally ``word,category,action``) or an
         .xlsx body (``Content-Type`` of a spreadsheet). ``?action=`` and ``?category=`` fill empty columns.

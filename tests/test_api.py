@@ -254,6 +254,9 @@ async def test_openapi_covers_every_api_route(hub: RunningHub) -> None:
         assert path in doc["paths"], path
     assert "post" in doc["paths"]["/api/consultations"] and "get" in doc["paths"]["/api/consultations"]
     assert doc["paths"]["/api/consultations/{id}/end"]["post"]["summary"]
+    imports = doc["paths"]["/api/sensitive-words/import"]["post"]["requestBody"]["content"]
+    assert set(imports) == {"text/plain", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    assert list(doc["paths"]["/api/consultations"]["post"]["requestBody"]["content"]) == ["application/json"]
     directory = doc["paths"]["/api/consultations/doctors"]["get"]
     assert "我的家庭医生" in directory["summary"] and directory["security"] == [{"bearer": []}]
 

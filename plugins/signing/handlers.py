@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from handlers.base import BaseHandler
+from handlers.base import XLSX, BaseHandler
 from hub import Conflict, Forbidden, InvalidInput, NotFound
 from hub.ids import iso
 from hub.pages import page
@@ -26,7 +26,7 @@ class SigningHandler(BaseHandler):
         return {n: v for n in names if (v := self.get_query_argument(n, "").strip())}
 
     def reply_xlsx(self, data: bytes, filename: str) -> None:
-        self.set_header("Content-Type", imports.XLSX_TYPE)
+        self.set_header("Content-Type", XLSX)
         self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(filename)}")
         self.finish(data)
 
@@ -293,6 +293,8 @@ class HouseholdsHandler(SigningHandler):
 
 
 class ResidentExportHandler(SigningHandler):
+    reply_types = {"get": (XLSX,)}
+
     async def get(self) -> None:
         """Export the filtered residents as .xlsx (numbers masked; at most 20,000 rows)."""
         user = await self.authenticate()
@@ -631,6 +633,8 @@ class TagApplyHandler(SigningHandler):
 # -- Excel import ----------------------------------------------------------------------------------------------
 
 class ImportTemplateHandler(SigningHandler):
+    reply_types = {"get": (XLSX,)}
+
     async def get(self) -> None:
         """Download the .xlsx template of the signing import."""
         await self.authenticate()
@@ -638,6 +642,8 @@ class ImportTemplateHandler(SigningHandler):
 
 
 class ImportsHandler(SigningHandler):
+    body_types = {"post": (XLSX,)}
+
     async def get(self) -> None:
         """The imports of the caller's team, newest first."""
         user = await self.authenticate()
@@ -688,6 +694,8 @@ class ImportErrorsHandler(ImportHandler):
 
 
 class ImportReportHandler(ImportHandler):
+    reply_types = {"get": (XLSX,)}
+
     async def get(self, import_id: str) -> None:
         """Download an import's error report as .xlsx (row, name, masked ID number, column, error)."""
         await self.visible_import(import_id)

@@ -39,7 +39,6 @@ BATCH_ROWS = 1000
 STALLED_SECS = 120
 SPLIT_RE = re.compile(r"[、,，;；\s]+")
 DERIVED = {"老年人", "0-6岁儿童"}  # key populations the birth date implies (residents.derived_populations)
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # Background imports of each hub (a hub is a key, not a global: several hubs may share a test process). The core
 # has no per-plugin state slot on the Hub; see the report.

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import tornado.httpclient
+
+from handlers.base import XLSX
 from handlers.openapi import openapi_path
 from hub.demo import DEMO_PASSWORD, seed_demo
 from hub.ids import now
@@ -40,6 +43,22 @@ async def test_openapi_covers_every_endpoint_and_all_want_a_login(world: World) 
         assert operation["security"] == [{"bearer": []}]
         status, data = await world.call(None, method.upper(), concrete, {} if method not in ("get", "delete") else None)
         assert status == 401 and data["error"]["code"] == "unauthorized", (method, concrete, status)
+
+
+async def test_openapi_names_the_spreadsheet_media_types(world: World) -> None:
+    """The .xlsx uploads and downloads are described as such, and a download really is one."""
+    _, doc = await world.call(None, "GET", "/api/openapi.json")
+    paths = doc["paths"]
+    for path in ("/api/signing/imports/template.xlsx", "/api/signing/residents/export.xlsx",
+                 "/api/signing/imports/{id}/errors.xlsx"):
+        assert list(paths[path]["get"]["responses"]["200"]["content"]) == [XLSX], path
+    assert list(paths["/api/signing/imports"]["post"]["requestBody"]["content"]) == [XLSX]
+    assert list(paths["/api/signing/imports"]["get"]["responses"]["200"]["content"]) == ["application/json"]
+    assert list(paths["/api/signing/teams"]["post"]["requestBody"]["content"]) == ["application/json"]
+    request = tornado.httpclient.HTTPRequest(world.running.url + "/api/signing/imports/template.xlsx",
+                                             headers={"Authorization": f"Bearer {world.users['doctor_a1']['token']}"})
+    response = await tornado.httpclient.AsyncHTTPClient().fetch(request)
+    assert response.headers["Content-Type"] == XLSX and response.body.startswith(b"PK")
 
 
 async def test_switched_off_the_plugin_leaves_no_route(make_hub) -> None:

@@ -13,9 +13,9 @@ from typing import Any
 import tornado.httpclient
 from openpyxl import load_workbook
 
+from handlers.base import XLSX
 from plugins.signing import roster
 from plugins.signing.idcard import make_id_number
-from plugins.signing.imports import XLSX_TYPE
 from tests.support import PASSWORD, RunningHub, api, login
 
 REGIONS_CSV = """code,name
@@ -125,7 +125,7 @@ async def fetch_raw(world: World, who: str, path: str, method: str = "GET", body
     """A request whose reply is not JSON (an .xlsx download) or whose body is not JSON (an upload)."""
     request = tornado.httpclient.HTTPRequest(world.running.url + path, method=method, body=body,
                                              headers={"Authorization": f"Bearer {world.token(who)}",
-                                                      "Content-Type": XLSX_TYPE},
+                                                      "Content-Type": XLSX},
                                              request_timeout=120)
     return await tornado.httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
 
