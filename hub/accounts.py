@@ -23,6 +23,7 @@ ROLES = ("resident", "doctor", "assistant", "team_leader", "admin", "supervisor"
 STAFF_ROLES = frozenset(ROLES) - {"resident"}
 TOKEN_ALGORITHM = "HS256"
 PHONE_RE = re.compile(r"^1\d{10}$")
+NO_LOGIN_HASH = "!no-login"  # not an Argon2 hash: no password verifies against it
 # Optional fields of a staff account that are public: 职称, 工作类型 (全科医生, 家庭助理 …), 简介.
 PUBLIC_PROFILE_FIELDS = ("title", "work_type", "profile")
 
@@ -81,19 +82,22 @@ class Accounts:
                 return False
         return await asyncio.get_running_loop().run_in_executor(None, check)
 
-    async def create_user(self, *, username: str, password: str, role: str, name: str, phone: str | None = None,
-                          region: str = "", user_id: str | None = None, **extra: Any) -> dict[str, Any]:
-        """Create an account; the username (and phone, when given) must be free."""
+    async def create_user(self, *, username: str, password: str | None, role: str, name: str,
+                          phone: str | None = None, region: str = "", user_id: str | None = None,
+                          **extra: Any) -> dict[str, Any]:
+        """Create an account; the username (and phone, when given) must be free. ``password=None`` makes a profile
+        that cannot log in (a team member on record only)."""
         if role not in ROLES:
             raise InvalidInput(f"未知角色 {role}", field="role")
-        if len(password) < 8:
+        if password is not None and len(password) < 8:
             raise InvalidInput("密码至少 8 位", field="password")
         if phone is not None and not PHONE_RE.match(phone):
             raise InvalidInput("手机号格式不正确", field="phone")
         if phone and await self._users.find_one({"phone": phone}, {"_id": 1}):
             raise Conflict("手机号已被使用", field="phone")
         user = {"_id": user_id or new_id(), "username": username, "phone": phone, "role": role, "name": name,
-                "region": region, "password_hash": await self.hash_password(password), "disabled": False,
+                "region": region, "disabled": False,
+                "password_hash": NO_LOGIN_HASH if password is None else await self.hash_password(password),
                 "token_version": 0, "created_at": now(), **extra}
         try:
             await self._users.insert_one(user)

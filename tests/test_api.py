@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from hub.embedded import free_port
+from hub.errors import InvalidInput
 from hub.store import connect
 from tests.support import PASSWORD, Client, RunningHub, api, eventually, login
 from tests.test_ws import open_consultation
@@ -20,6 +23,18 @@ async def test_login_returns_bearer_token_for_username_and_resident_phone(hub: R
     assert status == 200 and data["user"]["id"] == hub.users["resident"]["_id"]
     status, me = await api(hub.url, "GET", "/api/me", data["access_token"])
     assert status == 200 and me["id"] == hub.users["resident"]["_id"]
+
+
+async def test_a_profile_without_a_password_cannot_log_in(hub: RunningHub) -> None:
+    profile = await hub.hub.accounts.create_user(username="nurse.on.record", password=None, role="assistant",
+                                                 name="记录在册的护士")
+    for password in ("", "!no-login", PASSWORD, "x" * 8):
+        status, data = await api(hub.url, "POST", "/api/auth/token",
+                                 body={"username": "nurse.on.record", "password": password})
+        assert status in (400, 401) and data["error"]["code"] in ("invalid_input", "invalid_credentials"), password
+    assert profile["password_hash"] == (await hub.hub.accounts.get_user(profile["_id"]))["password_hash"]
+    with pytest.raises(InvalidInput):
+        await hub.hub.accounts.create_user(username="short", password="1234567", role="assistant", name="短密码")
 
 
 async def test_wrong_password_then_throttled(make_hub) -> None:

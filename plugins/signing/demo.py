@@ -40,7 +40,6 @@ SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋�
 GIVEN = ["建国", "秀英", "桂英", "志强", "美兰", "海燕", "国平", "丽华", "小明", "文杰", "雪梅", "晓东", "玉珍", "春生",
          "金凤", "永康", "子涵", "欣怡", "浩然", "雨桐", "宇航", "思远", "佳怡", "俊杰", "淑芬", "明辉", "红梅", "德福"]
 CHRONIC = ["高血压", "糖尿病", "冠心病", "慢阻肺"]
-UNUSABLE_HASH = "!demo-profile"  # a staff profile without a login: no password can match it
 
 
 async def seed(hub: Any, accounts: dict[str, dict[str, Any]]) -> None:
@@ -69,12 +68,10 @@ async def seed(hub: Any, accounts: dict[str, dict[str, Any]]) -> None:
                 await _place_login(db, accounts[login], institution, work_type=work_type)
                 members.append((accounts[login]["_id"], role, work_type))
                 continue
-            profile = {"_id": new_id(), "username": f"demo.staff.{index}.{n}", "phone": None, "role": role,
-                       "name": person, "region": institution["region"], "password_hash": UNUSABLE_HASH,
-                       "disabled": False, "token_version": 0, "created_at": now(),
-                       "institution_id": institution["_id"], "team_id": None, "work_type": work_type, "title": "",
-                       "profile": ""}
-            await db.users.insert_one(profile)
+            profile = await hub.accounts.create_user(
+                username=f"demo.staff.{index}.{n}", password=None, role=role, name=person,
+                region=institution["region"], institution_id=institution["_id"], team_id=None, work_type=work_type,
+                title="", profile="")
             members.append((profile["_id"], role, work_type))
         leader = next((user_id for user_id, role, _ in members if role == "team_leader"), members[0][0])
         team = await roster.create_team(db, accounts["sysadmin"], {
