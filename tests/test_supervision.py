@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from hub.screening import normalise_word
-from tests.support import Client, RunningHub, api, messages_of
+from tests.support import Client, RunningHub, api, eventually, messages_of
 from tests.test_guarantees import cast, spawn  # noqa: F401 - fixtures
 from tests.test_ws import pair
 
@@ -311,3 +311,27 @@ async def test_hot_reload_reaches_another_process_within_a_second(cast, spawn, r
     assert (await resident.say(conv, "这里有违禁内容"))["code"] == "content_blocked"
     frames, _ = await resident.sync({conv: 0})
     assert len(messages_of(frames, conv)) == 1
+
+
+async def test_a_large_import_reaches_another_process_with_its_delta(cast, spawn, redis_server) -> None:  # noqa: F811
+    """12,000 words (a ~1 MB announcement through Redis, more than a derived engine may carry): the other process
+    screens with every one of them, and the next single change is derived again."""
+    users, conv = cast.users, cast.conv
+    node_a, node_b = spawn(redis_server.url), spawn(redis_server.url)
+    token = users["supervisor"]["token"]
+    words = [f"批量词{n:05d}号" for n in range(12_000)]
+    status, data = await api(node_a.url, "POST", "/api/sensitive-words/import?action=mask&category=批量", token,
+                             raw="\n".join(words).encode(), headers={"Content-Type": "text/plain"}, timeout=300)
+    assert status == 200 and data["created"] == 12_000
+    state = await eventually(lambda: api(node_b.url, "GET", "/api/sensitive-words/status", token),
+                             lambda reply: reply[1]["version"] >= data["version"], timeout=20)
+    assert state[1]["words"] == 12_000
+    resident = await Client.connect(node_b.ws_url, users["resident"]["token"])
+    ack = await resident.say(conv, f"第一个{words[0]}，最后一个{words[-1]}")
+    assert ack["screen"]["action"] == "mask"
+    frames, _ = await resident.sync({conv: 0})
+    assert "批量词" not in messages_of(frames, conv)[-1]["text"]
+    status, word = await api(node_a.url, "POST", "/api/sensitive-words", token, {"word": "违禁内容", "action": "block"})
+    state = await eventually(lambda: api(node_b.url, "GET", "/api/sensitive-words/status", token),
+                             lambda reply: reply[1]["version"] >= word["version"], timeout=10)
+    assert state[1]["words"] == 12_001 and state[1]["changes"] >= 1
