@@ -3,6 +3,8 @@ a test needs several hubs, and hubs served on free ports."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -30,9 +32,16 @@ TEST_USERS: dict[str, tuple[str, str, dict[str, Any]]] = {
 
 @pytest.fixture(scope="session")
 def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedDatabase]:
-    db = start_embedded(tmp_path_factory.mktemp("secantus"))
+    """The suite's SecantusDB, its files in memory (tmpfs) where the machine has one: this machine's kernel evicts
+    idle file pages early (DAMON reclaim), and the whole-lexicon import then waited on disk reads, taking 13 s in
+    some full runs and 56-116 s in others. Durability across a crash of the *hub* is what the suite tests."""
+    shm = Path("/dev/shm")
+    folder = Path(tempfile.mkdtemp(prefix="hub-tests-", dir=shm)) if shm.is_dir() else tmp_path_factory.mktemp("db")
+    db = start_embedded(folder)
     yield db
     db.stop()
+    if folder.is_relative_to(shm):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
