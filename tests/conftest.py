@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from hub.embedded import EmbeddedDatabase, start_embedded
+from hub.store import connect
 from tests.support import PASSWORD, Client, RedisServer, RunningHub, hub_overrides, login, start_hub, start_redis
 
 COUNTY = "330522000000"
@@ -60,8 +61,15 @@ async def close_clients() -> AsyncIterator[None]:
 
 
 @pytest.fixture
-def db_name() -> str:
-    return "t_" + uuid.uuid4().hex[:12]
+async def db_name(mongo: EmbeddedDatabase) -> AsyncIterator[str]:
+    """A database of the test's own, dropped afterwards so that the suite's server stays small."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    yield name
+    client = connect(mongo.uri)
+    try:
+        await client.drop_database(name)
+    finally:
+        await client.close()
 
 
 @pytest.fixture
