@@ -33,9 +33,10 @@ TEST_USERS: dict[str, tuple[str, str, dict[str, Any]]] = {
 
 @pytest.fixture(scope="session")
 def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedDatabase]:
-    """The suite's SecantusDB, its files in memory (tmpfs) where the machine has one: this machine's kernel evicts
-    idle file pages early (DAMON reclaim), and the whole-lexicon import then waited on disk reads, taking 13 s in
-    some full runs and 56-116 s in others. Durability across a crash of the *hub* is what the suite tests."""
+    """The suite's SecantusDB, its files in memory (tmpfs) where the machine has one, so that no test waits on the
+    disk (this machine's kernel evicts idle file pages early). Durability across a crash of the *hub* is what the
+    suite tests. (The whole-lexicon import still takes 12 s in most full runs and up to ~2 min in some, inside the
+    server's inserts; the cause is not known: see the README's notes.)"""
     shm = Path("/dev/shm")
     folder = Path(tempfile.mkdtemp(prefix="hub-tests-", dir=shm)) if shm.is_dir() else tmp_path_factory.mktemp("db")
     db = start_embedded(folder)
