@@ -96,18 +96,22 @@ class Hub:
             raise ContentBlocked(words=sorted({h.word for h in result.hits}))
         return result
 
+    @staticmethod
+    async def _answers(results: list[Any]) -> list[Any]:
+        """The plugins' answers to one hook call, awaited where a hook implementation is ``async``; no opinion
+        (None) left out."""
+        answers = [await a if inspect.isawaitable(a) else a for a in results]
+        return [a for a in answers if a is not None]
+
     async def may_consult(self, resident: dict[str, Any], doctor: dict[str, Any]) -> bool:
         """Asked of the plugins: yes only when one says yes and none says no."""
-        answers = [await a if inspect.isawaitable(a) else a
-                   for a in self.pm.hook.can_consult(hub=self, resident=resident, doctor=doctor)]
-        answers = [a for a in answers if a is not None]
+        answers = await self._answers(self.pm.hook.can_consult(hub=self, resident=resident, doctor=doctor))
         return bool(answers) and all(a is True for a in answers)
 
     async def consultable_doctor_ids(self, resident: dict[str, Any]) -> list[str]:
         """Asked of the plugins: every doctor id any of them lists for the resident, first answer first, once
         each. Only a candidate list: ``Consultations.doctors_for`` keeps those ``may_consult`` allows."""
-        answers = [await a if inspect.isawaitable(a) else a
-                   for a in self.pm.hook.consultable_doctors(hub=self, resident=resident)]
+        answers = await self._answers(self.pm.hook.consultable_doctors(hub=self, resident=resident))
         return list(dict.fromkeys(i for ids in answers if isinstance(ids, list | tuple) for i in ids
                                   if isinstance(i, str) and i))
 

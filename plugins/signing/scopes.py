@@ -183,19 +183,22 @@ def unable_filter(user: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def require_unable_reviewer(user: dict[str, Any], request: dict[str, Any]) -> None:
+def _require_unable_authority(user: dict[str, Any], region: str, message: str, **details: Any) -> None:
+    """Unable-to-sign decisions: a supervisor of ``region`` (one without a region of their own decides nothing)
+    or a sysadmin."""
     require_role(user, *UNABLE_REVIEWERS)
-    if user["role"] == "supervisor" and not (user.get("region") and in_region(request["region"], user["region"])):
-        raise Forbidden("该申请不在您的辖区内", request_id=request["_id"])
+    if user["role"] == "supervisor" and not (user.get("region") and in_region(region, user["region"])):
+        raise Forbidden(message, **details)
+
+
+def require_unable_reviewer(user: dict[str, Any], request: dict[str, Any]) -> None:
+    _require_unable_authority(user, request["region"], "该申请不在您的辖区内", request_id=request["_id"])
 
 
 def require_unable_lifter(user: dict[str, Any], resident: dict[str, Any]) -> None:
-    """Lifting an approved unable-to-sign: the authority that approves them — a supervisor of the resident's
-    (current) region — or a sysadmin."""
-    require_role(user, *UNABLE_REVIEWERS)
-    if user["role"] == "supervisor" and not (user.get("region")
-                                             and in_region(resident.get("region", ""), user["region"])):
-        raise Forbidden("该居民不在您的辖区内", resident_id=resident["_id"])
+    """Lifting an approved unable-to-sign: the authority that approves them, for the resident's (current)
+    region."""
+    _require_unable_authority(user, resident.get("region", ""), "该居民不在您的辖区内", resident_id=resident["_id"])
 
 
 def require_tag_admin(user: dict[str, Any]) -> None:
