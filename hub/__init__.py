@@ -12,6 +12,7 @@ from hub.errors import (
     HubError,
     InvalidInput,
     NotFound,
+    RateLimited,
     Unauthorized,
 )
 from hub.jobs import Job
@@ -21,5 +22,5 @@ hookimpl = pluggy.HookimplMarker("hub")
 
 __all__ = [
     "Conflict", "ContentBlocked", "Forbidden", "HubError", "Index", "InvalidInput", "Job", "NotFound",
-    "Setting", "Unauthorized", "find_in", "get_by_id", "hookimpl",
+    "RateLimited", "Setting", "Unauthorized", "find_in", "get_by_id", "hookimpl",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from hub import Index, Job, Setting, hookimpl
 from hub.ids import now
-from plugins.signing import demo, handlers, imports, packages, regions, signings
+from plugins.signing import demo, handlers, imports, links, packages, regions, signings
 
 # Each secondary index costs ~70 ms per 1,000 inserted documents on the embedded server, so the bulk-written
 # collections (residents, signings: the Excel import) keep only the indexes their scoped queries need; a village
@@ -43,6 +43,10 @@ INDEXES = [
     Index("signing_tags", [("name", 1)], "name_unique", unique=True),
     Index("signing_imports", [("team_id", 1), ("_id", -1)], "team_id"),
     Index("signing_import_errors", [("import_id", 1), ("_id", 1)], "import_id"),
+    Index("signing_lookups", [("user", 1), ("at", 1)], "user_at"),
+    Index("family_links", [("pending_key", 1)], "pending_key_unique", unique=True, options={"sparse": True}),
+    Index("family_links", [("account_id", 1), ("_id", -1)], "account_id"),
+    Index("family_links", [("status", 1), ("resident_id", 1)], "status_resident"),
 ]
 
 
@@ -57,9 +61,17 @@ def register_settings() -> list[Setting]:
         Setting("signing.import_max_rows", int, 60000, "Most data rows in one Excel import."),
         Setting("signing.import_max_bytes", int, 30 * 1024 * 1024, "Largest Excel file accepted for import."),
         Setting("signing.demo_residents", int, 2000, "Residents the demo seed creates in the demo county."),
+        Setting("signing.lookup_max", int, 30,
+                "Lookups of a resident by a whole ID or phone number one user may make per window (then 429)."),
+        Setting("signing.lookup_window_secs", int, 3600, "The sliding window of signing.lookup_max, in seconds."),
         Setting("signing.regions_file", str, "",
                 "A UTF-8 'code,name' file of regions (12-digit codes) loaded at start-up; empty: none."),
     ]
+
+
+@hookimpl
+def register_notice_kinds() -> list[str]:
+    return [links.NOTICE_KIND]
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from hub import Conflict, Forbidden, InvalidInput, NotFound
 from hub.ids import iso
 from hub.pages import page
 from hub.policy import in_region, require_role
-from plugins.signing import imports, packages, regions, residents, roster, scopes, signings, tags
+from plugins.signing import imports, links, lookups, packages, regions, residents, roster, scopes, signings, tags
 from plugins.signing.checks import optional_text, reason_text, required_text
 
 RESIDENT_FILTERS = ("region", "village", "household", "team_id", "doctor_id", "id_number", "name", "phone",
@@ -39,6 +39,11 @@ class SigningHandler(BaseHandler):
         signing = await signings.get_signing(self.hub.db, signing_id)
         scopes.require_see_signing(user, signing)
         return signing
+
+    async def admit_lookup(self, user: dict[str, Any], numbers: dict[str, str]) -> dict[str, str]:
+        """Count a lookup by whole numbers against the user's limit (429 past it); returns the numbers."""
+        await lookups.admit(self.hub, user, numbers, address=self.address, target=self.request.path)
+        return numbers
 
     async def render_residents(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         names = await residents.tag_names(self.hub.db, docs)
@@ -153,12 +158,13 @@ class TeamHistoryHandler(SigningHandler):
 
 class StaffHandler(SigningHandler):
     async def get(self) -> None:
-        """List staff of an institution or team (admins, team staff and supervisors of it)."""
+        """List staff of an institution or team: staff see their institution's, supervisors those of their region.
+
+        ``?institution_id=`` and ``?team_id=`` narrow the list within that scope."""
         user = await self.authenticate()
         require_role(user, *scopes.STAFF_ROLES)
-        query: dict[str, Any] = {"role": {"$in": sorted(scopes.TEAM_ROLES | {"admin"})}}
-        if user["role"] not in ("sysadmin", "supervisor"):
-            query["institution_id"] = user.get("institution_id") or "-"
+        query: dict[str, Any] = {"$and": [{"role": {"$in": sorted(scopes.TEAM_ROLES | {"admin"})}},
+                                          scopes.staff_filter(user)]}
         for field in ("institution_id", "team_id"):
             if value := self.get_query_argument(field, ""):
                 query = {"$and": [query, {field: value}]}
@@ -210,12 +216,17 @@ class ResidentsHandler(SigningHandler):
         """List residents in scope, with filters and keyword search (numbers masked).
 
         Filters: region, village, household, team_id, doctor_id, id_number, name, phone, address, status, tag,
-        key_population; ``q`` searches name, ID number, phone and address at once."""
+        key_population; ``q`` searches name and address. A number finds a resident only whole (``id_number``,
+        ``phone``, or a whole number as ``q``): such a lookup is audited and limited per user
+        (``signing.lookup_max`` per ``signing.lookup_window_secs``, then 429 ``rate_limited``)."""
         user = await self.authenticate()
         require_role(user, *scopes.STAFF_ROLES)
         cursor = self.get_query_argument("cursor", None)
-        docs, cursor = await residents.list_residents(self.hub.db, user, self.args(RESIDENT_FILTERS),
-                                                      limit=self.limit(), cursor=cursor)
+        args = self.args(RESIDENT_FILTERS)
+        numbers = await self.admit_lookup(user, lookups.whole_numbers(args))
+        docs, cursor = await residents.list_residents(self.hub.db, user, args, limit=self.limit(), cursor=cursor)
+        await lookups.record(self.hub, user, numbers, [d["_id"] for d in docs], address=self.address,
+                             target="residents")
         self.reply_page(await self.render_residents(docs), cursor)
 
     async def post(self) -> None:
@@ -296,12 +307,17 @@ class ResidentExportHandler(SigningHandler):
     reply_types = {"get": (XLSX,)}
 
     async def get(self) -> None:
-        """Export the filtered residents as .xlsx (numbers masked; at most 20,000 rows)."""
+        """Export the filtered residents as .xlsx (numbers masked, an age for the birth date; at most 20,000 rows).
+
+        The filters of the resident list; a lookup by a whole number counts against the same limit."""
         user = await self.authenticate()
         require_role(user, *scopes.STAFF_ROLES)
         args = self.args(RESIDENT_FILTERS)
+        numbers = await self.admit_lookup(user, lookups.whole_numbers(args))
         docs = await self.hub.db.residents.find(residents.list_filter(user, args)).sort("_id", 1).limit(
             MAX_EXPORT_ROWS).to_list()
+        await lookups.record(self.hub, user, numbers, [d["_id"] for d in docs], address=self.address,
+                             target="residents")
         rows = await self.render_residents(docs)
         await self.audit("signing.resident_export", "residents", count=len(rows), filters=sorted(args))
         self.reply_xlsx(imports.residents_bytes(rows), "居民名单.xlsx")
@@ -311,29 +327,114 @@ class ResidentExportHandler(SigningHandler):
 
 class FamilyHandler(SigningHandler):
     async def get(self) -> None:
-        """The family members this resident account manages, each with their signing state."""
+        """The family members this resident account manages, each with their signing state (numbers masked, as in
+        every list; ``GET /api/signing/family/{id}`` shows one member whole)."""
         user = await self.authenticate()
         require_role(user, "resident")
         docs = await self.hub.db.residents.find({"account_id": user["_id"]}).sort("_id", 1).to_list(50)
         holders = {s["resident_id"]: s async for s in self.hub.db.signings.find(
             {"resident_id": {"$in": [d["_id"] for d in docs]}, "status": {"$in": list(signings.HOLDING)}})}
         names = await residents.tag_names(self.hub.db, docs)
-        self.reply_page([{**residents.render_resident(d, whole=True, tags=names),
-                          "signing": signings.render_signing(holders[d["_id"]], whole=True)
+        self.reply_page([{**residents.render_resident(d, tags=names),
+                          "signing": signings.render_signing(holders[d["_id"]])
                           if d["_id"] in holders else None} for d in docs], None)
 
     async def post(self) -> None:
-        """Add a family member (name, ID number, relation, village, …) to this account."""
+        """Add a family member (name, ID number, relation, village, …) to this account.
+
+        A person the roster does not hold yet is created and managed at once (201, the record). A person it
+        already holds (same ID number and name, managed by nobody) is not attached: the reply is 202 with a
+        pending link request (``status: pending``) that shows nothing of the record. The staff who may edit the
+        record confirm it after checking with the person (``POST /api/signing/family/links/{id}/approve``); the
+        account gets a ``family_link`` notice either way. A record another account manages: 409."""
         user = await self.authenticate()
         require_role(user, "resident")
-        if await self.hub.db.residents.count_documents({"account_id": user["_id"]}) >= 20:
-            raise InvalidInput("家庭成员最多 20 人")
-        doc = await residents.add_family_member(self.hub.db, user, self.json_body())
+        if await links.family_size(self.hub.db, user["_id"]) >= links.FAMILY_MAX:
+            raise InvalidInput(f"家庭成员最多 {links.FAMILY_MAX} 人（含待确认的关联申请）")
+        fields, existing = await residents.check_family_member(self.hub.db, user, self.json_body())
+        if existing is not None:
+            link = await links.request_link(self.hub, user, existing, fields["relation"], self.address)
+            self.reply(links.render_for_account(link), 202)
+            return
+        doc = await residents.add_family_member(self.hub.db, user, fields)
         await self.audit("signing.family_add", doc["_id"], relation=doc.get("relation"))
         self.reply(residents.render_resident(doc, whole=True), 201)
 
 
+class FamilyLinksHandler(SigningHandler):
+    async def get(self) -> None:
+        """Family link requests (关联申请), ``?status=pending|confirmed|rejected|withdrawn|superseded``, newest first.
+
+        A resident account sees its own requests (any state unless ``status``; the record's id only once
+        confirmed). Staff see the requests, pending by default, for records they may edit: the holding team's
+        doctors, assistants and leader, the institution admin, for a record no team holds the staff of its
+        area; a sysadmin all. Supervisors decide nothing here (403)."""
+        user = await self.authenticate()
+        docs, cursor = await links.list_links(self.hub.db, user, self.get_query_argument("status", ""),
+                                              limit=self.limit(), cursor=self.get_query_argument("cursor", None))
+        self.reply_page([links.render(user, d) for d in docs], cursor)
+
+
+class FamilyLinkAccess(SigningHandler):
+    async def visible_link(self, user: dict[str, Any], link_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The request and its record: the requesting account's own, or staff who may edit the record."""
+        link = await links.get_link(self.hub.db, link_id)
+        resident = await residents.get_resident(self.hub.db, link["resident_id"])
+        if user["role"] == "resident":
+            if link["account_id"] != user["_id"]:
+                raise Forbidden("无权查看该关联申请", link_id=link_id)
+        else:
+            require_role(user, *links.EDITOR_ROLES, "sysadmin")
+            scopes.require_edit_resident(user, resident)
+        return link, resident
+
+
+class FamilyLinkHandler(FamilyLinkAccess):
+    async def get(self, link_id: str) -> None:
+        """One family link request (the requesting account, or the staff who may decide it)."""
+        user = await self.authenticate()
+        link, _ = await self.visible_link(user, link_id)
+        self.reply(links.render(user, link))
+
+    async def delete(self, link_id: str) -> None:
+        """The requesting account withdraws its pending request (409 ``invalid_state`` once decided)."""
+        user = await self.authenticate()
+        require_role(user, "resident")
+        link, _ = await self.visible_link(user, link_id)
+        self.reply(links.render(user, await links.withdraw(self.hub, user, link, self.address)))
+
+
+class FamilyLinkDecisionHandler(FamilyLinkAccess):
+    async def post(self, link_id: str, action: str) -> None:
+        """Confirm or reject a pending family link request, ``{note?}`` (staff who may edit the record).
+
+        Confirm: after checking with the person that they want this account to manage their record; the record
+        is attached to the account (which then sees it whole), other accounts' pending requests for it are
+        superseded. Reject: nothing is attached. Audited (``signing.family_link_confirm`` / ``_reject``); the
+        account gets a ``family_link`` notice. Another team, another institution, a supervisor: 403; decided
+        already: 409 ``invalid_state``."""
+        user = await self.authenticate()
+        require_role(user, *links.EDITOR_ROLES, "sysadmin")
+        link, resident = await self.visible_link(user, link_id)
+        note = optional_text(self.json_body(), "note", 200) or None
+        if note:
+            note = (await self.hub.screen(note, user, {"plugin": "signing", "object": link_id})).text
+        updated = await links.decide(self.hub, user, link, resident, confirm=action == "approve", note=note,
+                                     address=self.address)
+        self.reply(links.render(user, updated))
+
+
 class FamilyMemberHandler(SigningHandler):
+    async def get(self, resident_id: str) -> None:
+        """One family member of this account, numbers whole, with their signing in force or pending."""
+        user = await self.authenticate()
+        require_role(user, "resident")
+        doc = await self.visible_resident(user, resident_id)
+        holder = await self.hub.db.signings.find_one({"resident_id": resident_id,
+                                                      "status": {"$in": list(signings.HOLDING)}})
+        self.reply({**await self.render_one(user, doc),
+                    "signing": signings.render_signing(holder, whole=True) if holder else None})
+
     async def patch(self, resident_id: str) -> None:
         """Edit a family member's details."""
         user = await self.authenticate()
@@ -382,10 +483,15 @@ class SigningsHandler(SigningHandler):
         """The review center and signing lists, by state, doctor, team, mode, ID number or name.
 
         ``status``: pending, approved (applications let through), rejected, active, cancelled, terminated,
-        expired, refused (comma-separated for several). Newest first, numbers masked."""
+        expired, refused (comma-separated for several). Newest first, numbers masked. ``id_number`` matches a
+        whole number only and is a lookup (audited, limited per user like the resident list's)."""
         user = await self.authenticate()
-        docs, cursor = await signings.list_signings(self.hub.db, user, self.args(SIGNING_FILTERS),
+        args = self.args(SIGNING_FILTERS)
+        numbers = await self.admit_lookup(user, lookups.whole_numbers({"id_number": args.get("id_number", "")}))
+        docs, cursor = await signings.list_signings(self.hub.db, user, args,
                                                     limit=self.limit(), cursor=self.get_query_argument("cursor", None))
+        await lookups.record(self.hub, user, numbers, sorted({d["resident_id"] for d in docs}), address=self.address,
+                             target="signings")
         self.reply_page([signings.render_signing(d) for d in docs], cursor)
 
     async def post(self) -> None:
@@ -738,6 +844,9 @@ ROUTES = [
     (rf"/api/signing/residents/{ID}/refusal", RefusalHandler),
     (r"/api/signing/households", HouseholdsHandler),
     (r"/api/signing/family", FamilyHandler),
+    (r"/api/signing/family/links", FamilyLinksHandler),  # before family/{id}, which "links" would match
+    (rf"/api/signing/family/links/{ID}", FamilyLinkHandler),
+    (r"/api/signing/family/links/(?P<link_id>[^/]+)/(?P<action>approve|reject)", FamilyLinkDecisionHandler),
     (rf"/api/signing/family/{ID}", FamilyMemberHandler),
     (r"/api/signing/applications", ApplicationsHandler),
     (r"/api/signing/signings", SigningsHandler),

@@ -83,14 +83,14 @@ def report_bytes(errors: list[dict[str, Any]]) -> bytes:
 
 
 def residents_bytes(rows: list[dict[str, Any]]) -> bytes:
-    """An export of rendered (already masked) residents."""
+    """An export of rendered (already masked) residents: an age, not the birth date (``render_resident``)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("居民")
-    sheet.append(["姓名", "身份证号", "性别", "出生日期", "手机号", "村（社区）", "户号", "住址", "重点人群", "慢性病",
+    sheet.append(["姓名", "身份证号", "性别", "年龄", "手机号", "村（社区）", "户号", "住址", "重点人群", "慢性病",
                   "标签", "签约状态", "签约到期"])
     for r in rows:
         sheet.append([r["name"], r["id_number"], {"male": "男", "female": "女"}.get(r["sex"] or "", ""),
-                      r["birth_date"], r["phone"], r["village"], r["household"], r["address"],
+                      r["age"], r["phone"], r["village"], r["household"], r["address"],
                       "、".join(r["key_populations"]), "、".join(r["chronic_diseases"]),
                       "、".join(t["name"] for t in r["tags"]), r["status_label"], r["signing_end"]])
     return _saved(book)

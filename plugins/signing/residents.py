@@ -4,15 +4,15 @@ household, key populations, chronic diseases and tags. A resident account manage
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from hub import Conflict, InvalidInput, get_by_id
-from hub.ids import iso, new_id, now
+from hub.ids import CST, iso, new_id, now
 from hub.pages import page, page_by_key
-from plugins.signing import idcard, regions, scopes
+from plugins.signing import idcard, lookups, regions, scopes
 from plugins.signing.checks import optional_phone, optional_text, required_text, text_list
 
 KEY_POPULATIONS = ("老年人", "孕产妇", "0-6岁儿童", "残疾人", "高血压", "糖尿病", "严重精神障碍", "结核病",
@@ -22,6 +22,7 @@ CHILD_AGE_YEARS = 6
 RELATIONS = ("本人", "配偶", "子女", "父母", "祖父母", "孙子女", "兄弟姐妹", "其他")
 STATUS_LABELS = {"signed": "已签约", "unsigned": "未签约", "to_renew": "待续签", "refused": "拒签",
                  "unable": "无法签约"}
+KEYWORD_FIELDS = ("name", "address")
 EDITABLE = ("name", "phone", "address", "village", "household", "key_populations", "chronic_diseases", "relation")
 
 
@@ -104,8 +105,10 @@ async def update_resident(db: Any, resident: dict[str, Any], body: dict[str, Any
 
 
 def list_filter(user: dict[str, Any], args: dict[str, str]) -> dict[str, Any]:
-    """Residents in the user's scope, narrowed by the list's filters; ``q`` is the keyword search across name,
-    ID number, phone and address (no ``$text`` on this database: anchored and unanchored regexes)."""
+    """Residents in the user's scope, narrowed by the list's filters; ``q`` is the keyword search over name and
+    address (no ``$text`` on this database: unanchored regexes). A number is matched whole and exactly only
+    (``id_number``, ``phone``, or a whole number as ``q``): lists show numbers masked, so a fragment that found
+    someone would unmask them a digit at a time. The handler audits and rate-limits those lookups."""
     clauses: list[dict[str, Any]] = [scopes.resident_filter(user)]
     if args.get("region"):
         prefix = regions.region_prefix(regions.check_code(args["region"], "region"))
@@ -113,10 +116,8 @@ def list_filter(user: dict[str, Any], args: dict[str, str]) -> dict[str, Any]:
     for field in ("village", "household", "team_id", "doctor_id"):
         if args.get(field):
             clauses.append({field: args[field]})
-    if args.get("id_number"):
-        clauses.append({"id_number": args["id_number"].strip().upper()})
-    if args.get("phone"):
-        clauses.append({"phone": args["phone"].strip()})
+    for field, value in lookups.whole_numbers(args).items():  # exact match only: no fragment finds anyone
+        clauses.append({field: value})
     for field in ("name", "address"):
         if args.get(field):
             clauses.append({field: {"$regex": re.escape(args[field].strip())}})
@@ -128,9 +129,9 @@ def list_filter(user: dict[str, Any], args: dict[str, str]) -> dict[str, Any]:
         clauses.append({"tags": args["tag"]})
     if args.get("key_population"):
         clauses.append({"key_populations": args["key_population"]})
-    if args.get("q"):
+    if args.get("q") and not lookups.number_in_keyword(args["q"]):
         word = re.escape(args["q"].strip()[:50])
-        clauses.append({"$or": [{f: {"$regex": word}} for f in ("name", "id_number", "phone", "address")]})
+        clauses.append({"$or": [{f: {"$regex": word}} for f in KEYWORD_FIELDS]})
     clauses = [c for c in clauses if c]
     return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
 
@@ -161,16 +162,24 @@ async def tag_names(db: Any, docs: list[dict[str, Any]]) -> dict[str, str]:
     return {t["_id"]: t["name"] async for t in db.signing_tags.find({"_id": {"$in": ids}})} if ids else {}
 
 
+def age_of(doc: dict[str, Any], today: date | None = None) -> int | None:
+    born = doc.get("birth_date")
+    return age_on(date.fromisoformat(born), today or datetime.now(CST).date()) if born else None
+
+
 def render_resident(doc: dict[str, Any], *, whole: bool = False, tags: dict[str, str] | None = None
                     ) -> dict[str, Any]:
-    """A resident for a client: numbers masked unless ``whole`` (see the masking rule in ``scopes``)."""
+    """A resident for a client: numbers masked unless ``whole`` (see the masking rule in ``scopes``). The birth
+    date goes with the whole number only; masked, an age stands in for it (with the birth date beside it, the
+    masked number could be rebuilt: see ``idcard.mask_id_number``)."""
     tags = tags or {}
     id_number = doc.get("id_number")
     return {
         "id": doc["_id"], "name": doc["name"],
         "id_number": id_number if whole else idcard.mask_id_number(id_number),
         "phone": doc.get("phone") if whole else idcard.mask_phone(doc.get("phone")),
-        "sex": doc.get("sex"), "birth_date": doc.get("birth_date"), "address": doc.get("address", ""),
+        "sex": doc.get("sex"), "birth_date": doc.get("birth_date") if whole else None, "age": age_of(doc),
+        "address": doc.get("address", ""),
         "village": doc.get("village"), "household": doc.get("household", ""), "relation": doc.get("relation"),
         "key_populations": doc.get("key_populations", []), "chronic_diseases": doc.get("chronic_diseases", []),
         "tags": [{"id": t, "name": tags.get(t, "")} for t in doc.get("tags", [])],
@@ -183,27 +192,36 @@ def render_resident(doc: dict[str, Any], *, whole: bool = False, tags: dict[str,
 
 # -- the family an account manages ---------------------------------------------------------------------------
 
-async def add_family_member(db: Any, account: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    """A new record, or — when the roster already holds this ID number with no account and the same name — that
-    record linked to the account."""
+async def check_family_member(db: Any, account: dict[str, Any], body: dict[str, Any]
+                              ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A family member's checked details, and the roster record already holding this ID number and name with
+    no account (None: there is none, a new record may be created). Only the record's team may attach such a
+    record to the account (``links``): typing a name and a number proves nothing about who is typing."""
     fields = await check_details(db, body)
     fields["relation"] = fields.get("relation") or "其他"
     if fields["relation"] == "本人" and await db.residents.find_one(
             {"account_id": account["_id"], "relation": "本人"}, {"_id": 1}):
         raise Conflict("本人已在家庭成员中", field="relation")
     existing = await db.residents.find_one({"id_number": fields["id_number"]})
-    if existing is not None:
-        if existing.get("account_id") is not None or existing["name"] != fields["name"]:
-            raise Conflict("该身份证号的居民已被其他账号管理", field="id_number", reason="managed_elsewhere")
-        result = await db.residents.find_one_and_update(
-            {"_id": existing["_id"], "account_id": None},
-            {"$set": {"account_id": account["_id"], "relation": fields["relation"], "updated_at": now()}},
-            return_document=True)
-        if result is None:
-            raise Conflict("该身份证号的居民已被其他账号管理", field="id_number", reason="managed_elsewhere")
-        await db.signings.update_many({"resident_id": result["_id"]}, {"$set": {"account_id": account["_id"]}})
-        return result
+    if existing is not None and (existing.get("account_id") is not None or existing["name"] != fields["name"]):
+        raise Conflict("该身份证号的居民已被其他账号管理", field="id_number", reason="managed_elsewhere")
+    return fields, existing
+
+
+async def add_family_member(db: Any, account: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """A new record managed by the account (``check_family_member`` found none in the roster)."""
     return await insert_resident(db, new_resident(fields, created_by=account["_id"], account_id=account["_id"]))
+
+
+async def attach_family_member(db: Any, account_id: str, resident_id: str, relation: str) -> dict[str, Any] | None:
+    """Link a roster record nobody manages to an account (its team confirmed the request); None if somebody
+    manages it meanwhile."""
+    result = await db.residents.find_one_and_update(
+        {"_id": resident_id, "account_id": None},
+        {"$set": {"account_id": account_id, "relation": relation, "updated_at": now()}}, return_document=True)
+    if result is not None:
+        await db.signings.update_many({"resident_id": resident_id}, {"$set": {"account_id": account_id}})
+    return result
 
 
 async def remove_family_member(db: Any, resident: dict[str, Any]) -> str:

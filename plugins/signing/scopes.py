@@ -138,6 +138,16 @@ def require_see_signing(user: dict[str, Any], signing: dict[str, Any]) -> None:
         raise Forbidden("无权查看该签约", signing_id=signing["_id"])
 
 
+def staff_filter(user: dict[str, Any]) -> dict[str, Any]:
+    """Staff accounts a staff user may list: a supervisor those of institutions in their region (a staff
+    account's ``region`` is its institution's), a sysadmin all, everyone else their own institution's."""
+    if user["role"] == "sysadmin":
+        return {}
+    if user["role"] == "supervisor":
+        return _prefix_filter("region", user.get("region", "")) or {"_id": None}
+    return {"institution_id": user.get("institution_id") or "-"}
+
+
 def require_roster_admin(user: dict[str, Any], institution_id: str | None = None) -> None:
     """Institutions, teams and staff: a sysadmin anywhere, an institution admin in their institution."""
     require_role(user, *ROSTER_ADMINS)

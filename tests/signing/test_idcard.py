@@ -30,6 +30,6 @@ def test_invalid_numbers_name_the_problem(number: str, reason: str) -> None:
 
 
 def test_masks() -> None:
-    assert mask_id_number("330522199001011234") == "3305**********1234"
+    assert mask_id_number("330522199001011234") == "3305************34"
     assert mask_phone("13800000001") == "138****0001"
     assert mask_id_number(None) is None and mask_phone("") == ""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from plugins.signing.residents import new_resident
+from datetime import date, datetime
+
+from hub.ids import CST
+from plugins.signing.residents import age_on, new_resident
 from tests.signing.world import VILLAGE_A, VILLAGE_A2, VILLAGE_B, VILLAGE_C, World, fetch_raw, id_number, read_xlsx
 
 
@@ -17,7 +20,8 @@ async def test_resident_details_are_checked(world: World) -> None:
         status, data = await world.call("doctor_a1", "POST", "/api/signing/residents", body)
         assert status == 400 and data["error"]["details"]["field"] == field, (body, data)
     created = await world.resident("doctor_a1", **base)
-    assert created["birth_date"] == "1960-04-01" and created["key_populations"] == ["老年人"]  # derived from age
+    assert created["key_populations"] == ["老年人"]  # derived from age
+    assert created["birth_date"] is None and created["age"] == age_on(date(1960, 4, 1), datetime.now(CST).date())
     assert created["status"] == "unsigned" and created["status_label"] == "未签约"
     status, data = await world.call("doctor_a1", "POST", "/api/signing/residents", base)
     assert status == 409 and data["error"]["details"]["reason"] == "duplicate_id_number"
@@ -87,10 +91,11 @@ async def test_filters_and_keyword_search(world: World) -> None:
         return sorted(r["name"] for r in data["items"])
 
     assert await found("q=王") == ["王建国", "王秀英"]
-    assert await found("q=2345") == ["王建国"]            # a phone fragment
+    assert await found("q=2345") == []                    # a phone fragment finds nobody (test_privacy_lookups)
+    assert await found("q=13812345678") == ["王建国"]      # the whole number does
     assert await found("q=画溪") == ["刘大海"]             # address
     real = (await world.hub.db.residents.find_one({"_id": one["id"]}))["id_number"]
-    assert await found("q=" + real[-6:]) == ["王建国"]
+    assert await found("q=" + real[-6:]) == [] and await found("q=" + real) == ["王建国"]
     assert await found("id_number=" + real) == ["王建国"]
     assert await found("phone=13900001111") == ["王秀英"]
     assert await found("name=大海") == ["刘大海"]
@@ -175,12 +180,17 @@ async def test_family_members_of_an_account(world: World) -> None:
     status, data = await world.call("res1", "POST", "/api/signing/family", {
         "name": "另一个我", "id_number": id_number(), "village": VILLAGE_A, "relation": "本人"})
     assert status == 409
-    # a record already in the roster is linked when name and number match and nobody manages it
+    # a record already in the roster is linked when name and number match, nobody manages it and its area's
+    # staff confirm the request (test_privacy_family_links)
     roster_record = await world.resident(name="张奶奶")
     real = (await world.hub.db.residents.find_one({"_id": roster_record["id"]}))["id_number"]
-    status, grandma = await world.call("res1", "POST", "/api/signing/family", {
+    status, link = await world.call("res1", "POST", "/api/signing/family", {
         "name": "张奶奶", "id_number": real, "village": VILLAGE_A, "relation": "祖父母"})
-    assert status == 201 and grandma["id"] == roster_record["id"]
+    assert status == 202 and link["status"] == "pending"
+    status, link = await world.call("doctor_a1", "POST", f"/api/signing/family/links/{link['id']}/approve", {})
+    assert status == 200 and link["status"] == "confirmed"
+    grandma = {"id": link["resident_id"]}
+    assert grandma["id"] == roster_record["id"]
     status, data = await world.call("res2", "POST", "/api/signing/family", {
         "name": "张奶奶", "id_number": real, "village": VILLAGE_A, "relation": "其他"})
     assert status == 409 and data["error"]["details"]["reason"] == "managed_elsewhere"

@@ -1,0 +1,187 @@
+"""Linking an existing roster record to a resident account (关联家庭成员), with proof held by the person.
+
+Anyone who knows a name and an ID number could type them; that proves nothing. So when a resident account adds a
+family member the roster already holds (same number and name, no account), the record is not attached: a link
+request waits (``pending``) and shows the account nothing of the record — no id, no phone, no signing. Proof
+comes from the record's team: the staff who may edit the resident (the holding team's doctors, assistants and
+leader, the institution's admin; for a record no team holds, the staff of its area; a sysadmin) see the pending
+requests, check with the person (a call to the record's phone, a visit) and confirm or reject. Only a
+confirmation attaches the record. Both sides get a notice (kind ``family_link``); every step is audited.
+(A verification code sent to the record's phone is the other proof the issue names; it waits for the SMS plugin.)
+
+States: ``pending`` → ``confirmed`` | ``rejected`` | ``withdrawn`` (by the account) | ``superseded`` (another
+account's request for the same record was confirmed first, or the record got an account meanwhile).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from hub import Conflict, Forbidden, InvalidInput, get_by_id
+from hub.ids import iso, new_id, now
+from hub.pages import page
+from hub.policy import REGION_LEVEL_DIGITS
+from plugins.signing import idcard, residents, scopes
+
+NOTICE_KIND = "family_link"
+STATES = ("pending", "confirmed", "rejected", "withdrawn", "superseded")
+FAMILY_MAX = 20  # family members and pending requests of one account
+PENDING_SCAN_MAX = 5000  # pending requests looked at to find those a staff member may decide
+EDITOR_ROLES = frozenset({*scopes.TEAM_ROLES, "admin"})
+
+
+class WrongState(Conflict):
+    code, message = "invalid_state", "该关联申请已处理"
+
+
+async def get_link(db: Any, link_id: str) -> dict[str, Any]:
+    return await get_by_id(db.family_links, link_id, "关联申请不存在")
+
+
+async def family_size(db: Any, account_id: str) -> int:
+    members = await db.residents.count_documents({"account_id": account_id})
+    return members + await db.family_links.count_documents({"account_id": account_id, "status": "pending"})
+
+
+def _ancestors(region: str) -> list[str]:
+    """The 12-digit codes of a region and every level above it."""
+    return sorted({region[:digits].ljust(12, "0") for digits in REGION_LEVEL_DIGITS if len(region) >= digits})
+
+
+async def deciders(db: Any, resident: dict[str, Any]) -> list[str]:
+    """The staff who may decide a link request for this record (``scopes.require_edit_resident``), to notify."""
+    if resident.get("team_id"):
+        team = await db.teams.find_one({"_id": resident["team_id"]}, {"members": 1}) or {}
+        query: dict[str, Any] = {"$or": [{"_id": {"$in": team.get("members", [])}},
+                                         {"role": "admin", "institution_id": resident.get("institution_id")}]}
+    else:
+        query = {"role": {"$in": sorted(EDITOR_ROLES)}, "region": {"$in": _ancestors(resident.get("region", ""))}}
+    users = await db.users.find(query).to_list(500)
+    return [u["_id"] for u in users if u["role"] in EDITOR_ROLES and scopes.can_see_resident(u, resident)]
+
+
+async def request_link(hub: Any, account: dict[str, Any], resident: dict[str, Any], relation: str,
+                       address: str) -> dict[str, Any]:
+    """A pending request to attach ``resident`` to the account; asking again returns the pending one."""
+    moment = now()
+    doc = {"_id": new_id(), "account_id": account["_id"], "account_name": account["name"],
+           "account_phone": idcard.mask_phone(account.get("phone")), "resident_id": resident["_id"],
+           "name": resident["name"], "id_number": idcard.mask_id_number(resident.get("id_number")),
+           "village": resident.get("village"), "relation": relation, "status": "pending",
+           "pending_key": f"{account['_id']}:{resident['_id']}", "created_at": moment, "decided_at": None,
+           "decided_by": None, "decided_by_name": None, "note": None}
+    try:
+        await hub.db.family_links.insert_one(doc)
+    except DuplicateKeyError:
+        return await hub.db.family_links.find_one({"pending_key": doc["pending_key"]})
+    await hub.audit.record(actor=account, action="signing.family_link_request", target=doc["_id"], address=address,
+                           region=resident.get("region", ""),
+                           details={"resident_id": resident["_id"], "relation": relation})
+    await hub.notices.notify(await deciders(hub.db, resident), kind=NOTICE_KIND, title="家庭成员关联待确认",
+                             body=f"居民账号{account['name']}申请关联{resident['name']}，请核实本人意愿后确认",
+                             data={"link_id": doc["_id"], "resident_id": resident["_id"], "status": "pending"},
+                             dedupe=f"family_link:{doc['_id']}:pending")
+    return doc
+
+
+async def list_links(db: Any, user: dict[str, Any], status: str, *, limit: int, cursor: str | None
+                     ) -> tuple[list[dict[str, Any]], str | None]:
+    """A resident account: its own requests (any state, or ``status``). Staff: the requests in ``status``
+    (default pending) for records they may edit."""
+    if status and status not in STATES:
+        raise InvalidInput(f"status 应为 {' / '.join(STATES)}", field="status")
+    if user["role"] == "resident":
+        query: dict[str, Any] = {"account_id": user["_id"], **({"status": status} if status else {})}
+        return await page(db.family_links, query, limit=limit, cursor=cursor)
+    if user["role"] not in (*EDITOR_ROLES, "sysadmin"):
+        raise Forbidden("当前角色无权处理家庭成员关联", role=user["role"])
+    status = status or "pending"
+    ids = [d["resident_id"] for d in await db.family_links.find(
+        {"status": status}, {"resident_id": 1}).limit(PENDING_SCAN_MAX).to_list()]
+    visible = [d["_id"] async for d in db.residents.find(
+        {"$and": [scopes.resident_filter(user), {"_id": {"$in": sorted(set(ids))}}]}, {"_id": 1})]
+    return await page(db.family_links, {"status": status, "resident_id": {"$in": visible}}, limit=limit,
+                      cursor=cursor)
+
+
+async def _close(db: Any, link: dict[str, Any], status: str, actor: dict[str, Any] | None, note: str | None
+                 ) -> dict[str, Any]:
+    """Move a pending request to a final state atomically; a concurrent change makes this ``invalid_state``."""
+    updated = await db.family_links.find_one_and_update(
+        {"_id": link["_id"], "status": "pending"},
+        {"$set": {"status": status, "pending_key": link["_id"], "decided_at": now(), "note": note,
+                  "decided_by": actor["_id"] if actor else None, "decided_by_name": actor["name"] if actor else None}},
+        return_document=ReturnDocument.AFTER)
+    if updated is None:
+        raise WrongState(link_id=link["_id"])
+    return updated
+
+
+async def decide(hub: Any, actor: dict[str, Any], link: dict[str, Any], resident: dict[str, Any], *,
+                 confirm: bool, note: str | None, address: str) -> dict[str, Any]:
+    """The team confirms (the record is attached to the account) or rejects (nothing changes)."""
+    if link["status"] != "pending":
+        raise WrongState(link_id=link["_id"], status=link["status"])
+    if confirm and link["relation"] == "本人" and await hub.db.residents.find_one(
+            {"account_id": link["account_id"], "relation": "本人"}, {"_id": 1}):
+        raise Conflict("该账号已有本人记录", field="relation", link_id=link["_id"])
+    updated = await _close(hub.db, link, "confirmed" if confirm else "rejected", actor, note)
+    if confirm and await residents.attach_family_member(hub.db, link["account_id"], link["resident_id"],
+                                                        link["relation"]) is None:
+        await hub.db.family_links.update_one({"_id": link["_id"]}, {"$set": {"status": "superseded"}})
+        raise Conflict("该居民已被其他账号管理", reason="managed_elsewhere", link_id=link["_id"])
+    await hub.audit.record(actor=actor, action="signing.family_link_" + ("confirm" if confirm else "reject"),
+                           target=link["_id"], address=address, region=resident.get("region", ""),
+                           details={"resident_id": link["resident_id"], "account_id": link["account_id"]})
+    await _tell_account(hub, updated)
+    if confirm:
+        await _supersede_others(hub, link)
+    return updated
+
+
+async def _supersede_others(hub: Any, confirmed: dict[str, Any]) -> None:
+    others = await hub.db.family_links.find({"resident_id": confirmed["resident_id"], "status": "pending"}
+                                            ).to_list(100)
+    for other in others:
+        try:
+            await _tell_account(hub, await _close(hub.db, other, "superseded", None, None))
+        except WrongState:
+            continue  # withdrawn meanwhile
+
+
+async def withdraw(hub: Any, account: dict[str, Any], link: dict[str, Any], address: str) -> dict[str, Any]:
+    """The account takes back its own pending request."""
+    if link["account_id"] != account["_id"]:
+        raise Forbidden("只能撤回自己的申请", link_id=link["_id"])
+    updated = await _close(hub.db, link, "withdrawn", account, None)
+    await hub.audit.record(actor=account, action="signing.family_link_withdraw", target=link["_id"],
+                           address=address, details={"resident_id": link["resident_id"]})
+    return updated
+
+
+async def _tell_account(hub: Any, link: dict[str, Any]) -> None:
+    titles = {"confirmed": "家庭成员关联已确认", "rejected": "家庭成员关联未通过", "superseded": "家庭成员关联未通过"}
+    await hub.notices.notify([link["account_id"]], kind=NOTICE_KIND, title=titles[link["status"]],
+                             body=f"{link['name']}（{link['relation']}）", data=render_for_account(link),
+                             dedupe=f"family_link:{link['_id']}:{link['status']}")
+
+
+def render_for_account(link: dict[str, Any]) -> dict[str, Any]:
+    """What the requesting account sees: what it typed (the number masked), and the record only once confirmed."""
+    return {"id": link["_id"], "status": link["status"], "name": link["name"], "id_number": link["id_number"],
+            "relation": link["relation"], "created_at": iso(link["created_at"]),
+            "decided_at": iso(link.get("decided_at")), "note": link.get("note"),
+            "resident_id": link["resident_id"] if link["status"] == "confirmed" else None}
+
+
+def render_for_staff(link: dict[str, Any]) -> dict[str, Any]:
+    return {**render_for_account(link), "resident_id": link["resident_id"], "village": link.get("village"),
+            "account": {"id": link["account_id"], "name": link["account_name"], "phone": link.get("account_phone")},
+            "decided_by": link.get("decided_by"), "decided_by_name": link.get("decided_by_name")}
+
+
+def render(user: dict[str, Any], link: dict[str, Any]) -> dict[str, Any]:
+    return render_for_account(link) if user["role"] == "resident" else render_for_staff(link)

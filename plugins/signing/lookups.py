@@ -1,0 +1,81 @@
+"""Finding a resident by an ID or phone number (号码查找).
+
+Lists show numbers masked, so a search that matched a fragment of a number would unmask it a few digits at a time
+(a masked phone came back in about 20 keyword searches). A number is therefore matched whole and exactly only —
+the ``id_number`` and ``phone`` filters, or a whole number typed as the keyword ``q`` — and every such request is
+a lookup: audited (``signing.resident_lookup``, the numbers masked) and limited per user to
+``signing.lookup_max`` in any ``signing.lookup_window_secs`` (a sliding window kept in MongoDB, so it holds
+across hub processes). Over the limit the answer is 429 ``rate_limited``; the refusal is audited too.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import timedelta
+from typing import Any
+
+from hub import RateLimited
+from hub.accounts import PHONE_RE
+from hub.ids import new_id, now
+from plugins.signing import idcard
+
+NUMBER_FIELDS = ("id_number", "phone")
+WHOLE_ID_RE = re.compile(r"^\d{17}[\dX]$")
+AUDITED_IDS_MAX = 20  # resident ids a lookup's audit entry names
+
+
+def normalised(field: str, value: str) -> str:
+    """The form numbers are stored in: NFKC (full-width digits), trimmed, an upper-case X."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    return text.upper() if field == "id_number" else text
+
+
+def number_in_keyword(keyword: str) -> tuple[str, str] | None:
+    """``(field, number)`` when the keyword is a whole ID or phone number, else None."""
+    text = normalised("id_number", keyword)
+    if WHOLE_ID_RE.match(text):
+        return "id_number", text
+    if PHONE_RE.match(text):
+        return "phone", text
+    return None
+
+
+def whole_numbers(args: dict[str, str]) -> dict[str, str]:
+    """The numbers a list request looks a resident up by (field → number), from its filters and keyword."""
+    found = {f: normalised(f, args[f]) for f in NUMBER_FIELDS if args.get(f)}
+    if args.get("q") and (number := number_in_keyword(args["q"])):
+        found.setdefault(*number)
+    return found
+
+
+def masked(criteria: dict[str, str]) -> dict[str, str | None]:
+    return {f: idcard.mask_id_number(v) if f == "id_number" else idcard.mask_phone(v) for f, v in criteria.items()}
+
+
+async def admit(hub: Any, user: dict[str, Any], criteria: dict[str, str], *, address: str, target: str) -> None:
+    """Count one lookup against the user's window, or refuse it (429) when the window is full."""
+    if not criteria:
+        return
+    limit, window = hub.config["signing.lookup_max"], hub.config["signing.lookup_window_secs"]
+    moment = now()
+    since = moment - timedelta(seconds=window)
+    lookups = hub.db.signing_lookups
+    await lookups.delete_many({"user": user["_id"], "at": {"$lt": since}})
+    mine = {"_id": new_id(), "user": user["_id"], "at": moment}
+    await lookups.insert_one(mine)
+    # Counted after inserting: two lookups at once both see each other, so the limit is never overshot.
+    if await lookups.count_documents({"user": user["_id"], "at": {"$gte": since}}) > limit:
+        await lookups.delete_one({"_id": mine["_id"]})
+        await hub.audit.record(actor=user, action="signing.resident_lookup_refused", target=target, address=address,
+                               details={"numbers": masked(criteria), "limit": limit, "window_secs": window})
+        raise RateLimited("号码查询过于频繁，请稍后再试", limit=limit, window_secs=window)
+
+
+async def record(hub: Any, user: dict[str, Any], criteria: dict[str, str], found: list[str], *, address: str,
+                 target: str) -> None:
+    """The audit entry of an admitted lookup: the numbers masked, and whom it found."""
+    if criteria:
+        await hub.audit.record(actor=user, action="signing.resident_lookup", target=target, address=address,
+                               details={"numbers": masked(criteria), "found": len(found),
+                                        "resident_ids": found[:AUDITED_IDS_MAX]})
