@@ -30,7 +30,9 @@ def birth_dates(*, age: int | None, birth_date: str | None, today: date) -> list
         return [EARLIEST + timedelta(days=n) for n in range((today - EARLIEST).days + 1)]
     first = date(today.year - age - 2, 1, 1)
     days = [first + timedelta(days=n) for n in range(3 * 366 + 2)]
-    return [d for d in days if d <= today and age_on(d, today) == age]
+    # the hub may have counted the age a day later (midnight between the test's clock and its): either day
+    return [d for d in days if d <= today + timedelta(days=1)
+            and age in (age_on(d, today), age_on(d, today + timedelta(days=1)))]
 
 
 def shown_at(shown: str, position: int, char: str) -> bool:
@@ -161,7 +163,7 @@ def test_the_count_is_that_of_the_old_mask_when_given_its_fields() -> None:
     one_day = birth_dates(age=None, birth_date="1956-05-12", today=today)
     assert count_candidates(old_mask, county="330522", dates=one_day, sex="male") == 1
     a_year = birth_dates(age=age_on(date(1956, 5, 12), today), birth_date=None, today=today)
-    assert 360 <= len(a_year) <= 366
+    assert 360 <= len(a_year) <= 367
     assert 20 <= count_candidates(old_mask, county="330522", dates=a_year, sex="male") <= 50
     assert count_candidates(mask_id_number(number), county="330522", dates=a_year, sex="male") >= 3000
 
