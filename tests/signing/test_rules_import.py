@@ -4,8 +4,11 @@ name differs from the row. The entry mode gets the same answers."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from hub.ids import now
+from plugins.signing import locks
 from tests.signing.test_imports import finished, upload, xlsx
 from tests.signing.world import VILLAGE_A, VILLAGE_B, World, id_number
 
@@ -63,3 +66,18 @@ async def test_import_refuses_a_roster_record_whose_name_differs(world: World) -
     assert status == 409 and data["error"]["code"] == "name_mismatch", data
     job, errors = await imported(world, "doctor_a1", [row("张三", number)])
     assert job["imported"] == 1, (job, errors)
+
+
+async def test_import_takes_the_residents_lease(world: World) -> None:
+    """The import's batches hold the leases of the residents they sign: a resident whose lease another change
+    holds is reported (busy), not signed, and the import leaves no lease behind."""
+    held = await world.resident(name="正在办理")
+    free = await world.resident(name="空闲")
+    numbers = {r["id"]: (await world.hub.db.residents.find_one({"_id": r["id"]}))["id_number"] for r in (held, free)}
+    await world.hub.db.signing_leases.insert_one({"_id": held["id"], "owner": "another-change",
+                                                  "expires": now() + timedelta(minutes=5)})
+    job, errors = await imported(world, "doctor_a1", [row("正在办理", numbers[held["id"]]),
+                                                      row("空闲", numbers[free["id"]])])
+    assert (job["imported"], job["failed"]) == (1, 1) and errors[2] == locks.Busy.message, (job, errors)
+    assert await world.hub.db.signings.count_documents({"resident_id": held["id"]}) == 0
+    assert [d["_id"] async for d in world.hub.db.signing_leases.find({})] == [held["id"]]  # only the other's
