@@ -4,6 +4,7 @@ name differs from the row. The entry mode gets the same answers."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -81,3 +82,27 @@ async def test_import_takes_the_residents_lease(world: World) -> None:
     assert (job["imported"], job["failed"]) == (1, 1) and errors[2] == locks.Busy.message, (job, errors)
     assert await world.hub.db.signings.count_documents({"resident_id": held["id"]}) == 0
     assert [d["_id"] async for d in world.hub.db.signing_leases.find({})] == [held["id"]]  # only the other's
+
+
+async def test_import_racing_unable_approvals(world: World) -> None:
+    """An import of 20 residents while a supervisor approves their unable-to-sign requests: whatever the order,
+    no resident approved 无法签约 is left holding an active signing."""
+    people = [await world.resident(name=f"导入竞争{i}") for i in range(20)]
+    requests = []
+    for person in people:
+        status, request = await world.call("doctor_a1", "POST", "/api/signing/unable-requests",
+                                           {"resident_id": person["id"], "kind": "外迁", "reason": "经核实"})
+        assert status == 201, request
+        requests.append(request)
+    numbers = [(await world.hub.db.residents.find_one({"_id": p["id"]}))["id_number"] for p in people]
+    status, job = await upload(world, "doctor_a1", xlsx([row(p["name"], n) for p, n in zip(people, numbers,
+                                                                                             strict=True)]))
+    assert status == 202, job
+    approvals = await asyncio.gather(*(world.call("supervisor", "POST", f"/api/signing/unable-requests/{r['id']}"
+                                                  "/approve", {}) for r in requests))
+    assert all(status == 200 for status, _ in approvals), approvals
+    job = await finished(world, "doctor_a1", job["id"])
+    assert job["status"] == "done" and job["imported"] + job["failed"] == 20, job
+    for person in people:
+        assert await world.hub.db.signings.count_documents({"resident_id": person["id"], "status": "active"}) == 0
+        assert (await world.hub.db.residents.find_one({"_id": person["id"]}))["status"] == "unable"
