@@ -15,7 +15,7 @@ from typing import Any
 
 from hub import Index, Job, Setting, hookimpl
 from hub.ids import now
-from plugins.signing import demo, handlers, imports, links, packages, regions, signings
+from plugins.signing import demo, handlers, imports, links, packages, regions, residents, signings
 
 # Each secondary index costs ~70 ms per 1,000 inserted documents on the embedded server, so the bulk-written
 # collections (residents, signings: the Excel import) keep only the indexes their scoped queries need; a village
@@ -42,6 +42,7 @@ INDEXES = [
     Index("unable_requests", [("region", 1), ("status", 1)], "region_status"),
     Index("signing_tags", [("name", 1)], "name_unique", unique=True),
     Index("signing_imports", [("team_id", 1), ("_id", -1)], "team_id"),
+    # signing_leases needs no index of its own: a lease is keyed by the resident id (locks.py).
     Index("signing_import_errors", [("import_id", 1), ("_id", 1)], "import_id"),
     Index("signing_lookups", [("user", 1), ("at", 1)], "user_at"),
     Index("family_links", [("pending_key", 1)], "pending_key_unique", unique=True, options={"sparse": True}),
@@ -58,6 +59,10 @@ def register_settings() -> list[Setting]:
         Setting("signing.renewal_notice_days", int, 30,
                 "Days before a signing ends that its resident becomes 待续签 and signing.expiring is published."),
         Setting("signing.renewal_job_interval_secs", float, 3600.0, "How often the renewal job runs."),
+        Setting("signing.resident_lock_wait_secs", float, 5.0,
+                "Longest wait for a resident's lease before a change of their state is refused as 409 busy."),
+        Setting("signing.resident_lock_ttl_secs", float, 30.0,
+                "Life of a resident's lease: a holder that died frees the resident after this long."),
         Setting("signing.import_max_rows", int, 60000, "Most data rows in one Excel import."),
         Setting("signing.import_max_bytes", int, 30 * 1024 * 1024, "Largest Excel file accepted for import."),
         Setting("signing.demo_residents", int, 2000, "Residents the demo seed creates in the demo county."),
@@ -95,7 +100,10 @@ def register_jobs(hub: Any) -> list[Job]:
 async def hub_startup(hub: Any) -> None:
     if not 1 <= hub.config["signing.max_term_years"] <= 3:
         raise ValueError("signing.max_term_years must be 1 to 3")
+    if hub.config["signing.resident_lock_wait_secs"] < 0 or hub.config["signing.resident_lock_ttl_secs"] <= 0:
+        raise ValueError("signing.resident_lock_wait_secs must be >= 0 and signing.resident_lock_ttl_secs > 0")
     await packages.ensure_standard(hub.db, hub.config["signing.default_term_years"])
+    await residents.normalise_stored_id_numbers(hub.db)
     if hub.config["signing.regions_file"]:
         text = Path(hub.config["signing.regions_file"]).read_text(encoding="utf-8-sig")
         await regions.load_regions(hub.db, regions.parse_region_file(text))
@@ -107,10 +115,8 @@ async def hub_shutdown(hub: Any) -> None:
 
 
 async def active_signing(db: Any, resident_ids: list[str]) -> list[dict[str, Any]]:
-    """The signings in force today of these resident records."""
-    moment = now()
-    return await db.signings.find({"resident_id": {"$in": resident_ids}, "status": "active",
-                                   "start": {"$lte": moment}, "end": {"$gt": moment}}).to_list(20)
+    """The signings in force today of these resident records (through a renewal too: ``signings.in_force``)."""
+    return await db.signings.find({"resident_id": {"$in": resident_ids}, **signings.in_force(now())}).to_list(20)
 
 
 async def consulting_team_ids(db: Any, account: dict[str, Any]) -> list[str]:

@@ -200,7 +200,7 @@ def _resident(name: str, id_number: str, phone: str | None, village: str, househ
     parsed = idcard.parse_id_number(id_number)
     populations = residents.derived_populations(parsed.birth_date, populations, today)
     doc = residents.new_resident({
-        "name": name, "id_number": id_number, "birth_date": parsed.birth_date.isoformat(), "sex": parsed.sex,
+        "name": name, "id_number": parsed.number, "birth_date": parsed.birth_date.isoformat(), "sex": parsed.sex,
         "phone": phone, "address": address, "village": village, "region": village, "household": household,
         "key_populations": populations, "chronic_diseases": chronic}, created_by=None)
     doc["tags"] = [population_tags[n] for n in dict.fromkeys([*populations, *chronic]) if n in population_tags]

@@ -503,10 +503,12 @@ class SigningsHandler(SigningHandler):
         team_id = scopes.require_signing_staff(user)
         body = self.json_body()
         await check_terms(self.hub, body)  # before a new resident record is written: a refusal changes nothing
+        given_name = None  # a name typed for a number the roster holds must be that record's (signings rules)
         if "resident" in body:
             if not isinstance(body["resident"], dict):
                 raise InvalidInput("resident 应为居民信息", field="resident")
             fields = await residents.check_details(self.hub.db, body["resident"])
+            given_name = fields["name"]
             found = await self.hub.db.residents.find_one({"id_number": fields["id_number"]})
             if found is not None:
                 scopes.require_see_resident(user, found)
@@ -521,7 +523,8 @@ class SigningsHandler(SigningHandler):
         team = await roster.get_team(self.hub.db, team_id)
         signing = await signings.open_signing(
             self.hub, user, resident, team=team, doctor=user, mode="entry", term_years=body.get("term_years"),
-            package_id=body.get("package_id"), auto_renew=body.get("auto_renew", True), address=self.address)
+            package_id=body.get("package_id"), auto_renew=body.get("auto_renew", True), given_name=given_name,
+            address=self.address)
         self.reply(signings.render_signing(signing, whole=True), 201)
 
 

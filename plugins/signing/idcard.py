@@ -4,6 +4,7 @@ birth date, a 3-digit sequence code (odd for men, even for women) and a check ch
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,7 +14,7 @@ ID_NUMBER_LENGTH = 18
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"  # indexed by (weighted sum mod 11)
 EARLIEST_BIRTH = date(1880, 1, 1)
-SHAPE_RE = re.compile(r"^\d{17}[\dX]$")
+SHAPE_RE = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: other scripts' digits are refused, not read
 MASK_HEAD, MASK_TAIL = 4, 2  # characters a masked number shows at each end
 MASK_MIN_LENGTH = 12  # shorter (malformed) input is masked whole
 
@@ -30,12 +31,18 @@ def check_char(first17: str) -> str:
     return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
+def normalise_id_number(raw: str) -> str:
+    """The one spelling of an ID number that is stored and looked up: NFKC (full-width digits and ｘ become ASCII),
+    trimmed, upper-case X. Every check and every lookup goes through this, so one person has one number."""
+    return unicodedata.normalize("NFKC", raw).strip().upper()
+
+
 def parse_id_number(raw: object, *, today: date | None = None, field: str = "id_number") -> IdNumber:
     """Check an ID number (length, birth date, check character) and derive birth date and sex from it.
-    A lower-case ``x`` is accepted and normalised. Raises ``InvalidInput`` naming what is wrong."""
+    The number is normalised first (``normalise_id_number``). Raises ``InvalidInput`` naming what is wrong."""
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidInput("身份证号必填", field=field, reason="missing")
-    number = raw.strip().upper()
+    number = normalise_id_number(raw)
     if len(number) != ID_NUMBER_LENGTH:
         raise InvalidInput("身份证号应为 18 位", field=field, reason="length")
     if not SHAPE_RE.match(number):

@@ -10,7 +10,6 @@ across hub processes). Over the limit the answer is 429 ``rate_limited``; the re
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import timedelta
 from typing import Any
@@ -21,14 +20,13 @@ from hub.ids import new_id, now
 from plugins.signing import idcard
 
 NUMBER_FIELDS = ("id_number", "phone")
-WHOLE_ID_RE = re.compile(r"^\d{17}[\dX]$")
+WHOLE_ID_RE = idcard.SHAPE_RE
 AUDITED_IDS_MAX = 20  # resident ids a lookup's audit entry names
 
 
 def normalised(field: str, value: str) -> str:
-    """The form numbers are stored in: NFKC (full-width digits), trimmed, an upper-case X."""
-    text = unicodedata.normalize("NFKC", value).strip()
-    return text.upper() if field == "id_number" else text
+    """The form numbers are stored in: ``idcard.normalise_id_number`` for ID numbers, NFKC and trimmed for phones."""
+    return idcard.normalise_id_number(value) if field == "id_number" else unicodedata.normalize("NFKC", value).strip()
 
 
 def number_in_keyword(keyword: str) -> tuple[str, str] | None:

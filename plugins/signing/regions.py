@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from typing import Any
 
@@ -13,7 +14,12 @@ from pymongo import UpdateOne
 from hub import InvalidInput, NotFound
 from hub.policy import REGION_LEVEL_DIGITS, region_prefix
 
-CODE_RE = re.compile(r"^\d{12}$")
+CODE_RE = re.compile(r"^[0-9]{12}$")
+# The province-level codes of GB/T 2260 (31 provinces, autonomous regions and municipalities; 台湾, 香港, 澳门):
+# a code outside them names no place in China, whatever the rest of it says.
+PROVINCE_CODES = frozenset({"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+                            "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
+                            "65", "71", "81", "82"})
 LEVEL_NAMES = ("province", "city", "county", "town", "village")
 VILLAGE_LEVEL = 5
 
@@ -31,9 +37,22 @@ def parent_of(code: str) -> str | None:
 
 
 def check_code(code: object, field: str = "code") -> str:
-    if not isinstance(code, str) or not CODE_RE.match(code) or code == "0" * 12:
-        raise InvalidInput("区划代码应为 12 位数字", field=field)
+    """A well-formed division code: 12 digits, a real province, and no level left empty above a filled one
+    (``330522000201`` has no town). Whether the region is known is the caller's lookup (``get_region``)."""
+    if not isinstance(code, str) or not CODE_RE.match(code):
+        raise InvalidInput("区划代码应为 12 位数字", field=field, reason="format")
+    if not well_formed(code):
+        raise InvalidInput("区划代码不存在", field=field, reason="unknown_code", code=code)
     return code
+
+
+def well_formed(code: str) -> bool:
+    if code[:2] not in PROVINCE_CODES:
+        return False
+    bounds = (0, *REGION_LEVEL_DIGITS)
+    segments = [code[a:b] for a, b in itertools.pairwise(bounds)]
+    filled = [set(segment) != {"0"} for segment in segments]
+    return filled == sorted(filled, reverse=True)  # filled levels first, then only empty ones
 
 
 def parse_region_file(text: str) -> list[tuple[str, str]]:
@@ -47,7 +66,7 @@ def parse_region_file(text: str) -> list[tuple[str, str]]:
         code, name = code.strip(), name.strip()
         if number == 1 and not code.isdigit():
             continue  # header
-        if not CODE_RE.match(code) or not name or len(name) > 50:
+        if not CODE_RE.match(code) or not well_formed(code) or not name or len(name) > 50:
             errors.append({"line": number, "value": ",".join(row)[:80]})
         else:
             rows.append((code, name))

@@ -3,6 +3,7 @@ household, key populations, chronic diseases and tags. A resident account manage
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +15,8 @@ from hub.ids import CST, iso, new_id, now
 from hub.pages import page, page_by_key
 from plugins.signing import idcard, lookups, regions, scopes
 from plugins.signing.checks import optional_phone, optional_text, required_text, text_list
+
+log = logging.getLogger(__name__)
 
 KEY_POPULATIONS = ("老年人", "孕产妇", "0-6岁儿童", "残疾人", "高血压", "糖尿病", "严重精神障碍", "结核病",
                    "脱贫人口", "计划生育特殊家庭")
@@ -235,3 +238,31 @@ async def remove_family_member(db: Any, resident: dict[str, Any]) -> str:
                                   {"$set": {"account_id": None, "relation": None, "updated_at": now()}})
     await db.signings.update_many({"resident_id": resident["_id"]}, {"$set": {"account_id": None}})
     return "unlinked"
+
+
+# -- stored ID numbers ---------------------------------------------------------------------------------------
+
+NORMALISED_MARK = "id_numbers_normalised"
+
+
+async def normalise_stored_id_numbers(db: Any) -> dict[str, int]:
+    """Once per database: rewrite ID numbers stored before normalisation (full-width digits, a lower-case x) to
+    their normalised spelling, so the unique index holds one spelling per person. A number whose normalised
+    spelling another record already holds is left as it is and logged: the two records are one person, and which
+    one to keep is a decision for the roster's administrator, not for start-up."""
+    counts = {"normalised": 0, "duplicates": 0}
+    if await db.signing_meta.find_one({"_id": NORMALISED_MARK}):
+        return counts
+    async for doc in db.residents.find({"id_number": {"$not": {"$regex": "^[0-9]{17}[0-9X]$"}}}, {"id_number": 1}):
+        number = doc.get("id_number")
+        if not isinstance(number, str) or (fixed := idcard.normalise_id_number(number)) == number:
+            continue
+        try:
+            await db.residents.update_one({"_id": doc["_id"]}, {"$set": {"id_number": fixed}})
+            await db.signings.update_many({"resident_id": doc["_id"]}, {"$set": {"id_number": fixed}})
+            counts["normalised"] += 1
+        except DuplicateKeyError:
+            counts["duplicates"] += 1
+            log.warning("resident %s: ID number is a second spelling of another record's; left for review", doc["_id"])
+    await db.signing_meta.update_one({"_id": NORMALISED_MARK}, {"$set": {"at": now(), **counts}}, upsert=True)
+    return counts

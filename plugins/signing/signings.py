@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from hub import Conflict, InvalidInput, get_by_id
+from hub import Conflict, Forbidden, InvalidInput, NotFound, get_by_id
 from hub.ids import iso, new_id, now
 from hub.pages import page
-from plugins.signing import packages, scopes, tags
-from plugins.signing.idcard import mask_id_number
+from plugins.signing import locks, packages, scopes, tags
+from plugins.signing.idcard import mask_id_number, normalise_id_number
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,14 @@ class UnableToSign(Conflict):
 
 class WrongState(Conflict):
     code, message = "invalid_state", "当前状态不允许此操作"
+
+
+class NameMismatch(Conflict):
+    code, message = "name_mismatch", "姓名与该身份证号的居民档案不一致"
+
+
+class AlreadyRefused(Conflict):
+    code, message = "already_refused", "该居民已记录拒签，不能重复记录"
 
 
 # -- pure rules ------------------------------------------------------------------------------------------------
@@ -124,12 +134,48 @@ async def _tag_populations(hub: Any, resident: dict[str, Any]) -> None:
         await hub.db.residents.update_one({"_id": resident["_id"]}, {"$addToSet": {"tags": {"$each": ids}}})
 
 
-# -- opening a signing (every mode) -------------------------------------------------------------------------
+# -- the one rule path of signing (every mode: apply, entry, pick, import) -----------------------------------
+
+STAFF_MODES = ("entry", "pick", "import")
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names compared as a person reads them: NFKC, inner spaces ignored."""
+    def plain(name: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", name or "").split())
+    return plain(a) == plain(b)
+
+
+def check_signable(actor: dict[str, Any], resident: dict[str, Any], *, holder: dict[str, Any] | None,
+                   team: dict[str, Any], doctor: dict[str, Any], given_name: str | None = None) -> None:
+    """Raise the error that refuses signing ``resident`` with ``team`` and ``doctor``, for every mode and the
+    import alike; ``resident`` is read under its lease (or is the record about to be created). The actor must be
+    able to see the resident — a doctor: held by their team, or held by none and living in their service area —
+    so nobody signs outside their area or takes over another team's resident. ``given_name`` is the name the
+    request or row typed for an ID number the roster already holds: a different name is a different person."""
+    if resident.get("unable"):
+        raise UnableToSign(resident_id=resident["_id"], kind=resident["unable"].get("kind"))
+    if doctor["_id"] not in team.get("members", []):
+        raise InvalidInput("医生不是该团队成员", field="doctor_id")
+    if not scopes.can_see_resident(actor, resident):
+        raise Forbidden("该居民不在您的服务范围内", resident_id=resident["_id"], reason="out_of_area")
+    if given_name is not None and not same_name(given_name, resident.get("name", "")):
+        raise NameMismatch(resident_id=resident["_id"])
+    if holder is not None:
+        raise AlreadySigned(resident_id=resident["_id"], signing_id=holder["_id"], signing_status=holder["status"])
+
+
+async def _fresh_resident(hub: Any, resident_id: str) -> dict[str, Any]:
+    resident = await hub.db.residents.find_one({"_id": resident_id})
+    if resident is None:
+        raise NotFound("居民不存在", resident_id=resident_id)
+    return resident
+
 
 async def open_signing(hub: Any, actor: dict[str, Any], resident: dict[str, Any], *, team: dict[str, Any],
                        doctor: dict[str, Any], mode: str, pending: bool = False, term_years: int | None = None,
                        package_id: str | None = None, auto_renew: bool = True, start: datetime | None = None,
-                       address: str = "") -> dict[str, Any]:
+                       given_name: str | None = None, address: str = "") -> dict[str, Any]:
     """Sign a resident with a team (active at once), or file a resident's application (pending)."""
     max_term, _ = settings(hub)
     if resident.get("unable"):
@@ -140,28 +186,32 @@ async def open_signing(hub: Any, actor: dict[str, Any], resident: dict[str, Any]
     term = packages.check_term(term_years if term_years is not None else package["term_years"], max_term)
     if not isinstance(auto_renew, bool):
         raise InvalidInput("auto_renew 应为 true 或 false", field="auto_renew")
-    moment = now()
-    begin = None if pending else (start or moment)
-    signing = {
-        "_id": new_id(), "resident_id": resident["_id"], "resident_name": resident["name"],
-        "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
-        "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
-        "institution_id": team.get("institution_id"), "doctor_id": doctor["_id"], "doctor_name": doctor["name"],
-        "package_id": package["_id"], "package_name": package["name"], "mode": mode,
-        "status": "pending" if pending else "active", "term_years": term, "auto_renew": auto_renew,
-        "start": begin, "end": add_years(begin, term) if begin else None, "terms": [],
-        "active_key": resident["_id"], "created_by": actor["_id"], "created_at": moment, "updated_at": moment,
-        "reviewed_by": None, "reviewed_at": None, "reason": None, "expiring_notified": False,
-    }
-    if signing["end"] is not None and signing["end"] <= moment:
-        raise InvalidInput("签约已过期", field="start")
-    try:
-        await hub.db.signings.insert_one(signing)
-    except DuplicateKeyError:
+    async with locks.resident_lock(hub, resident["_id"]):
+        resident = await _fresh_resident(hub, resident["_id"])
         holder = await hub.db.signings.find_one({"active_key": resident["_id"]}, {"status": 1})
-        raise AlreadySigned(resident_id=resident["_id"], signing_id=holder["_id"] if holder else None,
-                            signing_status=holder["status"] if holder else None) from None
-    await refresh_status(hub, resident["_id"])
+        check_signable(actor, resident, holder=holder, team=team, doctor=doctor, given_name=given_name)
+        moment = now()
+        begin = None if pending else (start or moment)
+        signing = {
+            "_id": new_id(), "resident_id": resident["_id"], "resident_name": resident["name"],
+            "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
+            "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
+            "institution_id": team.get("institution_id"), "doctor_id": doctor["_id"], "doctor_name": doctor["name"],
+            "package_id": package["_id"], "package_name": package["name"], "mode": mode,
+            "status": "pending" if pending else "active", "term_years": term, "auto_renew": auto_renew,
+            "start": begin, "end": add_years(begin, term) if begin else None, "terms": [],
+            "active_key": resident["_id"], "created_by": actor["_id"], "created_at": moment, "updated_at": moment,
+            "reviewed_by": None, "reviewed_at": None, "reason": None, "expiring_notified": False,
+        }
+        if signing["end"] is not None and signing["end"] <= moment:
+            raise InvalidInput("签约已过期", field="start")
+        try:  # the unique index stays the last word, should a writer ever skip the lease
+            await hub.db.signings.insert_one(signing)
+        except DuplicateKeyError:
+            holder = await hub.db.signings.find_one({"active_key": resident["_id"]}, {"status": 1})
+            raise AlreadySigned(resident_id=resident["_id"], signing_id=holder["_id"] if holder else None,
+                                signing_status=holder["status"] if holder else None) from None
+        await refresh_status(hub, resident["_id"])
     if not pending:
         await _tag_populations(hub, resident)
     await _record(hub, actor, "signing.apply" if pending else "signing.create", signing, address, mode=mode,
@@ -170,10 +220,10 @@ async def open_signing(hub: Any, actor: dict[str, Any], resident: dict[str, Any]
     return signing
 
 
-# -- transitions -------------------------------------------------------------------------------------------
+# -- transitions (each under the resident's lease) -----------------------------------------------------------
 
 async def _transition(hub: Any, signing: dict[str, Any], expect: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Move a signing from ``expect`` to a new state atomically; a concurrent change makes this ``invalid_state``."""
+    """Move a signing from ``expect`` to a new state; the caller holds the resident's lease."""
     changes = {**changes, "updated_at": now()}
     if changes.get("status") in CLOSED:
         changes["active_key"] = signing["_id"]
@@ -186,18 +236,26 @@ async def _transition(hub: Any, signing: dict[str, Any], expect: str, changes: d
     return updated
 
 
+async def _locked_transition(hub: Any, signing: dict[str, Any], expect: str, changes: dict[str, Any]
+                             ) -> dict[str, Any]:
+    async with locks.resident_lock(hub, signing["resident_id"]):
+        return await _transition(hub, signing, expect, changes)
+
+
 async def approve(hub: Any, actor: dict[str, Any], signing: dict[str, Any], *, term_years: int | None = None,
                   address: str = "") -> dict[str, Any]:
     """A doctor of the team approves a pending application; the term may be changed."""
     max_term, _ = settings(hub)
     term = packages.check_term(term_years if term_years is not None else signing["term_years"], max_term)
-    moment = now()
-    updated = await _transition(hub, signing, "pending", {
-        "status": "active", "term_years": term, "start": moment, "end": add_years(moment, term),
-        "reviewed_by": actor["_id"], "reviewed_at": moment})
-    resident = await hub.db.residents.find_one({"_id": signing["resident_id"]})
-    if resident:
-        await _tag_populations(hub, resident)
+    async with locks.resident_lock(hub, signing["resident_id"]):
+        resident = await _fresh_resident(hub, signing["resident_id"])
+        if resident.get("unable"):
+            raise UnableToSign(resident_id=resident["_id"], kind=resident["unable"].get("kind"))
+        moment = now()
+        updated = await _transition(hub, signing, "pending", {
+            "status": "active", "term_years": term, "start": moment, "end": add_years(moment, term),
+            "reviewed_by": actor["_id"], "reviewed_at": moment})
+    await _tag_populations(hub, resident)
     await _record(hub, actor, "signing.approve", updated, address, term_years=term)
     await hub.events.emit("signing.approved", event_payload(updated))
     return updated
@@ -206,8 +264,8 @@ async def approve(hub: Any, actor: dict[str, Any], signing: dict[str, Any], *, t
 async def reject(hub: Any, actor: dict[str, Any], signing: dict[str, Any], reason: str, address: str = ""
                  ) -> dict[str, Any]:
     screened = await hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})
-    updated = await _transition(hub, signing, "pending", {"status": "rejected", "reason": screened.text,
-                                                          "reviewed_by": actor["_id"], "reviewed_at": now()})
+    updated = await _locked_transition(hub, signing, "pending", {
+        "status": "rejected", "reason": screened.text, "reviewed_by": actor["_id"], "reviewed_at": now()})
     await _record(hub, actor, "signing.reject", updated, address)
     await hub.events.emit("signing.rejected", event_payload(updated))
     return updated
@@ -215,10 +273,21 @@ async def reject(hub: Any, actor: dict[str, Any], signing: dict[str, Any], reaso
 
 async def cancel(hub: Any, actor: dict[str, Any], signing: dict[str, Any], address: str = "") -> dict[str, Any]:
     """The applicant withdraws a pending application."""
-    updated = await _transition(hub, signing, "pending", {"status": "cancelled"})
+    updated = await _locked_transition(hub, signing, "pending", {"status": "cancelled"})
     await _record(hub, actor, "signing.cancel", updated, address)
     await hub.events.emit("signing.cancelled", event_payload(updated))
     return updated
+
+
+async def _terminate(hub: Any, signing: dict[str, Any], reason: str) -> dict[str, Any]:
+    return await _transition(hub, signing, "active", {"status": "terminated", "reason": reason,
+                                                      "terminated_at": now(), "end": now()})
+
+
+async def _announce_termination(hub: Any, actor: dict[str, Any] | None, updated: dict[str, Any], reason: str,
+                                address: str) -> None:
+    await _record(hub, actor, "signing.terminate", updated, address)
+    await hub.events.emit("signing.terminated", event_payload(updated, reason=reason))
 
 
 async def terminate(hub: Any, actor: dict[str, Any] | None, signing: dict[str, Any], reason: str,
@@ -226,106 +295,158 @@ async def terminate(hub: Any, actor: dict[str, Any] | None, signing: dict[str, A
     """解约: an active signing ends before its term, with a reason."""
     if screen and actor is not None:
         reason = (await hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})).text
-    updated = await _transition(hub, signing, "active", {"status": "terminated", "reason": reason,
-                                                         "terminated_at": now(), "end": now()})
-    await _record(hub, actor, "signing.terminate", updated, address)
-    await hub.events.emit("signing.terminated", event_payload(updated, reason=reason))
+    async with locks.resident_lock(hub, signing["resident_id"]):
+        updated = await _terminate(hub, signing, reason)
+    await _announce_termination(hub, actor, updated, reason, address)
     return updated
+
+
+def renewable_from(end: datetime, notice_days: int) -> datetime:
+    """The renewal window opens ``renewal_notice_days`` before a term ends (when the resident becomes 待续签)."""
+    return end - timedelta(days=notice_days)
 
 
 async def renew(hub: Any, actor: dict[str, Any] | None, signing: dict[str, Any], *, term_years: int | None = None,
                 address: str = "") -> dict[str, Any]:
     """续签: the same signing runs on for a new term from its current end (in place, so the resident's
-    active_key never lets go); the previous term is kept in ``terms``."""
-    max_term, _ = settings(hub)
+    active_key never lets go, and the old term stays in ``terms``: the signing is in force without a gap, see
+    ``in_force``). Only within the renewal window, so no renewal reaches further than one term past the current
+    end, and a term (whole years, at most ``signing.max_term_years``) always counts from its own start."""
+    max_term, notice_days = settings(hub)
     term = packages.check_term(term_years if term_years is not None else signing["term_years"], max_term)
-    if signing["status"] != "active":
-        raise WrongState(signing_id=signing["_id"], status=signing["status"], expected="active")
-    start = signing["end"]
-    end = add_years(start, term)
-    while end <= now():  # the job was down for longer than a term: catch up
-        start, end = end, add_years(end, term)
-    updated = await hub.db.signings.find_one_and_update(
-        {"_id": signing["_id"], "status": "active", "end": signing["end"]},
-        {"$set": {"start": start, "end": end, "term_years": term, "expiring_notified": False, "updated_at": now()},
-         "$push": {"terms": {"start": signing["start"], "end": signing["end"], "term_years": signing["term_years"],
-                             "renewed_at": now(), "by": actor["_id"] if actor else None}}},
-        return_document=ReturnDocument.AFTER)
-    if updated is None:
-        raise WrongState(signing_id=signing["_id"], reason="changed_concurrently")
-    await refresh_status(hub, signing["resident_id"])
+    async with locks.resident_lock(hub, signing["resident_id"]):
+        signing = await get_signing(hub.db, signing["_id"])
+        if signing["status"] != "active":
+            raise WrongState(signing_id=signing["_id"], status=signing["status"], expected="active")
+        opens = renewable_from(signing["end"], notice_days)
+        if opens > now():
+            raise WrongState("签约未到续签期", signing_id=signing["_id"], reason="not_due", renewable_from=iso(opens))
+        start = signing["end"]
+        end = add_years(start, term)
+        while end <= now():  # the job was down for longer than a term: catch up
+            start, end = end, add_years(end, term)
+        updated = await hub.db.signings.find_one_and_update(
+            {"_id": signing["_id"], "status": "active", "end": signing["end"]},
+            {"$set": {"start": start, "end": end, "term_years": term, "expiring_notified": False,
+                      "updated_at": now()},
+             "$push": {"terms": {"start": signing["start"], "end": signing["end"],
+                                 "term_years": signing["term_years"], "renewed_at": now(),
+                                 "by": actor["_id"] if actor else None}}},
+            return_document=ReturnDocument.AFTER)
+        if updated is None:
+            raise WrongState(signing_id=signing["_id"], reason="changed_concurrently")
+        await refresh_status(hub, signing["resident_id"])
     await _record(hub, actor, "signing.renew", updated, address, term_years=term)
     await hub.events.emit("signing.renewed", event_payload(updated, previous_end=iso(signing["end"])))
     return updated
 
 
 async def expire(hub: Any, signing: dict[str, Any]) -> dict[str, Any]:
-    updated = await _transition(hub, signing, "active", {"status": "expired"})
+    updated = await _locked_transition(hub, signing, "active", {"status": "expired"})
     await _record(hub, None, "signing.expire", updated, "")
     await hub.events.emit("signing.expired", event_payload(updated))
     return updated
 
 
+async def _last_closed(db: Any, resident_id: str) -> str | None:
+    last = await db.signings.find({"resident_id": resident_id, "status": {"$in": list(CLOSED)}}
+                                  ).sort("_id", -1).limit(1).to_list()
+    return last[0]["status"] if last else None
+
+
 async def refuse(hub: Any, actor: dict[str, Any], resident: dict[str, Any], reason: str, address: str = ""
                  ) -> dict[str, Any]:
-    """拒签: the resident declined; recorded as a closed signing record of the doctor's team."""
+    """拒签: the resident declined; recorded as a closed signing record of the doctor's team. Not for a resident
+    who holds a signing, is already 拒签 (a refusal counts once until something else happens), or is registered
+    as unable to sign (a dead, imprisoned or departed person does not refuse)."""
     team = await hub.db.teams.find_one({"_id": actor["team_id"]})
-    if await hub.db.signings.find_one({"active_key": resident["_id"]}, {"_id": 1}):
-        raise AlreadySigned(resident_id=resident["_id"])
     record_id = new_id()
     screened = await hub.screen(reason, actor, {"plugin": "signing", "object": record_id})
-    moment = now()
-    record = {"_id": record_id, "resident_id": resident["_id"], "resident_name": resident["name"],
-              "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
-              "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
-              "institution_id": team.get("institution_id"), "doctor_id": actor["_id"], "doctor_name": actor["name"],
-              "package_id": None, "package_name": None, "mode": "entry", "status": "refused", "term_years": None,
-              "auto_renew": False, "start": None, "end": None, "terms": [], "active_key": record_id,
-              "created_by": actor["_id"], "created_at": moment, "updated_at": moment, "reason": screened.text,
-              "reviewed_by": None, "reviewed_at": None}
-    await hub.db.signings.insert_one(record)
-    await refresh_status(hub, resident["_id"])
+    async with locks.resident_lock(hub, resident["_id"]):
+        resident = await _fresh_resident(hub, resident["_id"])
+        if resident.get("unable"):
+            kind = resident["unable"].get("kind")
+            message = "该居民已登记死亡，不能记录拒签" if kind == "死亡" else "该居民已登记为无法签约，不能记录拒签"
+            raise UnableToSign(message, resident_id=resident["_id"], kind=kind)
+        if await hub.db.signings.find_one({"active_key": resident["_id"]}, {"_id": 1}):
+            raise AlreadySigned(resident_id=resident["_id"])
+        if await _last_closed(hub.db, resident["_id"]) == "refused":
+            raise AlreadyRefused(resident_id=resident["_id"])
+        moment = now()
+        record = {"_id": record_id, "resident_id": resident["_id"], "resident_name": resident["name"],
+                  "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
+                  "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
+                  "institution_id": team.get("institution_id"), "doctor_id": actor["_id"],
+                  "doctor_name": actor["name"], "package_id": None, "package_name": None, "mode": "entry",
+                  "status": "refused", "term_years": None, "auto_renew": False, "start": None, "end": None,
+                  "terms": [], "active_key": record_id, "created_by": actor["_id"], "created_at": moment,
+                  "updated_at": moment, "reason": screened.text, "reviewed_by": None, "reviewed_at": None}
+        await hub.db.signings.insert_one(record)
+        await refresh_status(hub, resident["_id"])
     await _record(hub, actor, "signing.refuse", record, address)
     await hub.events.emit("signing.refused", event_payload(record))
     return record
 
 
+# -- in force -------------------------------------------------------------------------------------------------
+
+def in_force(moment: datetime) -> dict[str, Any]:
+    """The filter of signings in force at ``moment``: active, not ended, and started — the current term, or an
+    earlier term of the same signing (an early renewal's new term starts at the old end, and the old term kept in
+    ``terms`` covers the time until then, so a resident keeps their doctor through a renewal)."""
+    return {"status": "active", "end": {"$gt": moment},
+            "$or": [{"start": {"$lte": moment}}, {"terms.start": {"$lte": moment}}]}
+
+
 # -- the scheduled job -------------------------------------------------------------------------------------
 
+async def _each_due(hub: Any, query: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    """The signings matching ``query``, in id order, in batches (a skipped one is not found again)."""
+    after = ""
+    while True:
+        due = await hub.db.signings.find({**query, "_id": {"$gt": after}}).sort("_id", 1).limit(JOB_BATCH).to_list()
+        for signing in due:
+            yield signing
+        if len(due) < JOB_BATCH:
+            return
+        after = due[-1]["_id"]
+
+
+def renew_ahead(hub: Any) -> timedelta:
+    """How long before its end the job renews an auto-renewing signing: up to its own interval (so the term is
+    renewed by the last run before it ends, never after), and never before the renewal window opens."""
+    _, notice_days = settings(hub)
+    return min(timedelta(seconds=hub.config["signing.renewal_job_interval_secs"]), timedelta(days=notice_days))
+
+
 async def run_renewals(hub: Any) -> dict[str, int]:
-    """Renew (auto-renewal) or expire signings at their end; mark residents 待续签 ``renewal_notice_days`` before
-    and publish ``signing.expiring`` once per term."""
+    """Renew auto-renewing signings by the last run before their end (so the resident is never left without a
+    doctor in between), expire the others at their end; mark residents 待续签 ``renewal_notice_days`` before and
+    publish ``signing.expiring`` once per term."""
     counts = {"renewed": 0, "expired": 0, "expiring": 0}
     _, notice_days = settings(hub)
-    while True:
-        due = await hub.db.signings.find({"status": "active", "end": {"$lte": now()}}).limit(JOB_BATCH).to_list()
-        for signing in due:
-            try:
-                resident = await hub.db.residents.find_one({"_id": signing["resident_id"]}, {"unable": 1})
-                if signing.get("auto_renew", True) and not (resident or {}).get("unable"):
-                    await renew(hub, None, signing)
-                    counts["renewed"] += 1
-                else:
-                    await expire(hub, signing)
-                    counts["expired"] += 1
-            except WrongState:
-                continue  # changed meanwhile (renewed or terminated by a person): nothing to do
-        if len(due) < JOB_BATCH:
-            break
+    moment = now()
+    async for signing in _each_due(hub, {"status": "active", "end": {"$lte": moment + renew_ahead(hub)}}):
+        try:
+            resident = await hub.db.residents.find_one({"_id": signing["resident_id"]}, {"unable": 1})
+            if signing.get("auto_renew", True) and not (resident or {}).get("unable"):
+                await renew(hub, None, signing)
+                counts["renewed"] += 1
+            elif signing["end"] <= moment:
+                await expire(hub, signing)
+                counts["expired"] += 1
+        except (WrongState, locks.Busy):
+            continue  # changed meanwhile, or being changed by a person: the next run looks again
     cutoff = now() + timedelta(days=notice_days)
-    while True:
-        soon = await hub.db.signings.find({"status": "active", "end": {"$lte": cutoff},
-                                           "expiring_notified": {"$ne": True}}).limit(JOB_BATCH).to_list()
-        for signing in soon:
-            claimed = await hub.db.signings.update_one({"_id": signing["_id"], "expiring_notified": {"$ne": True}},
-                                                       {"$set": {"expiring_notified": True}})
-            if claimed.modified_count:
-                await refresh_status(hub, signing["resident_id"])
-                await hub.events.emit("signing.expiring", event_payload(signing, days_left=max(
-                    0, (signing["end"] - now()).days)))
-                counts["expiring"] += 1
-        if len(soon) < JOB_BATCH:
-            break
+    async for signing in _each_due(hub, {"status": "active", "end": {"$lte": cutoff},
+                                         "expiring_notified": {"$ne": True}}):
+        claimed = await hub.db.signings.update_one({"_id": signing["_id"], "expiring_notified": {"$ne": True}},
+                                                   {"$set": {"expiring_notified": True}})
+        if claimed.modified_count:
+            await refresh_status(hub, signing["resident_id"])
+            await hub.events.emit("signing.expiring", event_payload(signing, days_left=max(
+                0, (signing["end"] - now()).days)))
+            counts["expiring"] += 1
     return counts
 
 
@@ -339,17 +460,21 @@ async def request_unable(hub: Any, actor: dict[str, Any], resident: dict[str, An
         raise UnableToSign(resident_id=resident["_id"])
     request_id = new_id()
     screened = await hub.screen(reason, actor, {"plugin": "signing", "object": request_id})
-    doc = {"_id": request_id, "resident_id": resident["_id"], "resident_name": resident["name"],
-           "id_number": resident.get("id_number"), "region": resident.get("region", ""),
-           "team_id": actor.get("team_id"), "institution_id": actor.get("institution_id"), "kind": kind,
-           "reason": screened.text, "status": "pending", "pending_key": resident["_id"],
-           "requested_by": actor["_id"], "requested_by_name": actor["name"], "created_at": now(),
-           "reviewed_by": None, "reviewed_at": None, "note": None}
-    try:
-        await hub.db.unable_requests.insert_one(doc)
-    except DuplicateKeyError:
-        raise Conflict("该居民已有待审核的无法签约申请", resident_id=resident["_id"],
-                       reason="pending_request") from None
+    async with locks.resident_lock(hub, resident["_id"]):
+        resident = await _fresh_resident(hub, resident["_id"])
+        if resident.get("unable"):
+            raise UnableToSign(resident_id=resident["_id"])
+        doc = {"_id": request_id, "resident_id": resident["_id"], "resident_name": resident["name"],
+               "id_number": resident.get("id_number"), "region": resident.get("region", ""),
+               "team_id": actor.get("team_id"), "institution_id": actor.get("institution_id"), "kind": kind,
+               "reason": screened.text, "status": "pending", "pending_key": resident["_id"],
+               "requested_by": actor["_id"], "requested_by_name": actor["name"], "created_at": now(),
+               "reviewed_by": None, "reviewed_at": None, "note": None}
+        try:
+            await hub.db.unable_requests.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict("该居民已有待审核的无法签约申请", resident_id=resident["_id"],
+                           reason="pending_request") from None
     await hub.audit.record(actor=actor, action="signing.unable_request", target=request_id, address=address,
                            region=doc["region"], details={"resident_id": resident["_id"], "kind": kind})
     await hub.events.emit("unable_to_sign.requested", unable_payload(doc))
@@ -365,27 +490,38 @@ def unable_payload(doc: dict[str, Any]) -> dict[str, Any]:
             "team_id": doc["team_id"], "kind": doc["kind"], "status": doc["status"]}
 
 
+async def _close_holder(hub: Any, resident_id: str, reason: str) -> dict[str, Any] | None:
+    """Close the resident's pending or active signing (the caller holds the lease); returns a terminated one."""
+    holder = await hub.db.signings.find_one({"active_key": resident_id})
+    if holder is not None and holder["status"] == "active":
+        return await _terminate(hub, holder, reason)
+    if holder is not None:
+        await _transition(hub, holder, "pending", {"status": "cancelled", "reason": reason})
+    return None
+
+
 async def review_unable(hub: Any, actor: dict[str, Any], request: dict[str, Any], *, approved: bool, note: str,
                         address: str = "") -> dict[str, Any]:
     """A supervisor approves (the resident becomes 无法签约 and their signing closes) or rejects."""
     if note:
         note = (await hub.screen(note, actor, {"plugin": "signing", "object": request["_id"]})).text
-    updated = await hub.db.unable_requests.find_one_and_update(
-        {"_id": request["_id"], "status": "pending"},
-        {"$set": {"status": "approved" if approved else "rejected", "reviewed_by": actor["_id"],
-                  "reviewed_at": now(), "note": note or None, "pending_key": request["_id"]}},
-        return_document=ReturnDocument.AFTER)
-    if updated is None:
-        raise WrongState(request_id=request["_id"], expected="pending")
-    if approved:
-        await hub.db.residents.update_one({"_id": request["resident_id"]}, {"$set": {"unable": {
-            "kind": request["kind"], "request_id": request["_id"], "at": iso(now())}}})
-        holder = await hub.db.signings.find_one({"active_key": request["resident_id"]})
-        if holder is not None and holder["status"] == "active":
-            await terminate(hub, actor, holder, f"无法签约：{request['kind']}", address, screen=False)
-        elif holder is not None:
-            await _transition(hub, holder, "pending", {"status": "cancelled", "reason": f"无法签约：{request['kind']}"})
-        await refresh_status(hub, request["resident_id"])
+    terminated = None
+    reason = f"无法签约：{request['kind']}"
+    async with locks.resident_lock(hub, request["resident_id"]):
+        updated = await hub.db.unable_requests.find_one_and_update(
+            {"_id": request["_id"], "status": "pending"},
+            {"$set": {"status": "approved" if approved else "rejected", "reviewed_by": actor["_id"],
+                      "reviewed_at": now(), "note": note or None, "pending_key": request["_id"]}},
+            return_document=ReturnDocument.AFTER)
+        if updated is None:
+            raise WrongState(request_id=request["_id"], expected="pending")
+        if approved:
+            await hub.db.residents.update_one({"_id": request["resident_id"]}, {"$set": {"unable": {
+                "kind": request["kind"], "request_id": request["_id"], "at": iso(now())}}})
+            terminated = await _close_holder(hub, request["resident_id"], reason)
+            await refresh_status(hub, request["resident_id"])
+    if terminated is not None:
+        await _announce_termination(hub, actor, terminated, reason, address)
     await hub.audit.record(actor=actor, action="signing.unable_" + ("approve" if approved else "reject"),
                            target=request["_id"], address=address, region=request["region"],
                            details={"resident_id": request["resident_id"], "kind": request["kind"]})
@@ -398,22 +534,24 @@ async def lift_unable(hub: Any, actor: dict[str, Any], request: dict[str, Any], 
     """撤销无法签约: an approved unable-to-sign is lifted with a reason (the resident came back, was released, the
     record was wrong). The request becomes ``lifted``, the resident's flag goes, their status is derived again
     (未签约, or 拒签 when their last record is a refusal) and they may be signed again."""
-    current = (resident.get("unable") or {}).get("request_id")
-    if request["status"] != "approved" or current != request["_id"]:
-        raise WrongState("只能撤销已通过且仍有效的无法签约", request_id=request["_id"], status=request["status"],
-                         expected="approved")
+    def refused() -> WrongState:
+        return WrongState("只能撤销已通过且仍有效的无法签约", request_id=request["_id"], status=request["status"],
+                          expected="approved")
+    if request["status"] != "approved" or (resident.get("unable") or {}).get("request_id") != request["_id"]:
+        raise refused()
     reason = (await hub.screen(reason, actor, {"plugin": "signing", "object": request["_id"]})).text
-    moment = now()
-    updated = await hub.db.unable_requests.find_one_and_update(
-        {"_id": request["_id"], "status": "approved"},
-        {"$set": {"status": "lifted", "lifted_by": actor["_id"], "lifted_by_name": actor["name"],
-                  "lifted_at": moment, "lift_reason": reason}},
-        return_document=ReturnDocument.AFTER)
-    if updated is None:  # lifted by someone else meanwhile
-        raise WrongState("只能撤销已通过且仍有效的无法签约", request_id=request["_id"], expected="approved")
-    await hub.db.residents.update_one({"_id": resident["_id"], "unable.request_id": request["_id"]},
-                                      {"$set": {"unable": None, "updated_at": moment}})
-    status = await refresh_status(hub, resident["_id"])
+    async with locks.resident_lock(hub, resident["_id"]):
+        moment = now()
+        updated = await hub.db.unable_requests.find_one_and_update(
+            {"_id": request["_id"], "status": "approved"},
+            {"$set": {"status": "lifted", "lifted_by": actor["_id"], "lifted_by_name": actor["name"],
+                      "lifted_at": moment, "lift_reason": reason}},
+            return_document=ReturnDocument.AFTER)
+        if updated is None:  # lifted by someone else meanwhile
+            raise refused()
+        await hub.db.residents.update_one({"_id": resident["_id"], "unable.request_id": request["_id"]},
+                                          {"$set": {"unable": None, "updated_at": moment}})
+        status = await refresh_status(hub, resident["_id"])
     await hub.audit.record(actor=actor, action="signing.unable_lift", target=request["_id"], address=address,
                            region=resident.get("region", ""),
                            details={"resident_id": resident["_id"], "kind": request["kind"], "status": status})
@@ -438,7 +576,7 @@ def list_filter(user: dict[str, Any], args: dict[str, str]) -> dict[str, Any]:
         if args.get(field):
             clauses.append({field: args[field]})
     if args.get("id_number"):
-        clauses.append({"id_number": args["id_number"].strip().upper()})
+        clauses.append({"id_number": normalise_id_number(args["id_number"])})
     if args.get("name"):
         clauses.append({"resident_name": {"$regex": re.escape(args["name"].strip()[:30])}})
     clauses = [c for c in clauses if c]

@@ -182,7 +182,8 @@ async def test_renewal_job_marks_renews_and_expires(world: World, events: list) 
     assert [r["name"] for r in data["items"]] == ["不自动续约"]  # released: unheld again, any team of the area
     names = [e[0] for e in events]
     assert names.count("signing.expiring") == 2 and "signing.renewed" in names and "signing.expired" in names
-    # a doctor renews by hand, with a new term
+    # a doctor renews by hand, with a new term, once the renewal window is open
+    await world.hub.db.signings.update_one({"_id": s_auto["id"]}, {"$set": {"end": now() + timedelta(days=10)}})
     status, data = await world.call("doctor_a2", "POST", f"/api/signing/signings/{s_auto['id']}/renew",
                                     {"term_years": 2})
     assert status == 200 and data["renewals"] == 2 and data["term_years"] == 2
