@@ -45,7 +45,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     @property
     def address(self) -> str:
-        return self.request.remote_ip or ""
+        return self.hub.proxies.client_address(self.request)
 
     async def prepare(self) -> None:
         if self.hub.shutting_down and self.request.method not in ("GET", "HEAD", "OPTIONS"):

@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 
 from hub import accounts, alerts, audit, consultations, messaging, notices, sensitive_words, store
 from hub.accounts import Accounts
+from hub.addresses import TrustedProxies
 from hub.alerts import Alerts
 from hub.audit import AuditLog
 from hub.broker import Broker, make_broker
@@ -52,6 +53,7 @@ class Hub:
         self.pm = pm
         self.node_id = config.node_id or "node-" + secrets.token_hex(3)
         self.sessions = SessionRegistry()
+        self.proxies = TrustedProxies(config.trusted_proxies)
         self.events = EventBus()
         self.jobs = JobRunner(self.db, self.node_id)
         self.accounts = Accounts(self.db, config.secret_key, config.token_ttl_secs,
