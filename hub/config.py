@@ -53,6 +53,9 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("password_memory_kib", int, 65536, "Argon2id memory cost (KiB) for password hashes."),
     Setting("login_max_failures", int, 5, "Failed logins per account and address before throttling."),
     Setting("login_lockout_secs", int, 900, "How long a throttled login stays refused."),
+    Setting("audit_security_window_secs", float, 60.0,
+            "Security events (failed logins, lockouts, 403s) of one action and user or address within this time "
+            "are counted into one audit record."),
     Setting("allowed_origins", list, [], "Extra origins allowed to open /ws (the hub's own is always allowed)."),
     Setting("trusted_proxies", list, [],
             "Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For/-Proto are believed; none: "
