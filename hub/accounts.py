@@ -64,6 +64,10 @@ def public_profile(user: dict[str, Any]) -> dict[str, Any]:
     return {**public_user(user), **{name: user.get(name) or "" for name in PUBLIC_PROFILE_FIELDS}}
 
 
+async def no_announce(payload: dict[str, Any]) -> None:
+    """For an ``Accounts`` used without hub processes to tell (scripts that only create users)."""
+
+
 def check_new_password(password: Any, field: str = "new_password") -> None:
     if not isinstance(password, str) or not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
         raise InvalidInput(f"新密码须为 {MIN_PASSWORD_CHARS} 到 {MAX_PASSWORD_CHARS} 个字符", field=field)
