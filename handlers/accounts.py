@@ -16,8 +16,9 @@ def render_account(user: dict[str, Any]) -> dict[str, Any]:
 
 class LogoutHandler(BaseHandler):
     async def post(self) -> None:
-        """Log out: every access token of the caller stops working and their open sockets close (4001), on every
-        hub process. Answers ``{"logged_out": true}``."""
+        """Log out: end every access token of the caller.
+
+        Their open sockets close (4001) on every hub process. Answers ``{"logged_out": true}``."""
         user = await self.authenticate()
         await self.hub.accounts.revoke_tokens(user["_id"])
         await self.audit("auth.logout", user["_id"])
@@ -26,9 +27,11 @@ class LogoutHandler(BaseHandler):
 
 class PasswordHandler(BaseHandler):
     async def post(self) -> None:
-        """Change the caller's own password: ``{"old_password", "new_password"}`` (8 to 256 characters). Every
-        token of the caller ends and their sockets close (4001); the reply is a fresh token, as from
-        ``POST /api/auth/token``. A wrong old password counts as a failed login (lockout, audit)."""
+        """Change the caller's own password and get a fresh token.
+
+        Body ``{"old_password", "new_password"}`` (8 to 256 characters). Every token of the caller ends and their
+        sockets close (4001); the reply is a fresh token, as from ``POST /api/auth/token``. A wrong old password
+        counts as a failed login (lockout, audit)."""
         user = await self.authenticate()
         body = self.json_body()
         grant = await self.hub.accounts.change_password(user, body.get("old_password"), body.get("new_password"),
@@ -54,9 +57,11 @@ class AccountAdminHandler(BaseHandler):
 
 class AccountDisableHandler(AccountAdminHandler):
     async def post(self, user_id: str) -> None:
-        """Disable an account: it cannot log in, every token of it ends and its sockets close (4001) on every
-        hub process. A sysadmin any other account; an institution admin the doctors, assistants and team leaders
-        of their own institution; other roles (supervisors included) 403."""
+        """Disable an account and end every token of it.
+
+        It cannot log in; its sockets close (4001) on every hub process. A sysadmin may disable any other account,
+        an institution admin the doctors, assistants and team leaders of their own institution; other roles
+        (supervisors included) get 403."""
         _, account = await self.account(user_id)
         account = await self.hub.accounts.set_disabled(account["_id"], True)
         await self.audit_account("account.disable", account)
@@ -74,8 +79,9 @@ class AccountEnableHandler(AccountAdminHandler):
 
 class AccountPasswordHandler(AccountAdminHandler):
     async def post(self, user_id: str) -> None:
-        """Reset an account's password: ``{"new_password"}`` (8 to 256 characters; who may: as for disable).
-        Every token of the account ends and its sockets close (4001)."""
+        """Reset an account's password and end every token of it.
+
+        Body ``{"new_password"}`` (8 to 256 characters); who may: as for disable. Its sockets close (4001)."""
         _, account = await self.account(user_id)
         account = await self.hub.accounts.set_password(account["_id"], self.json_body().get("new_password"))
         await self.audit_account("account.password_reset", account)
