@@ -103,7 +103,8 @@ def summary(latencies: list[float]) -> str:
 
 async def run(opts: argparse.Namespace, children: Children) -> None:
     from hub import store
-    from hub.accounts import Accounts
+    from hub.accounts import Accounts, no_announce
+    from hub.audit import AuditLog
 
     db = children.embedded("db")
     redis_port = free_port()
@@ -112,8 +113,9 @@ async def run(opts: argparse.Namespace, children: Children) -> None:
     wait_for_port(redis_port, redis, children, "redis", 20)
     secret = secrets.token_urlsafe(36)
     client = store.connect(db.uri)
-    accounts = Accounts(store.database(client, "bench_reload"), secret, 6 * 3600, time_cost=1, memory_kib=1024,
-                        max_failures=5, lockout_secs=900)
+    database = store.database(client, "bench_reload")
+    accounts = Accounts(database, secret, 6 * 3600, time_cost=1, memory_kib=1024, max_failures=5,
+                        lockout_secs=900, audit=AuditLog(database), announce=no_announce)
     await accounts.create_user(username="bench_supervisor", password=PASSWORD, role="supervisor", name="督导",
                                region="330522000000")
     await client.close()

@@ -964,10 +964,12 @@ async def http_json(url: str, method: str, body: Any = None, token: str | None =
 async def seed_users(database: Any, secret: str, n: int) -> tuple[list[dict], list[dict]]:
     """N residents and N doctors through ``Accounts.create_user`` (fast hash), one team per doctor and an active
     signing of each resident with their doctor's team, in the signing plugin's data model."""
-    from hub.accounts import Accounts
+    from hub.accounts import Accounts, no_announce
+    from hub.audit import AuditLog
     from hub.ids import new_id, now
 
-    accounts = Accounts(database, secret, 6 * 3600, time_cost=1, memory_kib=1024, max_failures=5, lockout_secs=900)
+    accounts = Accounts(database, secret, 6 * 3600, time_cost=1, memory_kib=1024, max_failures=5, lockout_secs=900,
+                        audit=AuditLog(database), announce=no_announce)
 
     async def make(i: int) -> tuple[dict, dict]:
         doctor = await accounts.create_user(username=f"bench_doctor_{i:04d}", password=PASSWORD, role="doctor",

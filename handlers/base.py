@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import datetime
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import tornado.web
 
-from hub.errors import HubError, InvalidInput, InvalidJSON, NotFound, TooLarge, Unauthorized
+from hub.errors import Forbidden, HubError, InvalidInput, InvalidJSON, NotFound, TooLarge, Unauthorized
 from hub.ids import parse_time
 from hub.pages import parse_limit
 
@@ -45,7 +46,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     @property
     def address(self) -> str:
-        return self.request.remote_ip or ""
+        return self.hub.proxies.client_address(self.request)
 
     async def prepare(self) -> None:
         if self.hub.shutting_down and self.request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -121,6 +122,11 @@ class BaseHandler(tornado.web.RequestHandler):
         self.finish(json.dumps({"error": error.as_dict()}, ensure_ascii=False, default=str))
 
     def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, Forbidden) and not self._finished:
+            # A refused request is a security event, in the trail before the 403 goes out; Tornado lets a handler
+            # finish later, and the task is kept on the handler until then.
+            self._refusal = asyncio.ensure_future(self._refuse(e))
+            return
         if isinstance(e, HubError):
             if e.status >= 500:
                 log.error("%s %s failed: %s", self.request.method, self.request.path, e.code)
@@ -130,6 +136,21 @@ class BaseHandler(tornado.web.RequestHandler):
                 self.write_error(e.status, exc_info=(type(e), e, e.__traceback__))
             return
         super()._handle_request_exception(e)
+
+
+    async def _refuse(self, error: Forbidden) -> None:
+        user = self.current_user
+        try:
+            await self.hub.audit.security_event(
+                action="security.forbidden", subject=user["_id"] if user else self.address, actor=user,
+                target=self.request.path, address=self.address,
+                details={"method": self.request.method, "path": self.request.path, "reason": error.message})
+        except Exception:
+            log.exception("recording the refusal of %s %s failed", self.request.method, self.request.path)
+        if not self._finished:
+            self.clear()
+            self.set_status(error.status)
+            self.write_error(error.status, exc_info=(type(error), error, error.__traceback__))
 
 
 class NotFoundHandler(BaseHandler):

@@ -135,7 +135,7 @@ class HubSocket(tornado.websocket.WebSocketHandler):
         elif kind == "recall":
             await messaging.recall(user, frame.get("conv"), frame.get("seq"))
             await self.hub.audit.record(actor=user, action="message.recall", target=f"{frame['conv']}:{frame['seq']}",
-                                        address=self.request.remote_ip or "")
+                                        address=self.hub.proxies.client_address(self.request))
         elif kind == "ping":
             self._reply({"type": "pong"}, frame_id)
         elif kind == "auth":

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -12,9 +14,11 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from hub.audit import AuditLog
 from hub.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from hub.ids import new_id, now
 from hub.store import Index
@@ -24,6 +28,9 @@ STAFF_ROLES = frozenset(ROLES) - {"resident"}
 TOKEN_ALGORITHM = "HS256"
 PHONE_RE = re.compile(r"^1\d{10}$")
 NO_LOGIN_HASH = "!no-login"  # not an Argon2 hash: no password verifies against it
+MIN_PASSWORD_CHARS = 8
+MAX_PASSWORD_CHARS = 256
+TOKENS_REVOKED = "tokens_revoked"  # control message: close this user's sockets opened with older tokens
 # Optional fields of a staff account that are public: 职称, 工作类型 (全科医生, 家庭助理 …), 简介.
 PUBLIC_PROFILE_FIELDS = ("title", "work_type", "profile")
 
@@ -57,27 +64,42 @@ def public_profile(user: dict[str, Any]) -> dict[str, Any]:
     return {**public_user(user), **{name: user.get(name) or "" for name in PUBLIC_PROFILE_FIELDS}}
 
 
+async def no_announce(payload: dict[str, Any]) -> None:
+    """For an ``Accounts`` used without hub processes to tell (scripts that only create users)."""
+
+
+def check_new_password(password: Any, field: str = "new_password") -> None:
+    if not isinstance(password, str) or not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise InvalidInput(f"新密码须为 {MIN_PASSWORD_CHARS} 到 {MAX_PASSWORD_CHARS} 个字符", field=field)
+
+
 class Accounts:
     """Users, passwords and tokens."""
 
     def __init__(self, db: AsyncDatabase, secret_key: str, token_ttl_secs: int, *, time_cost: int,
-                 memory_kib: int, max_failures: int, lockout_secs: int) -> None:
+                 memory_kib: int, max_failures: int, lockout_secs: int, audit: AuditLog,
+                 announce: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         self._users = db.users
         self._failures = db.login_failures
         self._secret = secret_key
         self._ttl = token_ttl_secs
-        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+        self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+        # Verified instead when there is no real hash (unknown user, a profile that cannot log in), so that a
+        # login costs one Argon2 verification with these parameters whatever the username: no enumeration by time.
+        self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
         self._max_failures = max_failures
         self._lockout = lockout_secs
+        self._audit = audit
+        self._announce = announce
 
     async def hash_password(self, password: str) -> str:
         """Argon2id is deliberately slow: hash off the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(None, self._hasher.hash, password)
+        return await asyncio.get_running_loop().run_in_executor(None, self.hasher.hash, password)
 
     async def _verify(self, hashed: str, password: str) -> bool:
         def check() -> bool:
             try:
-                return self._hasher.verify(hashed, password)
+                return self.hasher.verify(hashed, password)
             except (VerificationError, InvalidHashError):
                 return False
         return await asyncio.get_running_loop().run_in_executor(None, check)
@@ -116,21 +138,107 @@ class Accounts:
 
     async def login(self, login: str, password: str, address: str) -> TokenGrant:
         """Check a username (or a resident's phone number) and password; throttle repeated failures per
-        account and client address."""
-        key = f"{login}|{address}"
-        record = await self._failures.find_one({"_id": key})
-        if record and record["count"] >= self._max_failures:
-            raise TooManyAttempts(retry_after_secs=self._lockout)
+        account and client address. Failures and lockouts are security events of the audit trail."""
         user = await self._users.find_one({"$or": [{"username": login}, {"phone": login, "role": "resident"}]})
-        ok = user is not None and not user.get("disabled") and await self._verify(user["password_hash"], password)
-        if not ok:
-            await self._failures.update_one(
-                {"_id": key}, {"$inc": {"count": 1}, "$set": {"expires_at": now() + timedelta(seconds=self._lockout)}},
-                upsert=True)
+        await self._check_throttle(login, user, address, "auth.login")
+        failure = await self._check_password(user, password)
+        if failure:
+            await self._count_failure(login, user, address, "auth.login", failure)
             raise InvalidCredentials()
-        if record:
-            await self._failures.delete_one({"_id": key})
+        await self._failures.delete_one({"_id": f"{login}|{address}"})
+        if self.hasher.check_needs_rehash(user["password_hash"]):  # parameters raised since: follow them
+            await self._users.update_one({"_id": user["_id"]},
+                                         {"$set": {"password_hash": await self.hash_password(password)}})
         return self.grant(user)
+
+    async def _check_password(self, user: dict[str, Any] | None, password: str) -> str | None:
+        """Why the password does not open the account (None: it does). Always one verification, whoever asks."""
+        hashed = (user or {}).get("password_hash")
+        real = isinstance(hashed, str) and hashed != NO_LOGIN_HASH
+        ok = await self._verify(hashed if real else self._dummy_hash, password)
+        if user is None:
+            return "unknown_user"
+        if not real:
+            return "no_login"
+        if not ok:
+            return "wrong_password"
+        return "disabled" if user.get("disabled") else None
+
+    async def _security_event(self, action: str, login: str, user: dict[str, Any] | None, address: str,
+                              **details: Any) -> None:
+        """An unknown login has no region: only sysadmins see it. A known one is the user's region's."""
+        subject = f"{user['_id'] if user else 'unknown'}|{address}"
+        await self._audit.security_event(action=action, subject=subject, actor=None,
+                                         target=user["_id"] if user else "", address=address,
+                                         region=(user or {}).get("region", ""), details={"login": login, **details})
+
+    async def _check_throttle(self, login: str, user: dict[str, Any] | None, address: str, action: str) -> None:
+        record = await self._failures.find_one({"_id": f"{login}|{address}"})
+        if record and record["count"] >= self._max_failures:
+            await self._security_event("auth.locked_attempt", login, user, address, during=action)
+            raise TooManyAttempts(retry_after_secs=self._lockout)
+
+    async def _count_failure(self, login: str, user: dict[str, Any] | None, address: str, action: str,
+                             reason: str) -> None:
+        record = await self._failures.find_one_and_update(
+            {"_id": f"{login}|{address}"},
+            {"$inc": {"count": 1}, "$set": {"expires_at": now() + timedelta(seconds=self._lockout)}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        await self._security_event(f"{action}_failed", login, user, address, reason=reason)
+        if record["count"] == self._max_failures:
+            await self._security_event("auth.lockout", login, user, address, during=action,
+                                       failures=record["count"], lockout_secs=self._lockout)
+
+    # -- revocation: logout, password change, disabling --------------------------------------------------------
+
+    async def _revoking_update(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply ``changes`` and end every token of the user at once: the token version moves on (REST checks it
+        on every request) and every process closes the user's sockets opened with an older token."""
+        user = await self._users.find_one_and_update({"_id": user_id},
+                                                     {"$set": changes, "$inc": {"token_version": 1}},
+                                                     return_document=ReturnDocument.AFTER)
+        if user is None:
+            raise NotFound("用户不存在", id=user_id)
+        await self._announce({"kind": TOKENS_REVOKED, "user": user_id, "version": user["token_version"]})
+        return user
+
+    async def revoke_tokens(self, user_id: str) -> dict[str, Any]:
+        """Logout: every token of the user stops working, on every process."""
+        return await self._revoking_update(user_id, {"tokens_revoked_at": now()})
+
+    async def change_password(self, user: dict[str, Any], old_password: Any, new_password: Any,
+                              address: str) -> TokenGrant:
+        """The user's own change: the old password is checked (and throttled like a login), every token ends,
+        and a fresh one is returned."""
+        if not isinstance(old_password, str) or not old_password or len(old_password) > MAX_PASSWORD_CHARS:
+            raise InvalidInput("old_password 必填", field="old_password")
+        check_new_password(new_password)
+        login = user["username"]
+        await self._check_throttle(login, user, address, "auth.password")
+        failure = await self._check_password(user, old_password)
+        if failure:
+            await self._count_failure(login, user, address, "auth.password", failure)
+            raise InvalidCredentials("原密码错误")
+        if new_password == old_password:
+            raise InvalidInput("新密码不能与原密码相同", field="new_password")
+        await self._failures.delete_one({"_id": f"{login}|{address}"})
+        return self.grant(await self.set_password(user["_id"], new_password))
+
+    async def set_password(self, user_id: str, password: Any) -> dict[str, Any]:
+        """A new password (an admin's reset, or the user's change); every token of the user ends."""
+        check_new_password(password)
+        return await self._revoking_update(user_id, {"password_hash": await self.hash_password(password),
+                                                     "password_changed_at": now()})
+
+    async def set_disabled(self, user_id: str, disabled: bool) -> dict[str, Any]:
+        """Disable (every token ends, no login) or enable an account."""
+        if disabled:
+            return await self._revoking_update(user_id, {"disabled": True, "disabled_at": now()})
+        user = await self._users.find_one_and_update({"_id": user_id}, {"$set": {"disabled": False}},
+                                                     return_document=ReturnDocument.AFTER)
+        if user is None:
+            raise NotFound("用户不存在", id=user_id)
+        return user
 
     def grant(self, user: dict[str, Any]) -> TokenGrant:
         """A signed access token for the user."""

@@ -15,12 +15,13 @@ from pymongo import AsyncMongoClient
 
 from hub import accounts, alerts, audit, consultations, messaging, notices, sensitive_words, store
 from hub.accounts import Accounts
+from hub.addresses import TrustedProxies
 from hub.alerts import Alerts
 from hub.audit import AuditLog
 from hub.broker import Broker, make_broker
 from hub.config import Config
 from hub.consultations import Consultations
-from hub.errors import ContentBlocked
+from hub.errors import ContentBlocked, Unauthorized
 from hub.events import EventBus
 from hub.jobs import JobRunner
 from hub.messaging import Messaging
@@ -52,12 +53,15 @@ class Hub:
         self.pm = pm
         self.node_id = config.node_id or "node-" + secrets.token_hex(3)
         self.sessions = SessionRegistry()
+        self.proxies = TrustedProxies(config.trusted_proxies)
         self.events = EventBus()
         self.jobs = JobRunner(self.db, self.node_id)
+        self.audit = AuditLog(self.db, config.audit_security_window_secs)
         self.accounts = Accounts(self.db, config.secret_key, config.token_ttl_secs,
                                  time_cost=config.password_time_cost, memory_kib=config.password_memory_kib,
-                                 max_failures=config.login_max_failures, lockout_secs=config.login_lockout_secs)
-        self.audit = AuditLog(self.db)
+                                 max_failures=config.login_max_failures, lockout_secs=config.login_lockout_secs,
+                                 audit=self.audit,
+                                 announce=lambda payload: self.broker.publish(CHANNEL_CONTROL, payload))
         kinds = [*notices.CORE_KINDS, *(k for ks in pm.hook.register_notice_kinds() for k in ks)]
         self.notices = Notices(self.db, publish=self.publish, kinds=kinds, batch_max=config.write_batch_max)
         self.words = SensitiveWords(self.db, self.node_id,
@@ -127,6 +131,8 @@ class Hub:
             self.words.on_change(int(payload["version"]), payload.get("delta"))
         elif channel == CHANNEL_CONTROL and payload.get("kind") == "conv_changed":
             self.consultations.forget(payload["conv"])
+        elif channel == CHANNEL_CONTROL and payload.get("kind") == accounts.TOKENS_REVOKED:
+            self.sessions.close_revoked(payload["user"], int(payload["version"]), Unauthorized.close_code)
 
     async def start(self) -> None:
         indexes = [*accounts.INDEXES, *audit.INDEXES, *consultations.INDEXES, *messaging.INDEXES,

@@ -1,9 +1,13 @@
-"""The operation audit trail (操作审计): who did what to which object, when and from where."""
+"""The operation audit trail (操作审计): who did what to which object, when and from where.
+
+Security events (failed logins, lockouts, refused requests) go into the same trail, but an attacker makes them at
+will: each is counted into one record per action and subject (a user, or an address) per
+``audit_security_window_secs``, so that a flood of them adds one record a window, not one a request."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -18,25 +22,49 @@ INDEXES = [
     Index("audit", [("actor", 1), ("_id", -1)], "actor_id"),
     Index("audit", [("action", 1), ("_id", -1)], "action_id"),
     Index("audit", [("at", -1)], "at"),
+    Index("audit", [("bucket", 1), ("until", -1)], "bucket_until"),
 ]
 
 
 class AuditLog:
     """Records and lists audit entries. Plugins record through the same object (``hub.audit``)."""
 
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, security_window_secs: float = 60.0) -> None:
         self._entries = db.audit
+        self._window = timedelta(seconds=security_window_secs)
+
+    @staticmethod
+    def _entry(actor: dict[str, Any] | None, action: str, target: str, address: str, region: str,
+               details: dict[str, Any] | None) -> dict[str, Any]:
+        return {"_id": new_id(), "actor": actor["_id"] if actor else None,
+                "actor_name": actor["name"] if actor else "system", "actor_role": actor["role"] if actor else None,
+                "action": action, "target": target, "address": address, "at": now(),
+                "region": region or (actor or {}).get("region", ""), "details": details or {}}
 
     async def record(self, *, actor: dict[str, Any] | None, action: str, target: str, address: str = "",
                      region: str = "", details: dict[str, Any] | None = None) -> str:
         """Store one entry; ``action`` is a dotted verb (``sensitive_word.create``), ``target`` the object id."""
-        entry = {"_id": new_id(), "actor": actor["_id"] if actor else None,
-                 "actor_name": actor["name"] if actor else "system", "actor_role": actor["role"] if actor else None,
-                 "action": action, "target": target, "address": address, "at": now(),
-                 "region": region or (actor or {}).get("region", ""), "details": details or {}}
+        entry = self._entry(actor, action, target, address, region, details)
         await self._entries.insert_one(entry)
         log.info("audit %s by %s on %s from %s", action, entry["actor"], target, address)
         return entry["_id"]
+
+    async def security_event(self, *, action: str, subject: str, actor: dict[str, Any] | None, target: str,
+                             address: str, region: str = "", details: dict[str, Any] | None = None) -> None:
+        """Count one security event: the first of its action and ``subject`` in a window makes the record (with
+        these details, ``count`` 1); the others in the window add to its ``count`` and move its ``last_at``.
+        (Two processes may each open a record for one window: the bound is per process, still a small one.)"""
+        entry = self._entry(actor, action, target, address, region, None)
+        moment = entry["at"]
+        bucket = f"{action}|{subject}"
+        fields = {k: v for k, v in entry.items() if k != "details"}
+        fields.update({f"details.{k}": v for k, v in (details or {}).items()})
+        result = await self._entries.update_one(
+            {"bucket": bucket, "until": {"$gt": moment}},
+            {"$inc": {"details.count": 1}, "$set": {"details.last_at": moment},
+             "$setOnInsert": {**fields, "bucket": bucket, "until": moment + self._window}}, upsert=True)
+        if result.upserted_id is not None:
+            log.warning("security %s by %s on %s from %s", action, entry["actor"], target, address)
 
     async def list(self, scope: dict[str, Any], *, actor: str | None, action: str | None, since: datetime | None,
                    until: datetime | None, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:

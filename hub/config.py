@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.addresses import parse_networks
 from hub.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "hub.toml"
@@ -52,7 +53,13 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("password_memory_kib", int, 65536, "Argon2id memory cost (KiB) for password hashes."),
     Setting("login_max_failures", int, 5, "Failed logins per account and address before throttling."),
     Setting("login_lockout_secs", int, 900, "How long a throttled login stays refused."),
+    Setting("audit_security_window_secs", float, 60.0,
+            "Security events (failed logins, lockouts, 403s) of one action and user or address within this time "
+            "are counted into one audit record."),
     Setting("allowed_origins", list, [], "Extra origins allowed to open /ws (the hub's own is always allowed)."),
+    Setting("trusted_proxies", list, [],
+            "Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For/-Proto are believed; none: "
+            "the peer address is the client."),
     Setting("ws_max_frame_bytes", int, 64 * 1024, "Largest WebSocket frame accepted from a client."),
     Setting("ws_auth_timeout_secs", float, 10.0, "Time a new socket has to send its auth frame."),
     Setting("ws_heartbeat_secs", int, 25, "Heartbeat interval told to clients; idle sockets are pinged."),
@@ -223,6 +230,7 @@ def validate_core(values: dict[str, Any]) -> None:
         raise ConfigError("port must be between 0 and 65535")
     if values["ws_max_frame_bytes"] < 1024:
         raise ConfigError("ws_max_frame_bytes must be at least 1024")
+    parse_networks(values["trusted_proxies"])
     for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max"):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")

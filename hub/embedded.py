@@ -7,11 +7,13 @@ SecantusDB is GPL-2.0 and is never imported into the hub; it is started as a sep
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import logging
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -24,6 +26,17 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_SECS = 30.0
 STOP_TIMEOUT_SECS = 15.0
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# SecantusDB's storage engine (WiredTiger) holds a POSIX write lock on this file of its folder while it is open,
+# and a second server on the folder exits with EBUSY. A hub killed with -9 leaves its server shutting down (it
+# gets SIGTERM and needs a few seconds to close), so a restart right away must wait for the lock to go.
+FOLDER_LOCK_FILE = "WiredTiger.lock"
+RELEASE_TIMEOUT_SECS = 60.0
+RELEASE_POLL_SECS = 0.1
+# A server gets SIGTERM when its hub dies; Python acts on it only in its main thread, and a signal taken by another
+# of its threads can go unnoticed, leaving the orphan running. Past this time it is asked again.
+RESEND_TERM_SECS = 10.0
+# struct flock of Linux on 64-bit machines: l_type, l_whence, (pad), l_start, l_len, l_pid, (pad).
+FLOCK_LAYOUT = "hhxxxxqqixxxx"
 
 
 def free_port() -> int:
@@ -84,10 +97,61 @@ def _stop_with(parent: int) -> Callable[[], None]:
     return arrange
 
 
-def start_embedded(path: Path | str, port: int = 0, log_file: Path | None = None) -> EmbeddedDatabase:
-    """Start SecantusDB on 127.0.0.1 with its data in ``path`` (kept across restarts); wait until it answers."""
+def folder_holder(folder: Path) -> int | None:
+    """The process holding the database folder's lock (asked with F_GETLK, which takes no lock), or None."""
+    try:
+        fd = os.open(folder / FOLDER_LOCK_FILE, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    try:
+        query = struct.pack(FLOCK_LAYOUT, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        kind, _, _, _, pid = struct.unpack(FLOCK_LAYOUT, fcntl.fcntl(fd, fcntl.F_GETLK, query))
+    finally:
+        os.close(fd)
+    return None if kind == fcntl.F_UNLCK else pid
+
+
+def _orphaned_server(pid: int, folder: Path) -> bool:
+    """Whether ``pid`` is a SecantusDB server of this folder whose starter is gone (its parent is now init)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return False
+    return parent == 1 and any(b"secantusd" in a for a in args[:2]) and os.fsencode(folder) in args
+
+
+def wait_for_release(folder: Path, timeout: float = RELEASE_TIMEOUT_SECS) -> None:
+    """Wait, at most ``timeout`` seconds, until no process holds the folder (a previous server, still shutting
+    down after its hub died); say so in the log. Raises RuntimeError naming the holder when it does not let go."""
+    holder = folder_holder(folder)
+    if holder is None:
+        return
+    log.warning("embedded database folder %s is still held by process %d (a previous server shutting down?); "
+                "waiting up to %.0f s for it to let go", folder, holder, timeout)
+    started = asked = time.monotonic()
+    while holder is not None:
+        moment = time.monotonic()
+        if moment - started > timeout:
+            raise RuntimeError(f"embedded database folder {folder} is still held by process {holder} after "
+                               f"{timeout:.0f} s; stop that process or use another embedded_db_path")
+        if moment - asked > RESEND_TERM_SECS and _orphaned_server(holder, folder):
+            log.warning("asking the orphaned database server %d again to stop (SIGTERM)", holder)
+            os.kill(holder, signal.SIGTERM)
+            asked = moment
+        time.sleep(RELEASE_POLL_SECS)
+        holder = folder_holder(folder)
+    log.warning("embedded database folder %s released after %.1f s; starting the database",
+                folder, time.monotonic() - started)
+
+
+def start_embedded(path: Path | str, port: int = 0, log_file: Path | None = None,
+                   release_timeout: float = RELEASE_TIMEOUT_SECS) -> EmbeddedDatabase:
+    """Start SecantusDB on 127.0.0.1 with its data in ``path`` (kept across restarts); wait until it answers.
+    A previous server still holding the folder is waited for, up to ``release_timeout`` seconds."""
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
+    wait_for_release(folder, release_timeout)
     port = port or free_port()
     out = open(log_file or folder / "secantusd.log", "ab")  # noqa: SIM115 - the child process owns it
     process = subprocess.Popen(

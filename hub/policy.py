@@ -56,3 +56,22 @@ def is_participant(user: dict[str, Any], conversation: dict[str, Any]) -> bool:
 def require_participant(user: dict[str, Any], conversation: dict[str, Any]) -> None:
     if not is_participant(user, conversation):
         raise Forbidden("不是该会话的参与者", conv=conversation["_id"])
+
+
+INSTITUTION_STAFF_ROLES = frozenset({"doctor", "assistant", "team_leader"})
+
+
+def require_account_admin(actor: dict[str, Any], account: dict[str, Any]) -> None:
+    """Who may disable, enable or reset the password of an account: a sysadmin any other account; an institution
+    admin the doctors, assistants and team leaders of their own institution (``institution_id`` on both user
+    documents). Nobody their own account (their own password goes through ``/api/auth/password``), and
+    supervisors none: the health bureau audits accounts and does not administer them (separation of duties,
+    等保 2.0 三权分立)."""
+    if actor["_id"] == account["_id"]:
+        raise Forbidden("不能对自己的账号执行此操作")
+    if actor["role"] == "sysadmin":
+        return
+    if (actor["role"] == "admin" and account["role"] in INSTITUTION_STAFF_ROLES and actor.get("institution_id")
+            and account.get("institution_id") == actor["institution_id"]):
+        return
+    raise Forbidden("无权管理该账号", role=actor["role"])

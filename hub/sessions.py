@@ -126,6 +126,16 @@ class SessionRegistry:
                     log.exception("delivery to session %s of %s failed", session.id, user_id)
         return count
 
+    def close_revoked(self, user_id: str, version: int, code: int) -> int:
+        """Close this user's sessions opened with a token older than ``version`` (logout, a new password, a
+        disabled account); sessions opened with a newer token stay. Returns how many were closed."""
+        revoked = [s for s in tuple(self._by_user.get(user_id, ())) if s.user.get("token_version", 0) < version]
+        for session in revoked:
+            session.close(code, "revoked")
+        if revoked:
+            log.info("closed %d session(s) of %s: tokens revoked", len(revoked), user_id)
+        return len(revoked)
+
     def all(self) -> list[Session]:
         return [s for sessions in self._by_user.values() for s in sessions]
 

@@ -23,9 +23,10 @@ import tornado.netutil
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from hub.app import Hub, create_hub, make_app
+from hub.app import Hub, create_hub
 from hub.config import load_config
 from hub.embedded import free_port
+from hub.server import http_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-key-0123456789abcdef0123456789"
@@ -115,7 +116,7 @@ async def start_hub(overrides: dict[str, Any]) -> RunningHub:
     config = load_config(overrides=overrides, environ={})
     hub = await create_hub(config)
     sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server = tornado.httpserver.HTTPServer(make_app(hub))
+    server = http_server(hub)  # built as ``python -m hub`` builds it
     server.add_sockets(sockets)
     return RunningHub(hub, server, sockets[0].getsockname()[1])
 
