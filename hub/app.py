@@ -28,7 +28,7 @@ from hub.notices import Notices
 from hub.plugins import make_plugin_manager
 from hub.screening import ScreenResult
 from hub.sensitive_words import SensitiveWords
-from hub.sessions import WS_1001_GOING_AWAY, SessionRegistry
+from hub.sessions import WS_1001_GOING_AWAY, SessionRegistry, UserLimits
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,9 @@ class Hub:
         self.broker = broker
         self.pm = pm
         self.node_id = config.node_id or "node-" + secrets.token_hex(3)
-        self.sessions = SessionRegistry()
+        self.sessions = SessionRegistry(UserLimits(
+            max_sockets=config.ws_max_sockets_per_user, rate_per_sec=config.ws_rate_per_sec,
+            burst=config.ws_rate_burst, max_strikes=config.ws_rate_strikes))
         self.events = EventBus()
         self.jobs = JobRunner(self.db, self.node_id)
         self.accounts = Accounts(self.db, config.secret_key, config.token_ttl_secs,

@@ -56,9 +56,11 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("ws_max_frame_bytes", int, 64 * 1024, "Largest WebSocket frame accepted from a client."),
     Setting("ws_auth_timeout_secs", float, 10.0, "Time a new socket has to send its auth frame."),
     Setting("ws_heartbeat_secs", int, 25, "Heartbeat interval told to clients; idle sockets are pinged."),
-    Setting("ws_rate_per_sec", float, 20.0, "Frames per second a connection may send (sustained)."),
-    Setting("ws_rate_burst", int, 60, "Frames a connection may send in a burst."),
+    Setting("ws_rate_per_sec", float, 20.0, "Frames per second a user may send, across all their sockets (sustained)."),
+    Setting("ws_rate_burst", int, 60, "Frames a user may send in a burst, across all their sockets."),
     Setting("ws_rate_strikes", int, 20, "Frames refused as rate_limited in a row before the socket is closed (4008)."),
+    Setting("ws_max_sockets_per_user", int, 5,
+            "Sockets one user may hold open on one hub process; one more is refused with 4008."),
     Setting("ws_send_queue_frames", int, 1000, "Frames buffered for a slow reader before it is closed (4008)."),
     Setting("ws_send_queue_bytes", int, 4 * 1024 * 1024, "Bytes buffered for a slow reader before it is closed."),
     Setting("recall_window_secs", int, 120, "How long after sending a sender may recall a message."),
@@ -223,6 +225,7 @@ def validate_core(values: dict[str, Any]) -> None:
         raise ConfigError("port must be between 0 and 65535")
     if values["ws_max_frame_bytes"] < 1024:
         raise ConfigError("ws_max_frame_bytes must be at least 1024")
-    for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max"):
+    for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max",
+                 "ws_max_sockets_per_user"):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")
