@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import tornado.ioloop
+import tornado.web
 import tornado.websocket
 
 from hub.accounts import public_user
@@ -66,6 +67,13 @@ class HubSocket(tornado.websocket.WebSocketHandler):
         # Until the socket is authenticated it has a limiter of its own; then it shares its user's.
         self.limiter: FrameLimiter = hub.sessions.limits.new_limiter()
         self._auth_timer: object | None = None
+
+    async def prepare(self) -> None:
+        # Tornado accepts an upgrade whose Origin matches the Host header, scheme aside, or that the browser calls
+        # same-origin, before it asks check_origin: every Origin is checked here first, the whole origin.
+        origin = self.request.headers.get("Origin")
+        if origin is not None and not self.check_origin(origin):
+            raise tornado.web.HTTPError(403, "origin not allowed")
 
     def check_origin(self, origin: str) -> bool:
         """The hub's own origin or one listed in ``allowed_origins``, scheme, host and port alike; nothing else.

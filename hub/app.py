@@ -177,16 +177,19 @@ async def create_hub(config: Config) -> Hub:
 
 def make_app(hub: Hub) -> tornado.web.Application:
     """The Tornado application: the core's URL tables, then each plugin's."""
-    from handlers import routes  # the handlers package imports hub, never the reverse at import time
+    from handlers import routes, security  # the handlers package imports hub, never the reverse at import time
 
     rules = routes.core_routes(hub)
     for found in hub.pm.hook.register_routes(hub=hub):
         for pattern, handler, *rest in found:
             rules.append((pattern, handler, {"hub": hub, **(rest[0] if rest else {})}))
     rules += routes.fallback_routes(hub)
-    return tornado.web.Application(
+    app = tornado.web.Application(
         rules, hub=hub, websocket_max_message_size=hub.config.ws_max_frame_bytes,
         websocket_ping_interval=hub.config.ws_heartbeat_secs,
         websocket_ping_timeout=hub.config.ws_heartbeat_secs,
-        static_path=str(routes.STATIC_DIR), xsrf_cookies=False, compress_response=True,
+        static_path=str(routes.STATIC_DIR), static_handler_class=routes.StaticFiles,
+        xsrf_cookies=False, compress_response=True,
         log_function=routes.log_request)
+    app.add_transform(security.SecurityHeaders)
+    return app
