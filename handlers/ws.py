@@ -115,12 +115,21 @@ class HubSocket(tornado.websocket.WebSocketHandler):
         config = self.hub.config
         session = Session(secrets.token_hex(8), user, self, max_frames=config.ws_send_queue_frames,
                           max_bytes=config.ws_send_queue_bytes)
+        if self._gone():  # closed while we waited: registering it now would leave a ghost taking a place
+            return
+        leases = self.hub.socket_leases
+        if not await leases.claim(session.user_id, session.id):
+            self._refuse(TooManySockets(limit=config.ws_max_sockets_per_user), session, "on all hub processes",
+                         frame_id)
+            return
+        if self._gone():
+            leases.release(session.user_id, session.id)
+            return
         try:
             self.limiter = self.hub.sessions.add(session)
         except TooManySockets as exc:
-            log.info("user %s refused a socket: already %d open here", user["_id"], exc.details["limit"])
-            self._send_error(exc, frame_id)
-            self.close(WS_4008_POLICY, exc.code)
+            leases.release(session.user_id, session.id)
+            self._refuse(exc, session, "on this process", frame_id)
             return
         self.session = session
         self._reply({"type": "welcome", "user": public_user(user), "session": self.session.id,
@@ -197,6 +206,14 @@ class HubSocket(tornado.websocket.WebSocketHandler):
         else:
             raise InvalidFrame(f"未知的帧类型 {kind}", type=kind)
 
+    def _gone(self) -> bool:
+        return self.ws_connection is None or self.ws_connection.is_closing()
+
+    def _refuse(self, exc: TooManySockets, session: Session, where: str, frame_id: str | None) -> None:
+        log.info("socket of %s refused: already %d open %s", session.user_id, exc.details["limit"], where)
+        self._send_error(exc, frame_id)
+        self.close(WS_4008_POLICY, exc.code)
+
     def _reply(self, frame: dict[str, Any], frame_id: str | None) -> None:
         if frame_id is not None:
             frame["id"] = frame_id
@@ -219,6 +236,7 @@ class HubSocket(tornado.websocket.WebSocketHandler):
         if self.session is not None:
             self.session.closed = True
             self.hub.sessions.remove(self.session)
+            self.hub.socket_leases.release(self.session.user_id, self.session.id)
 
 
 ROUTES = [(r"/ws", HubSocket)]

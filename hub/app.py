@@ -29,6 +29,7 @@ from hub.plugins import make_plugin_manager
 from hub.screening import ScreenResult
 from hub.sensitive_words import SensitiveWords
 from hub.sessions import WS_1001_GOING_AWAY, SessionRegistry, UserLimits
+from hub.socket_leases import make_socket_leases
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class Hub:
         self.sessions = SessionRegistry(UserLimits(
             max_sockets=config.ws_max_sockets_per_user, rate_per_sec=config.ws_rate_per_sec,
             burst=config.ws_rate_burst, max_strikes=config.ws_rate_strikes))
+        self.socket_leases = make_socket_leases(getattr(broker, "client", None), self.node_id,
+                                                config.ws_max_sockets_per_user)
         self.events = EventBus()
         self.jobs = JobRunner(self.db, self.node_id)
         self.accounts = Accounts(self.db, config.secret_key, config.token_ttl_secs,
@@ -136,6 +139,7 @@ class Hub:
         indexes += [i for found in self.pm.hook.register_indexes() for i in found]
         await store.ensure_indexes(self.db, indexes)
         await self.broker.start(self._on_broker_event)
+        await self.socket_leases.start(lambda: [(s.user_id, s.id) for s in self.sessions.all()])
         await self.words.start()
         for found in self.pm.hook.register_subscribers(hub=self):
             for name, callback in found:
@@ -161,6 +165,7 @@ class Hub:
         for result in self.pm.hook.hub_shutdown(hub=self):
             await result
         await self.words.stop()
+        await self.socket_leases.close()
         await self.broker.close()
         await self.client.close()
 

@@ -169,3 +169,55 @@ async def test_deeply_nested_frame_is_invalid_and_the_socket_stays(hub: RunningH
     assert (await client.expect("error"))["code"] == "invalid_frame"
     assert (await client.request({"type": "ping"}))["type"] == "pong"
     assert not client.conn.close_code
+
+
+async def test_the_cap_counts_sockets_on_every_process_sharing_redis(make_hub, redis_server) -> None:
+    node_a = await make_hub(redis_url=redis_server.url, ws_max_sockets_per_user=2)
+    users = await add_users(node_a)
+    node_b = await make_hub(redis_url=redis_server.url, ws_max_sockets_per_user=2)
+    token = users["doctor"]["token"]
+    on_a = await Client.connect(node_a.ws_url, token)
+    await Client.connect(node_b.ws_url, token)
+    for node in (node_a, node_b):
+        error, code = await refused_with(node.ws_url, token)
+        assert (error["code"], code) == ("too_many_sockets", 4008)
+    assert (await Client.connect(node_b.ws_url, users["resident"]["token"])).user["role"] == "resident"
+    await on_a.close()  # its place is given back on every process
+    deadline = time.monotonic() + 10
+    while True:
+        client = await Client.connect(node_b.ws_url, None)
+        await client.send({"type": "auth", "token": token})
+        if (await client.expect("welcome", "error"))["type"] == "welcome" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert len(node_b.hub.sessions.of_user(users["doctor"]["_id"])) == 2
+
+
+
+async def test_leases_are_renewed_while_held_and_end_when_a_process_dies(redis_server) -> None:
+    import redis.asyncio as redis
+
+    from hub.socket_leases import RedisSocketLeases
+    client = redis.from_url(redis_server.url, decode_responses=True)
+    user = "lease-user-" + str(time.monotonic_ns())
+    held: list[tuple[str, str]] = []
+    alive = RedisSocketLeases(client, "alive", max_sockets=2, lease_secs=2)
+    dead = RedisSocketLeases(client, "dead", max_sockets=2, lease_secs=1)  # never renews: a killed process
+    await alive.start(lambda: list(held))
+    try:
+        assert await alive.claim(user, "s1")
+        held.append((user, "s1"))
+        assert await dead.claim(user, "s2")
+        assert not await alive.claim(user, "s3")  # two held, across the processes
+        await asyncio.sleep(3.2)  # past both leases: the dead process's ended, the renewed one holds
+        assert await alive.claim(user, "s3")
+        assert not await dead.claim(user, "s4")
+        alive.release(user, "s3")  # given back in the background
+        deadline = time.monotonic() + 5
+        while not await dead.claim(user, "s4") and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert await client.zscore("hub:sockets:" + user, "dead:s4") is not None
+    finally:
+        await alive.close()
+        await dead.close()
+        await client.aclose()
