@@ -79,12 +79,15 @@ class RedisSocketLeases:
         self._renew = client.register_script(RENEW_SCRIPT)
         self._tasks: set[asyncio.Task] = set()
         self._renewer: asyncio.Task | None = None
+        self._held: Any = list
+        self._closed = False
 
     def _member(self, session_id: str) -> str:
         return f"{self._node_id}:{session_id}"
 
     async def start(self, held: Any) -> None:
         """``held()`` gives the ``(user_id, session_id)`` of this process's open sockets, renewed periodically."""
+        self._held = held
         self._renewer = asyncio.create_task(self._renew_forever(held), name="socket-leases")
 
     async def claim(self, user_id: str, session_id: str) -> bool:
@@ -97,6 +100,8 @@ class RedisSocketLeases:
             return True
 
     def release(self, user_id: str, session_id: str) -> None:
+        if self._closed:  # given back with all the others on close
+            return
         task = asyncio.get_running_loop().create_task(self._release(user_id, session_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -117,10 +122,23 @@ class RedisSocketLeases:
                 log.warning("socket leases not renewed: Redis unavailable")
 
     async def close(self) -> None:
+        """Give back every lease of this process: its clients reconnect to another at once (1001), and their
+        old leases must not count against them there until they end."""
+        self._closed = True
         if self._renewer is not None:
             self._renewer.cancel()
             await asyncio.gather(self._renewer, return_exceptions=True)
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        pairs = list(self._held())
+        if pairs:
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for user_id, session_id in pairs:
+                        pipe.zrem(KEY_PREFIX + user_id, self._member(session_id))
+                    await pipe.execute()
+            except redis.RedisError:
+                log.warning("%d socket leases not given back: Redis unavailable; they end within %d s",
+                            len(pairs), self._lease_secs)
 
 
 def make_socket_leases(client: redis.Redis | None, node_id: str, max_sockets: int) -> SocketLeases:

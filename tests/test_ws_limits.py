@@ -221,3 +221,12 @@ async def test_leases_are_renewed_while_held_and_end_when_a_process_dies(redis_s
         await alive.close()
         await dead.close()
         await client.aclose()
+
+
+async def test_a_stopped_process_gives_its_leases_back(make_hub, redis_server) -> None:
+    node_a = await make_hub(redis_url=redis_server.url, ws_max_sockets_per_user=1)
+    users = await add_users(node_a)
+    node_b = await make_hub(redis_url=redis_server.url, ws_max_sockets_per_user=1)
+    await Client.connect(node_a.ws_url, users["doctor"]["token"])
+    await node_a.stop()  # a rolling restart: the client reconnects to another process at once
+    assert (await Client.connect(node_b.ws_url, users["doctor"]["token"])).user["role"] == "doctor"
