@@ -8,7 +8,6 @@ import json
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import tornado.ioloop
 import tornado.web
@@ -17,6 +16,7 @@ import tornado.websocket
 from hub.accounts import public_user
 from hub.errors import HubError, InvalidFrame, RateLimited, TooManySockets, Unauthorized
 from hub.ids import iso, now
+from hub.origins import normalise_origin
 from hub.ratelimit import FrameLimiter, Verdict
 from hub.sessions import WS_4008_POLICY, Session
 
@@ -31,21 +31,6 @@ MAX_FRAME_ID_CHARS = 64
 #: No frame of PROTOCOL.md nests deeper than 3 (``sync`` → ``convs`` → a number); deeper ones are refused before
 #: anything walks them.
 MAX_FRAME_DEPTH = 8
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def normalise_origin(origin: str) -> tuple[str, str, int] | None:
-    """``(scheme, host, port)`` of an origin or URL, the port made explicit; None when it is no http(s) origin."""
-    try:
-        parts = urlsplit(origin.strip())
-        scheme, host, port = parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
-    except ValueError:
-        return None
-    if scheme not in DEFAULT_PORTS or not host:
-        return None
-    return scheme, host, port or DEFAULT_PORTS[scheme]
-
-
 def frame_depth_exceeds(value: Any, limit: int) -> bool:
     """Whether a decoded frame nests containers deeper than ``limit`` (walked without recursion)."""
     stack = [(value, 1)]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import ConfigError
+from hub.origins import normalise_origin
 
 DEFAULT_CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "hub.toml"
 
@@ -223,6 +224,10 @@ def validate_core(values: dict[str, Any]) -> None:
         raise ConfigError("HUB_SECRET_KEY must be set in the environment to at least 32 characters")
     if not 0 <= values["port"] < 65536:
         raise ConfigError("port must be between 0 and 65535")
+    # A URL without its scheme would match no page's origin, and every browser's socket would be refused.
+    for origin in ([values["public_url"]] if values["public_url"] else []) + values["allowed_origins"]:
+        if normalise_origin(origin) is None:
+            raise ConfigError(f"{origin!r} (public_url, allowed_origins) must be an http:// or https:// URL")
     if values["ws_max_frame_bytes"] < 1024:
         raise ConfigError("ws_max_frame_bytes must be at least 1024")
     for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max",

@@ -16,6 +16,7 @@ async def upgrade_status(ws_url: str, origin: str) -> int:
         conn = await websockets.connect(ws_url, origin=origin)
     except websockets.InvalidStatus as exc:
         return exc.response.status_code
+    assert "Server" not in conn.response.headers  # the upgrade does not name the server either
     await conn.close()
     return 101
 
@@ -120,3 +121,15 @@ async def test_nul_in_a_static_path_is_a_client_error(hub: RunningHub, path: str
     assert_security_headers(response, page=response.headers.get("Content-Type", "").startswith("text/html"))
     head = await fetch(hub.url + path, method="HEAD")
     assert 400 <= head.code < 500, (path, head.code)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("HUB_PUBLIC_URL", "hub.example.cn"), ("HUB_ALLOWED_ORIGINS", "https://ok.example.cn,h5.example.cn"),
+    ("HUB_ALLOWED_ORIGINS", "null"), ("HUB_WS_MAX_SOCKETS_PER_USER", "0")])
+def test_origin_and_socket_settings_are_checked_at_start_up(name: str, value: str) -> None:
+    from hub.config import load_config
+    from hub.errors import ConfigError
+    with pytest.raises(ConfigError, match=r"public_url|allowed_origins|ws_max_sockets_per_user"):
+        load_config(None, {"HUB_SECRET_KEY": "s" * 40, name: value})
+    assert load_config(None, {"HUB_SECRET_KEY": "s" * 40, "HUB_PUBLIC_URL": "https://hub.example.cn/h5/",
+                              "HUB_ALLOWED_ORIGINS": "https://h5.example.cn"}).public_url
