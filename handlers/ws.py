@@ -31,6 +31,8 @@ MAX_FRAME_ID_CHARS = 64
 #: No frame of PROTOCOL.md nests deeper than 3 (``sync`` → ``convs`` → a number); deeper ones are refused before
 #: anything walks them.
 MAX_FRAME_DEPTH = 8
+
+
 def frame_depth_exceeds(value: Any, limit: int) -> bool:
     """Whether a decoded frame nests containers deeper than ``limit`` (walked without recursion)."""
     stack = [(value, 1)]
