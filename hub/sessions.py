@@ -128,12 +128,9 @@ class SessionRegistry:
     def add(self, session: Session) -> FrameLimiter:
         """Register an authenticated socket and return its user's limiter; TooManySockets (nothing registered)
         when the user already holds ``max_sockets`` here."""
-        sessions = self._by_user.setdefault(session.user_id, set())
-        if len(sessions) >= self.limits.max_sockets:
-            if not sessions:
-                del self._by_user[session.user_id]
+        if len(self._by_user.get(session.user_id, ())) >= self.limits.max_sockets:
             raise TooManySockets(limit=self.limits.max_sockets)
-        sessions.add(session)
+        self._by_user.setdefault(session.user_id, set()).add(session)
         return self._limiters.setdefault(session.user_id, self.limits.new_limiter())
 
     def remove(self, session: Session) -> None:
