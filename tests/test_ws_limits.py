@@ -138,7 +138,7 @@ async def test_dropping_a_stalled_reader_logs_one_line_without_traceback(make_hu
     caplog.clear()
     # Published straight to the sessions (no database write per frame): the stall is reached in milliseconds.
     for _ in range(5000):
-        running.hub.sessions.deliver([doctor_id, users["resident"]["_id"]], frame)
+        running.hub.sessions.deliver([doctor_id], frame)
         await asyncio.sleep(0)
         if session.closed:
             break
