@@ -40,7 +40,9 @@ class Setting:
 CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("host", str, "127.0.0.1", "Address the hub listens on."),
     Setting("port", int, 8888, "HTTP/WebSocket port (0 picks a free one)."),
-    Setting("public_url", str, "", "URL printed for people to open; derived from host and port when empty."),
+    Setting("public_url", str, "",
+            "URL people open (behind a TLS proxy, its https address); when set, the hub's own origin for /ws. "
+            "Derived from host and port when empty."),
     Setting("node_id", str, "", "Name of this hub process in logs and presence; random when empty."),
     Setting("mongo_uri", str, "", "MongoDB URI. Empty: start the embedded SecantusDB server.", secret=True),
     Setting("mongo_db", str, "jthy", "Database name."),
