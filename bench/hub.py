@@ -1090,6 +1090,8 @@ async def bench_hub(opts: argparse.Namespace, texts: list[str], children: Childr
                     "HUB_PORT": str(port), "HUB_HOST": "127.0.0.1", "HUB_NODE_ID": "bench",
                     "HUB_PLUGINS": "signing=true", "HUB_SEED_DEMO": "false", "HUB_LOG_LEVEL": "WARNING",
                     "HUB_WS_RATE_PER_SEC": "1000000", "HUB_WS_RATE_BURST": "1000000",
+                    # the idle-memory phase opens thousands of sockets with the tokens of a few hundred users
+                    "HUB_WS_MAX_SOCKETS_PER_USER": "1000000",
                     "HUB_PASSWORD_TIME_COST": "1", "HUB_PASSWORD_MEMORY_KIB": "1024", "PYTHONUNBUFFERED": "1"})
         for item in opts.hub_env:
             key, _, value = item.partition("=")

@@ -18,7 +18,17 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 access_log = logging.getLogger("hub.access")
 
 
-class IndexHandler(tornado.web.StaticFileHandler):
+class StaticFiles(tornado.web.StaticFileHandler):
+    """``/static/``: the H5 client's files. A path that no file can have (a NUL in it) is a 400, where Tornado
+    would let ``os.stat`` raise and answer 500."""
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        if "\x00" in absolute_path:
+            raise tornado.web.HTTPError(400, "NUL in a static path")
+        return super().validate_absolute_path(root, absolute_path)
+
+
+class IndexHandler(StaticFiles):
     """``/`` serves the H5 client."""
 
     @classmethod
@@ -31,7 +41,7 @@ def core_routes(hub: Hub) -> list[tuple[str, type, dict[str, Any]]]:
     for module in (auth, accounts, consultations, supervision, health, openapi, ws):
         rules.extend((pattern, handler, {"hub": hub}) for pattern, handler in module.ROUTES)
     rules.append((r"/()", IndexHandler, {"path": str(STATIC_DIR)}))
-    rules.append((r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(STATIC_DIR)}))
+    rules.append((r"/static/(.*)", StaticFiles, {"path": str(STATIC_DIR)}))
     return rules
 
 

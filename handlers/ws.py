@@ -8,15 +8,16 @@ import json
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 import tornado.ioloop
+import tornado.web
 import tornado.websocket
 
 from hub.accounts import public_user
-from hub.errors import HubError, InvalidFrame, RateLimited, Unauthorized
+from hub.errors import HubError, InvalidFrame, RateLimited, TooManySockets, Unauthorized
 from hub.ids import iso, now
-from hub.ratelimit import TokenBucket
+from hub.origins import normalise_origin
+from hub.ratelimit import FrameLimiter, Verdict
 from hub.sessions import WS_4008_POLICY, Session
 
 if TYPE_CHECKING:
@@ -27,21 +28,52 @@ log = logging.getLogger(__name__)
 WS_1011_INTERNAL = 1011
 WS_4001_UNAUTHORIZED = 4001
 MAX_FRAME_ID_CHARS = 64
+#: No frame of PROTOCOL.md nests deeper than 3 (``sync`` → ``convs`` → a number); deeper ones are refused before
+#: anything walks them.
+MAX_FRAME_DEPTH = 8
+
+
+def frame_depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether a decoded frame nests containers deeper than ``limit`` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 class HubSocket(tornado.websocket.WebSocketHandler):
     def initialize(self, hub: Hub) -> None:
         self.hub = hub
         self.session: Session | None = None
-        self.bucket = TokenBucket(hub.config.ws_rate_per_sec, hub.config.ws_rate_burst)
-        self.strikes = 0
+        # Until the socket is authenticated it has a limiter of its own; then it shares its user's.
+        self.limiter: FrameLimiter = hub.sessions.limits.new_limiter()
         self._auth_timer: object | None = None
 
+    async def prepare(self) -> None:
+        # Tornado accepts an upgrade whose Origin matches the Host header, scheme aside, or that the browser calls
+        # same-origin, before it asks check_origin: every Origin is checked here first, the whole origin.
+        origin = self.request.headers.get("Origin")
+        if origin is not None and not self.check_origin(origin):
+            raise tornado.web.HTTPError(403, "origin not allowed")
+
     def check_origin(self, origin: str) -> bool:
-        """Same host as the hub, or an origin listed in ``allowed_origins``; never anything else."""
-        if origin in self.hub.config.allowed_origins:
-            return True
-        return urlparse(origin).netloc.lower() == self.request.host.lower()
+        """The hub's own origin or one listed in ``allowed_origins``, scheme, host and port alike; nothing else.
+
+        The hub's own origin is ``public_url`` when set: behind a TLS-terminating proxy the hub itself sees
+        ``http``, and a fixed origin also refuses a DNS-rebinding page whose Host header would match any
+        request-derived origin. Without ``public_url`` it is the scheme and Host of this request."""
+        wanted = normalise_origin(origin)
+        if wanted is None:
+            return False
+        config = self.hub.config
+        own = config.public_url or f"{self.request.protocol}://{self.request.host}"
+        return wanted in {normalise_origin(o) for o in (own, *config.allowed_origins)}
 
     async def open(self) -> None:
         if self.hub.shutting_down:
@@ -68,23 +100,37 @@ class HubSocket(tornado.websocket.WebSocketHandler):
         if self._auth_timer is not None:
             tornado.ioloop.IOLoop.current().remove_timeout(self._auth_timer)
         config = self.hub.config
-        self.session = Session(secrets.token_hex(8), user, self, max_frames=config.ws_send_queue_frames,
-                               max_bytes=config.ws_send_queue_bytes)
-        self.hub.sessions.add(self.session)
+        session = Session(secrets.token_hex(8), user, self, max_frames=config.ws_send_queue_frames,
+                          max_bytes=config.ws_send_queue_bytes)
+        if self._gone():  # closed while we waited: registering it now would leave a ghost taking a place
+            return
+        leases = self.hub.socket_leases
+        if not await leases.claim(session.user_id, session.id):
+            self._refuse(TooManySockets(limit=config.ws_max_sockets_per_user), session, "on all hub processes",
+                         frame_id)
+            return
+        if self._gone():
+            leases.release(session.user_id, session.id)
+            return
+        try:
+            self.limiter = self.hub.sessions.add(session)
+        except TooManySockets as exc:
+            leases.release(session.user_id, session.id)
+            self._refuse(exc, session, "on this process", frame_id)
+            return
+        self.session = session
         self._reply({"type": "welcome", "user": public_user(user), "session": self.session.id,
                      "server_time": iso(now()), "heartbeat_secs": config.ws_heartbeat_secs}, frame_id)
 
     async def on_message(self, message: str | bytes) -> None:
         frame_id = None
         try:
-            if not self.bucket.take():
-                # Refusals in a row, not in a lifetime: a client that slows down is forgiven.
-                self.strikes += 1
-                if self.strikes > self.hub.config.ws_rate_strikes:
-                    self.close(WS_4008_POLICY, "rate limit")
-                    return
+            verdict = self.limiter.admit()
+            if verdict is Verdict.CLOSE:
+                self.close(WS_4008_POLICY, "rate limit")
+                return
+            if verdict is Verdict.REFUSE:
                 raise RateLimited()
-            self.strikes = 0
             frame = self._parse(message)
             frame_id = frame.get("id")
             await self._dispatch(frame, frame_id)
@@ -103,8 +149,12 @@ class HubSocket(tornado.websocket.WebSocketHandler):
             frame = json.loads(message)
         except ValueError:
             raise InvalidFrame("不是合法的 JSON") from None
+        except RecursionError:  # the decoder's own limit, for nesting far beyond ours
+            raise InvalidFrame("帧嵌套过深", max_depth=MAX_FRAME_DEPTH) from None
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             raise InvalidFrame("帧必须是带 type 的 JSON 对象")
+        if frame_depth_exceeds(frame, MAX_FRAME_DEPTH):
+            raise InvalidFrame("帧嵌套过深", max_depth=MAX_FRAME_DEPTH)
         frame_id = frame.get("id")
         if frame_id is not None and (not isinstance(frame_id, str) or len(frame_id) > MAX_FRAME_ID_CHARS):
             frame.pop("id")
@@ -143,6 +193,14 @@ class HubSocket(tornado.websocket.WebSocketHandler):
         else:
             raise InvalidFrame(f"未知的帧类型 {kind}", type=kind)
 
+    def _gone(self) -> bool:
+        return self.ws_connection is None or self.ws_connection.is_closing()
+
+    def _refuse(self, exc: TooManySockets, session: Session, where: str, frame_id: str | None) -> None:
+        log.info("socket of %s refused: already %d open %s", session.user_id, exc.details["limit"], where)
+        self._send_error(exc, frame_id)
+        self.close(WS_4008_POLICY, exc.code)
+
     def _reply(self, frame: dict[str, Any], frame_id: str | None) -> None:
         if frame_id is not None:
             frame["id"] = frame_id
@@ -165,6 +223,7 @@ class HubSocket(tornado.websocket.WebSocketHandler):
         if self.session is not None:
             self.session.closed = True
             self.hub.sessions.remove(self.session)
+            self.hub.socket_leases.release(self.session.user_id, self.session.id)
 
 
 ROUTES = [(r"/ws", HubSocket)]

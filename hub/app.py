@@ -29,7 +29,8 @@ from hub.notices import Notices
 from hub.plugins import make_plugin_manager
 from hub.screening import ScreenResult
 from hub.sensitive_words import SensitiveWords
-from hub.sessions import WS_1001_GOING_AWAY, SessionRegistry
+from hub.sessions import WS_1001_GOING_AWAY, SessionRegistry, UserLimits
+from hub.socket_leases import make_socket_leases
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,11 @@ class Hub:
         self.broker = broker
         self.pm = pm
         self.node_id = config.node_id or "node-" + secrets.token_hex(3)
-        self.sessions = SessionRegistry()
+        self.sessions = SessionRegistry(UserLimits(
+            max_sockets=config.ws_max_sockets_per_user, rate_per_sec=config.ws_rate_per_sec,
+            burst=config.ws_rate_burst, max_strikes=config.ws_rate_strikes))
+        self.socket_leases = make_socket_leases(getattr(broker, "client", None), self.node_id,
+                                                config.ws_max_sockets_per_user)
         self.proxies = TrustedProxies(config.trusted_proxies)
         self.events = EventBus()
         self.jobs = JobRunner(self.db, self.node_id)
@@ -140,6 +145,7 @@ class Hub:
         indexes += [i for found in self.pm.hook.register_indexes() for i in found]
         await store.ensure_indexes(self.db, indexes)
         await self.broker.start(self._on_broker_event)
+        await self.socket_leases.start(lambda: [(s.user_id, s.id) for s in self.sessions.all()])
         await self.words.start()
         for found in self.pm.hook.register_subscribers(hub=self):
             for name, callback in found:
@@ -165,6 +171,7 @@ class Hub:
         for result in self.pm.hook.hub_shutdown(hub=self):
             await result
         await self.words.stop()
+        await self.socket_leases.close()
         await self.broker.close()
         await self.client.close()
 
@@ -181,16 +188,19 @@ async def create_hub(config: Config) -> Hub:
 
 def make_app(hub: Hub) -> tornado.web.Application:
     """The Tornado application: the core's URL tables, then each plugin's."""
-    from handlers import routes  # the handlers package imports hub, never the reverse at import time
+    from handlers import routes, security  # the handlers package imports hub, never the reverse at import time
 
     rules = routes.core_routes(hub)
     for found in hub.pm.hook.register_routes(hub=hub):
         for pattern, handler, *rest in found:
             rules.append((pattern, handler, {"hub": hub, **(rest[0] if rest else {})}))
     rules += routes.fallback_routes(hub)
-    return tornado.web.Application(
+    app = tornado.web.Application(
         rules, hub=hub, websocket_max_message_size=hub.config.ws_max_frame_bytes,
         websocket_ping_interval=hub.config.ws_heartbeat_secs,
         websocket_ping_timeout=hub.config.ws_heartbeat_secs,
-        static_path=str(routes.STATIC_DIR), xsrf_cookies=False, compress_response=True,
+        static_path=str(routes.STATIC_DIR), static_handler_class=routes.StaticFiles,
+        xsrf_cookies=False, compress_response=True,
         log_function=routes.log_request)
+    app.add_transform(security.SecurityHeaders)
+    return app

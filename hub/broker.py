@@ -65,6 +65,11 @@ class RedisBroker:
         self._task: asyncio.Task | None = None
         self._ready = asyncio.Event()
 
+    @property
+    def client(self) -> redis.Redis:
+        """The Redis client, for other cross-process state kept in the same server (socket leases)."""
+        return self._redis
+
     async def start(self, handler: Handler) -> None:
         await self._redis.ping()
         self._task = asyncio.create_task(self._listen(handler), name="redis-broker")

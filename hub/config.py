@@ -17,6 +17,7 @@ from typing import Any
 
 from hub.addresses import parse_networks
 from hub.errors import ConfigError
+from hub.origins import normalise_origin
 
 DEFAULT_CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "hub.toml"
 
@@ -40,7 +41,9 @@ class Setting:
 CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("host", str, "127.0.0.1", "Address the hub listens on."),
     Setting("port", int, 8888, "HTTP/WebSocket port (0 picks a free one)."),
-    Setting("public_url", str, "", "URL printed for people to open; derived from host and port when empty."),
+    Setting("public_url", str, "",
+            "URL people open (behind a TLS proxy, its https address); when set, the hub's own origin for /ws. "
+            "Derived from host and port when empty."),
     Setting("node_id", str, "", "Name of this hub process in logs and presence; random when empty."),
     Setting("mongo_uri", str, "", "MongoDB URI. Empty: start the embedded SecantusDB server.", secret=True),
     Setting("mongo_db", str, "jthy", "Database name."),
@@ -63,9 +66,11 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("ws_max_frame_bytes", int, 64 * 1024, "Largest WebSocket frame accepted from a client."),
     Setting("ws_auth_timeout_secs", float, 10.0, "Time a new socket has to send its auth frame."),
     Setting("ws_heartbeat_secs", int, 25, "Heartbeat interval told to clients; idle sockets are pinged."),
-    Setting("ws_rate_per_sec", float, 20.0, "Frames per second a connection may send (sustained)."),
-    Setting("ws_rate_burst", int, 60, "Frames a connection may send in a burst."),
+    Setting("ws_rate_per_sec", float, 20.0, "Frames per second a user may send, across all their sockets (sustained)."),
+    Setting("ws_rate_burst", int, 60, "Frames a user may send in a burst, across all their sockets."),
     Setting("ws_rate_strikes", int, 20, "Frames refused as rate_limited in a row before the socket is closed (4008)."),
+    Setting("ws_max_sockets_per_user", int, 5,
+            "Sockets one user may hold open on one hub process; one more is refused with 4008."),
     Setting("ws_send_queue_frames", int, 1000, "Frames buffered for a slow reader before it is closed (4008)."),
     Setting("ws_send_queue_bytes", int, 4 * 1024 * 1024, "Bytes buffered for a slow reader before it is closed."),
     Setting("recall_window_secs", int, 120, "How long after sending a sender may recall a message."),
@@ -228,9 +233,14 @@ def validate_core(values: dict[str, Any]) -> None:
         raise ConfigError("HUB_SECRET_KEY must be set in the environment to at least 32 characters")
     if not 0 <= values["port"] < 65536:
         raise ConfigError("port must be between 0 and 65535")
+    # A URL without its scheme would match no page's origin, and every browser's socket would be refused.
+    for origin in ([values["public_url"]] if values["public_url"] else []) + values["allowed_origins"]:
+        if normalise_origin(origin) is None:
+            raise ConfigError(f"{origin!r} (public_url, allowed_origins) must be an http:// or https:// URL")
     if values["ws_max_frame_bytes"] < 1024:
         raise ConfigError("ws_max_frame_bytes must be at least 1024")
     parse_networks(values["trusted_proxies"])
-    for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max"):
+    for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max",
+                 "ws_max_sockets_per_user"):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")

@@ -74,6 +74,10 @@ class RateLimited(HubError):
     code, status, message = "rate_limited", 429, "操作过于频繁"
 
 
+class TooManySockets(HubError):
+    code, status, message, close_code = "too_many_sockets", 429, "同时打开的连接过多，请关闭其他页面后重试", 4008
+
+
 class ContentBlocked(HubError):
     code, status, message = "content_blocked", 422, "内容包含违禁词，未发送"
 

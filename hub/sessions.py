@@ -11,7 +11,11 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+from hub.errors import TooManySockets
+from hub.ratelimit import FrameLimiter
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +69,28 @@ class Session:
     async def _drain(self) -> None:
         try:
             while self._queue and not self.closed:
-                # Hand everything queued to the socket at once and wait for the last write only: one
-                # await per burst, not per frame. Frames handed over leave our bound; one burst at most
-                # waits in Tornado's buffer while a stalled reader fills our queue up to the bound.
-                pending = None
-                while self._queue:
-                    text = self._queue.popleft()
-                    self._queued_bytes -= len(text)
-                    pending = self.transport.write_message(text)
-                if pending is not None:
-                    await pending
-        except Exception:  # the socket went away under us; the handler cleans up on close
-            self.closed = True
+                if not await self._write_burst():
+                    self.closed = True  # the socket went away under us; the handler cleans up on close
         finally:
             self._writer = None
+
+    async def _write_burst(self) -> bool:
+        """Hand everything queued to the socket at once and wait for those writes: one await per burst, not per
+        frame. Frames handed over leave our bound; one burst at most waits in Tornado's buffer while a stalled
+        reader fills our queue up to the bound. Every write's outcome is collected, not only the last: when the
+        socket goes away each pending write fails, and one left unretrieved would be logged with its traceback
+        (hundreds per dropped reader). False when the socket is gone."""
+        pending = []
+        failed = False
+        while self._queue and not failed:
+            text = self._queue.popleft()
+            self._queued_bytes -= len(text)
+            try:
+                pending.append(self.transport.write_message(text))
+            except Exception:  # already closing
+                failed = True
+        outcomes = await asyncio.gather(*(p for p in pending if p is not None), return_exceptions=True)
+        return not failed and not any(isinstance(o, BaseException) for o in outcomes)
 
     def close(self, code: int, reason: str) -> None:
         if self.closed:
@@ -92,14 +104,34 @@ class Session:
             log.exception("closing session %s failed", self.id)
 
 
+@dataclass(frozen=True)
+class UserLimits:
+    """What one user may hold on this process: sockets at once, and frames across all of them."""
+
+    max_sockets: int = 5
+    rate_per_sec: float = 20.0
+    burst: int = 60
+    max_strikes: int = 20
+
+    def new_limiter(self) -> FrameLimiter:
+        return FrameLimiter(self.rate_per_sec, self.burst, self.max_strikes)
+
+
 class SessionRegistry:
-    """The sessions of this process by user id."""
+    """The sessions of this process by user id, and each user's frame limiter, shared by their sockets."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: UserLimits | None = None) -> None:
+        self.limits = limits or UserLimits()
         self._by_user: dict[str, set[Session]] = {}
+        self._limiters: dict[str, FrameLimiter] = {}
 
-    def add(self, session: Session) -> None:
+    def add(self, session: Session) -> FrameLimiter:
+        """Register an authenticated socket and return its user's limiter; TooManySockets (nothing registered)
+        when the user already holds ``max_sockets`` here."""
+        if len(self._by_user.get(session.user_id, ())) >= self.limits.max_sockets:
+            raise TooManySockets(limit=self.limits.max_sockets)
         self._by_user.setdefault(session.user_id, set()).add(session)
+        return self._limiters.setdefault(session.user_id, self.limits.new_limiter())
 
     def remove(self, session: Session) -> None:
         sessions = self._by_user.get(session.user_id)
@@ -107,6 +139,23 @@ class SessionRegistry:
             sessions.discard(session)
             if not sessions:
                 del self._by_user[session.user_id]
+                self._forget_limiter_later(session.user_id)
+
+    def _forget_limiter_later(self, user_id: str) -> None:
+        """Keep the limiter of a user with no socket left until its bucket has refilled: closing every socket
+        and opening new ones must not buy a fresh burst."""
+        limiter = self._limiters.get(user_id)
+        if limiter is None:
+            return
+
+        def forget() -> None:
+            if user_id not in self._by_user and self._limiters.get(user_id) is limiter:
+                del self._limiters[user_id]
+
+        try:
+            asyncio.get_running_loop().call_later(limiter.bucket.secs_to_full(), forget)
+        except RuntimeError:  # no loop (shutting down): nothing to keep it for
+            forget()
 
     def of_user(self, user_id: str) -> set[Session]:
         return self._by_user.get(user_id, set())

@@ -20,6 +20,9 @@ WAIT_MS = 10_000
 BLOCKED_WORD = "违禁测试词"
 MASKED_WORD = "屏蔽测试词"
 
+CSP_REPORTER = """document.addEventListener('securitypolicyviolation',
+    (e) => console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));"""
+
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium to drive the page")
 
 
@@ -40,6 +43,10 @@ async def new_page(browser: Browser, errors: list[str]) -> tuple[BrowserContext,
     context.set_default_timeout(WAIT_MS)
     page = await context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # The hub's Content-Security-Policy must not break the page: any refusal is a failure (Chromium logs each
+    # one to the console, and the page reports it as an event).
+    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
+    await page.add_init_script(CSP_REPORTER)
     return context, page
 
 
