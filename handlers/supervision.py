@@ -78,7 +78,7 @@ class WordsImportHandler(SupervisionHandler):
         category = self.get_query_argument("category", "")
         content_type = self.request.headers.get("Content-Type", "")
         if "spreadsheet" in content_type or body[:2] == b"PK":
-            rows = self.hub.words.parse_xlsx(body, action, category)
+            rows = await self.hub.words.parse_xlsx(body, action, category)
         else:
             rows = self.hub.words.parse_text(body, action, category)
         summary, version = await self.hub.words.import_rows(user, rows)
