@@ -63,6 +63,7 @@ class WordHandler(SupervisionHandler):
 
 class WordsImportHandler(SupervisionHandler):
     body_types = {"post": ("text/plain", XLSX)}
+    max_body_bytes = MAX_IMPORT_BYTES
 
     async def post(self) -> None:
         """Import many words: a UTF-8 text body (one word a line, optionally ``word,category,action``) or an

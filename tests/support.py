@@ -23,6 +23,7 @@ import tornado.netutil
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from handlers.base import largest_body_limit
 from hub.app import Hub, create_hub, make_app
 from hub.config import load_config
 from hub.embedded import free_port
@@ -115,7 +116,8 @@ async def start_hub(overrides: dict[str, Any]) -> RunningHub:
     config = load_config(overrides=overrides, environ={})
     hub = await create_hub(config)
     sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server = tornado.httpserver.HTTPServer(make_app(hub))
+    app = make_app(hub)
+    server = tornado.httpserver.HTTPServer(app, max_body_size=largest_body_limit(app, hub))
     server.add_sockets(sockets)
     return RunningHub(hub, server, sockets[0].getsockname()[1])
 
