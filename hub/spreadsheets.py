@@ -6,8 +6,8 @@ directory is checked (entry count, each part's and the total uncompressed size, 
 anything is inflated; the shared strings are counted as they stream by (count and total characters) before
 openpyxl loads them; rows and cells are counted while the first sheet is read, stopping at the first limit; and
 DTDs and entities are refused (defusedxml, which openpyxl uses when it is installed, and our own passes parse with
-it too). All of it runs in a fresh worker process with a memory rlimit and a time limit: a thread would keep the
-event loop free but not the hub's memory, which CPython never hands back after a big parse.
+it too). All of it runs in a fresh worker process (``WORKER``) with a memory rlimit and a time limit: a thread
+would keep the event loop free but not the hub's memory, which CPython never hands back after a big parse.
 
 Writing (``workbook_bytes``): every string cell is written as text (a value starting with ``=``, ``+``, ``-``,
 ``@``, a tab or a CR also gets Excel's quote prefix, so it stays text when edited), and characters that XML or
@@ -27,6 +27,7 @@ import sys
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from hub.errors import HubError
@@ -209,8 +210,13 @@ def _answer(result: Any) -> bytes:
     return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+# The worker runs this checkout's code: started in its root, which comes first on its path (``-c``).
+WORKER = "import sys; from hub.spreadsheets import worker_main; sys.exit(worker_main())"
+PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
 def worker_main() -> int:
-    """``python -m hub.spreadsheets MEMORY_BYTES``: limits itself, reads a pickled (data, limits, first) from stdin,
+    """``python -c WORKER MEMORY_BYTES``: limits itself, reads a pickled (data, limits, first) from stdin,
     writes ("ok", rows) or ("error", code, message, details) to stdout."""
     import resource
 
@@ -238,7 +244,7 @@ async def read_workbook(data: bytes, limits: WorkbookLimits, first: int | None =
     ``first`` ones when given), read in a worker process. Raises ``InvalidFile`` or ``WorkbookTooLarge``
     (400) naming what was wrong."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub.spreadsheets", str(limits.worker_memory_bytes),
+        sys.executable, "-c", WORKER, str(limits.worker_memory_bytes), cwd=PROJECT_ROOT,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         out, err = await asyncio.wait_for(process.communicate(_answer((data, asdict(limits), first))),
@@ -314,6 +320,3 @@ def workbook_bytes(sheets: Iterable[Sheet]) -> bytes:
     book.save(out)
     return out.getvalue()
 
-
-if __name__ == "__main__":
-    sys.exit(worker_main())

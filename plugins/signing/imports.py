@@ -19,10 +19,19 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from hub import HubError, InvalidInput, find_in, get_by_id
+from hub import (
+    HubError,
+    InvalidInput,
+    Sheet,
+    WorkbookLimits,
+    WorkbookTooLarge,
+    find_in,
+    get_by_id,
+    read_workbook,
+    workbook_bytes,
+)
 from hub.accounts import PHONE_RE
 from hub.ids import CST, iso, new_id, now
-from hub.spreadsheets import Sheet, WorkbookLimits, WorkbookTooLarge, read_workbook, workbook_bytes
 from plugins.signing import idcard, packages, residents, signings, tags
 
 log = logging.getLogger(__name__)
