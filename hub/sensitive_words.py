@@ -353,7 +353,8 @@ class SensitiveWords:
                 continue
             if any(c.strip() for c in cells):
                 rows.append((number, cells))
-        return self._rows(rows, default_action, default_category)
+        # Checking 200k rows takes seconds: in a thread, so the loop goes on (the rows are already bounded).
+        return await asyncio.to_thread(self._rows, rows, default_action, default_category)
 
     def _rows(self, rows: list[tuple[int, list[str]]], default_action: str,
               default_category: str) -> list[ImportRow]:

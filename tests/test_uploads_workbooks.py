@@ -125,3 +125,27 @@ async def test_sensitive_word_import_refuses_bombs_and_the_hub_keeps_answering(h
     assert rss_bytes() - before < 150 * 1024 * 1024
     status, data = await api(hub.url, "GET", "/api/sensitive-words", token)
     assert status == 200 and data["items"] == []
+
+
+async def test_a_large_word_import_is_checked_off_the_event_loop(hub: RunningHub) -> None:
+    """150,000 rows take seconds to check (the old hub did it on the loop, and answered nothing meanwhile): a
+    health check sent while the import is being checked is answered before the import is."""
+    token = hub.users["supervisor"]["token"]
+    body = "".join(f"检查词{i}\n" for i in range(150_000)) + "长" * 200 + "\n"  # the last row is bad: nothing stored
+    done: list[str] = []
+
+    async def run_import() -> Any:
+        answer = await api(hub.url, "POST", "/api/sensitive-words/import", token, raw=body.encode(),
+                           headers={"Content-Type": "text/plain"})
+        done.append("import")
+        return answer
+
+    async def ping() -> Any:
+        await asyncio.sleep(0.5)  # the 2 MB upload is in by then; checking it takes several seconds
+        answer = await api(hub.url, "GET", "/healthz", timeout=60)
+        done.append("healthz")
+        return answer
+
+    (status, data), (health, _) = await asyncio.gather(run_import(), ping())
+    assert status == 400 and data["error"]["details"]["error_count"] == 1, data
+    assert health == 200 and done == ["healthz", "import"]
