@@ -223,6 +223,9 @@ def worker_main() -> int:
     memory = int(sys.argv[1])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     data, limits, first = pickle.loads(sys.stdin.buffer.read())  # from the hub that started us
+    # The hub kills a worker past its time; this also ends one whose hub died meanwhile.
+    seconds = int(limits["worker_timeout_secs"]) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
     try:
         result: tuple = ("ok", parse_workbook(data, WorkbookLimits(**limits), first))
     except HubError as exc:
@@ -235,8 +238,7 @@ def worker_main() -> int:
 
 
 def _error(code: str, message: str, details: dict[str, Any]) -> HubError:
-    error = WorkbookTooLarge(message, **details) if code == "too_large" else InvalidFile(message, **details)
-    return error
+    return WorkbookTooLarge(message, **details) if code == "too_large" else InvalidFile(message, **details)
 
 
 async def read_workbook(data: bytes, limits: WorkbookLimits, first: int | None = None) -> list[tuple[int, Row]]:

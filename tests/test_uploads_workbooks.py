@@ -100,6 +100,13 @@ async def test_the_worker_is_memory_limited_and_the_hub_is_not_touched() -> None
     assert ticks >= 2  # the loop ran while the worker parsed (not a timing bound: just that it ran at all)
 
 
+async def test_a_worker_past_its_time_is_killed() -> None:
+    limits = replace(LIMITS, worker_timeout_secs=0.01)  # less than it takes a Python to start
+    with pytest.raises(WorkbookTooLarge) as caught:
+        await read_workbook(bombs.workbook(), limits)
+    assert caught.value.details == {"limit": "worker_timeout_secs", "max": 0.01}
+
+
 async def test_worker_reads_a_workbook_we_wrote() -> None:
     """What the writer cannot carry is dropped (a lone surrogate, U+FFFE, C0 controls); formulas stay text."""
     data = workbook_bytes([Sheet("s", [["word", "category"], ["毒品\ud800\ufffe\x00", "违法"], [None, None],
