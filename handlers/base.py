@@ -25,8 +25,13 @@ MAX_JSON_BODY_BYTES = 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@tornado.web.stream_request_body
 class BaseHandler(tornado.web.RequestHandler):
-    """Handlers get the hub from their URL table (``initialize(hub=...)``) and stay thin."""
+    """Handlers get the hub from their URL table (``initialize(hub=...)``) and stay thin.
+
+    Bodies are streamed so that each handler's own limit applies before any of the body is read: a declared
+    ``Content-Length`` over ``max_body_bytes`` is refused (413) from the headers, a chunked body is cut off at
+    it, and the chunks are gathered into ``self.request.body`` as before."""
 
     hub: Hub
     current_user: dict[str, Any] | None
@@ -34,10 +39,21 @@ class BaseHandler(tornado.web.RequestHandler):
     #: document), e.g. ``{"post": (XLSX,)}``.
     body_types: ClassVar[dict[str, tuple[str, ...]]] = {}
     reply_types: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: Largest request body accepted; upload endpoints set their own.
+    max_body_bytes: ClassVar[int] = MAX_JSON_BODY_BYTES
+
+    @classmethod
+    def body_limit(cls, hub: Hub) -> int:
+        """This handler's body limit (a handler whose limit is a setting reads it from ``hub.config``)."""
+        return cls.max_body_bytes
 
     def initialize(self, hub: Hub, **_: Any) -> None:
         self.hub = hub
         self.current_user = None
+        self.request.body = bytearray()  # filled by data_received; json.loads, decode and slicing all take it
+
+    def data_received(self, chunk: bytes) -> None:
+        self.request.body += chunk
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=UTF-8")
@@ -49,8 +65,18 @@ class BaseHandler(tornado.web.RequestHandler):
         return self.hub.proxies.client_address(self.request)
 
     async def prepare(self) -> None:
+        self.limit_body()
         if self.hub.shutting_down and self.request.method not in ("GET", "HEAD", "OPTIONS"):
             self.set_header("Connection", "close")
+
+    def limit_body(self) -> None:
+        """Refuse a declared body over the limit before reading it; hold a chunked one to the limit."""
+        limit = self.body_limit(self.hub)
+        declared = self.request.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            # Tornado closes a connection whose body was left unread once this answer is written.
+            raise TooLarge(f"请求体不能超过 {limit} 字节", limit_bytes=limit)
+        self.request.connection.set_max_body_size(limit)  # type: ignore[union-attr]
 
     async def authenticate(self) -> dict[str, Any]:
         """The caller, from ``Authorization: Bearer``; Unauthorized when missing or invalid."""
@@ -153,8 +179,16 @@ class BaseHandler(tornado.web.RequestHandler):
             self.write_error(error.status, exc_info=(type(error), error, error.__traceback__))
 
 
+def largest_body_limit(app: tornado.web.Application, hub: Hub) -> int:
+    """The largest body any endpoint accepts: the HTTP server's own limit."""
+    handlers = [rule.target for rule in app.wildcard_router.rules]
+    return max([MAX_JSON_BODY_BYTES] + [h.body_limit(hub) for h in handlers
+                                         if isinstance(h, type) and issubclass(h, BaseHandler)])
+
+
 class NotFoundHandler(BaseHandler):
     """Unknown ``/api`` paths answer in JSON too."""
 
     async def prepare(self) -> None:
+        self.limit_body()
         raise NotFound("接口不存在", path=self.request.path)

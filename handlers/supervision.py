@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from handlers.base import XLSX, BaseHandler
 from hub.alerts import render_alert
 from hub.errors import InvalidInput, TooLarge
@@ -63,6 +65,7 @@ class WordHandler(SupervisionHandler):
 
 class WordsImportHandler(SupervisionHandler):
     body_types = {"post": ("text/plain", XLSX)}
+    max_body_bytes = MAX_IMPORT_BYTES
 
     async def post(self) -> None:
         """Import many words: a UTF-8 text body (one word a line, optionally ``word,category,action``) or an
@@ -78,9 +81,10 @@ class WordsImportHandler(SupervisionHandler):
         category = self.get_query_argument("category", "")
         content_type = self.request.headers.get("Content-Type", "")
         if "spreadsheet" in content_type or body[:2] == b"PK":
-            rows = self.hub.words.parse_xlsx(body, action, category)
+            rows = await self.hub.words.parse_xlsx(body, action, category)
         else:
-            rows = self.hub.words.parse_text(body, action, category)
+            # 20 MiB of text is 200k rows to check: seconds of work kept off the event loop
+            rows = await asyncio.to_thread(self.hub.words.parse_text, body, action, category)
         summary, version = await self.hub.words.import_rows(user, rows)
         await self.audit("sensitive_word.import", "sensitive_words", **summary)
         self.reply({**summary, "version": version})

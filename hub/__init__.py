@@ -16,11 +16,13 @@ from hub.errors import (
     Unauthorized,
 )
 from hub.jobs import Job
+from hub.spreadsheets import InvalidFile, Sheet, WorkbookLimits, WorkbookTooLarge, read_workbook, workbook_bytes
 from hub.store import Index, find_in, get_by_id
 
 hookimpl = pluggy.HookimplMarker("hub")
 
 __all__ = [
-    "Conflict", "ContentBlocked", "Forbidden", "HubError", "Index", "InvalidInput", "Job", "NotFound",
-    "RateLimited", "Setting", "Unauthorized", "find_in", "get_by_id", "hookimpl",
+    "Conflict", "ContentBlocked", "Forbidden", "HubError", "Index", "InvalidFile", "InvalidInput", "Job", "NotFound",
+    "RateLimited", "Setting", "Sheet", "Unauthorized", "WorkbookLimits", "WorkbookTooLarge", "find_in", "get_by_id",
+    "hookimpl", "read_workbook", "workbook_bytes",
 ]

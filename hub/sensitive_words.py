@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import io
 import logging
 import re
 import time
@@ -18,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from openpyxl import load_workbook
 from pymongo import InsertOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -27,6 +25,7 @@ from hub.errors import Conflict, InvalidInput, NotFound
 from hub.ids import iso, new_id, now
 from hub.pages import page
 from hub.screening import ScreeningEngine, WordEntry, build_engine, normalise_word
+from hub.spreadsheets import WorkbookLimits, read_workbook
 from hub.store import Index, find_in
 
 log = logging.getLogger(__name__)
@@ -343,24 +342,19 @@ class SensitiveWords:
             rows.append((number, cells))
         return self._rows(rows, default_action, default_category)
 
-    def parse_xlsx(self, content: bytes, default_action: str, default_category: str) -> list[ImportRow]:
-        """The first sheet: columns word, category, action; a first row naming them is skipped."""
-        try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-        except Exception as exc:  # a hostile or broken file can fail in any of openpyxl's layers
-            raise InvalidInput("不是有效的 .xlsx 文件", reason=type(exc).__name__) from None
-        sheet = book.worksheets[0] if book.worksheets else None
-        if sheet is None:
-            raise InvalidInput("工作簿没有工作表")
+    async def parse_xlsx(self, content: bytes, default_action: str, default_category: str) -> list[ImportRow]:
+        """The first sheet: columns word, category, action; a first row naming them is skipped. Read in a
+        bounded worker (``hub.spreadsheets``), never on the event loop."""
+        limits = WorkbookLimits(max_rows=MAX_IMPORT_ROWS + 1, max_columns=3)
         rows = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = ["" if v is None else str(v) for v in values[:3]]
-            if number == 1 and cells and cells[0].strip().lower() in ("word", "词", "敏感词"):
+        for number, values in await read_workbook(content, limits):
+            cells = ["" if v is None else str(v) for v in values]
+            if number == 1 and cells[0].strip().lower() in ("word", "词", "敏感词"):
                 continue
             if any(c.strip() for c in cells):
                 rows.append((number, cells))
-        book.close()
-        return self._rows(rows, default_action, default_category)
+        # Checking 200k rows takes seconds: in a thread, so the loop goes on (the rows are already bounded).
+        return await asyncio.to_thread(self._rows, rows, default_action, default_category)
 
     def _rows(self, rows: list[tuple[int, list[str]]], default_action: str,
               default_category: str) -> list[ImportRow]:

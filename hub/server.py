@@ -27,7 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def http_server(hub: Hub) -> tornado.httpserver.HTTPServer:
     """The hub's HTTP server. No ``xheaders``: Tornado would believe X-Forwarded-For and X-Forwarded-Proto
     from any client; ``hub.addresses`` believes them from the configured proxies only."""
-    return tornado.httpserver.HTTPServer(make_app(hub))
+    from handlers.base import largest_body_limit  # the handlers import hub, never the reverse at import time
+
+    app = make_app(hub)
+    return tornado.httpserver.HTTPServer(app, max_body_size=largest_body_limit(app, hub))
 
 
 async def serve(config: Config, stop: asyncio.Event) -> None:

@@ -228,7 +228,7 @@ async def test_xlsx_import_and_hostile_files(hub: RunningHub) -> None:
     assert status == 200 and data["created"] == 2
     status, data = await api(hub.url, "POST", "/api/sensitive-words/import", token, raw=b"PK\x03\x04broken zip",
                              headers={"Content-Type": xlsx})
-    assert status == 400 and data["error"]["code"] == "invalid_input"
+    assert status == 400 and data["error"]["code"] == "invalid_file"
     empty = io.BytesIO()
     Workbook().save(empty)
     status, data = await api(hub.url, "POST", "/api/sensitive-words/import", token, raw=empty.getvalue(),

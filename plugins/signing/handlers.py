@@ -19,6 +19,7 @@ RESIDENT_FILTERS = ("region", "village", "household", "team_id", "doctor_id", "i
 SIGNING_FILTERS = ("status", "doctor_id", "team_id", "mode", "resident_id", "id_number", "name")
 MAX_BATCH = 200
 MAX_EXPORT_ROWS = 20000
+MAX_REGIONS_BYTES = 16 * 1024 * 1024  # a province's villages are ~1 MB; the whole country goes in regions_file
 
 
 class SigningHandler(BaseHandler):
@@ -57,6 +58,8 @@ class SigningHandler(BaseHandler):
 # -- regions and the roster -------------------------------------------------------------------------------
 
 class RegionsHandler(SigningHandler):
+    max_body_bytes = MAX_REGIONS_BYTES
+
     async def get(self) -> None:
         """List regions: the children of ``?parent=`` (a 12-digit code), or the provinces."""
         await self.authenticate()
@@ -752,6 +755,10 @@ class ImportTemplateHandler(SigningHandler):
 
 class ImportsHandler(SigningHandler):
     body_types = {"post": (XLSX,)}
+
+    @classmethod
+    def body_limit(cls, hub: Any) -> int:
+        return hub.config["signing.import_max_bytes"]
 
     async def get(self) -> None:
         """The imports of the caller's team, newest first."""

@@ -4,26 +4,32 @@ stored while it runs; importing the same file again changes nothing (a row whose
 this team from the same date is counted ``unchanged``).
 
 The request checks the file and its header and answers at once (202); reading and importing run in a background
-task (reading in a thread: openpyxl is synchronous) in batches of ``BATCH_ROWS`` with one bulk write per
+task (reading in a bounded worker process: ``hub.spreadsheets``) in batches of ``BATCH_ROWS`` with one bulk write per
 collection per batch. Residents already in the roster keep their details; only their signing is added.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import re
-import zipfile
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from hub import HubError, InvalidInput, find_in, get_by_id
+from hub import (
+    HubError,
+    InvalidInput,
+    Sheet,
+    WorkbookLimits,
+    WorkbookTooLarge,
+    find_in,
+    get_by_id,
+    read_workbook,
+    workbook_bytes,
+)
 from hub.accounts import PHONE_RE
 from hub.ids import CST, iso, new_id, now
 from plugins.signing import idcard, locks, packages, residents, signings, tags
@@ -47,96 +53,68 @@ DERIVED = {"老年人", "0-6岁儿童"}  # key populations the birth date implie
 # -- the template and the report -----------------------------------------------------------------------------
 
 def template_bytes() -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "签约数据"
-    sheet.append(list(HEADERS))
-    sheet.append(["张三", idcard.make_id_number("330522", date(1950, 3, 1), 11), "13800000000", "330522100201",
-                  "1", "雉城街道示例村1号", "老年人、高血压", "高血压", date.today().isoformat(), 1, "基础服务包"])
-    for column in "ABCDEFGHIJK":
-        sheet.column_dimensions[column].width = 18
-    notes = book.create_sheet("填写说明")
-    for line in ("第一行为表头，请勿修改；从第二行起每行一位居民。",
-                 "必填：姓名、身份证号（18 位，文本格式）、村（社区）区划代码（12 位）。",
-                 "重点人群用顿号分隔，可选：" + "、".join(residents.KEY_POPULATIONS),
-                 "签约日期默认为导入当天，格式 YYYY-MM-DD；签约年限 1 到 3 年，默认为服务包的年限。",
-                 "服务包填名称，默认为基础服务包。单元格中不能使用公式。示例行请删除。"):
-        notes.append([line])
-    return _saved(book)
-
-
-def _saved(book: Workbook) -> bytes:
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    example = ["张三", idcard.make_id_number("330522", date(1950, 3, 1), 11), "13800000000", "330522100201", "1",
+               "雉城街道示例村1号", "老年人、高血压", "高血压", date.today().isoformat(), 1, "基础服务包"]
+    notes = ("第一行为表头，请勿修改；从第二行起每行一位居民。",
+             "必填：姓名、身份证号（18 位，文本格式）、村（社区）区划代码（12 位）。",
+             "重点人群用顿号分隔，可选：" + "、".join(residents.KEY_POPULATIONS),
+             "签约日期默认为导入当天，格式 YYYY-MM-DD；签约年限 1 到 3 年，默认为服务包的年限。",
+             "服务包填名称，默认为基础服务包。单元格中不能使用公式。示例行请删除。")
+    return workbook_bytes([Sheet("签约数据", [list(HEADERS), example], widths=dict.fromkeys("ABCDEFGHIJK", 18)),
+                           Sheet("填写说明", [[line] for line in notes])])
 
 
 def report_bytes(errors: list[dict[str, Any]]) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("错误报告")
-    sheet.append(["行号", "姓名", "身份证号", "列", "错误"])
-    for entry in errors:
-        for problem in entry["errors"]:
-            sheet.append([entry["row"], entry.get("name") or "", entry.get("id_number") or "", problem["column"],
-                          problem["message"]])
-    return _saved(book)
+    rows: list[list[Any]] = [["行号", "姓名", "身份证号", "列", "错误"]]
+    rows += [[entry["row"], entry.get("name") or "", entry.get("id_number") or "", problem["column"],
+              problem["message"]] for entry in errors for problem in entry["errors"]]
+    return workbook_bytes([Sheet("错误报告", rows)])
 
 
 def residents_bytes(rows: list[dict[str, Any]]) -> bytes:
     """An export of rendered (already masked) residents: an age, not the birth date (``render_resident``)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("居民")
-    sheet.append(["姓名", "身份证号", "性别", "年龄", "手机号", "村（社区）", "户号", "住址", "重点人群", "慢性病",
-                  "标签", "签约状态", "签约到期"])
-    for r in rows:
-        sheet.append([r["name"], r["id_number"], {"male": "男", "female": "女"}.get(r["sex"] or "", ""),
-                      r["age"], r["phone"], r["village"], r["household"], r["address"],
-                      "、".join(r["key_populations"]), "、".join(r["chronic_diseases"]),
-                      "、".join(t["name"] for t in r["tags"]), r["status_label"], r["signing_end"]])
-    return _saved(book)
+    header = ["姓名", "身份证号", "性别", "年龄", "手机号", "村（社区）", "户号", "住址", "重点人群", "慢性病",
+              "标签", "签约状态", "签约到期"]
+    body = ([r["name"], r["id_number"], {"male": "男", "female": "女"}.get(r["sex"] or "", ""), r["age"],
+             r["phone"], r["village"], r["household"], r["address"], "、".join(r["key_populations"]),
+             "、".join(r["chronic_diseases"]), "、".join(t["name"] for t in r["tags"]), r["status_label"],
+             r["signing_end"]] for r in rows)
+    return workbook_bytes([Sheet("居民", [header, *body])])
 
 
 # -- reading ---------------------------------------------------------------------------------------------------
 
-def _open_sheet(data: bytes) -> Any:
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise InvalidInput("不是有效的 .xlsx 文件", field="file", reason="not_xlsx") from None
-    return book
+def _limits(max_rows: int) -> WorkbookLimits:
+    return WorkbookLimits(max_rows=max_rows, max_columns=len(HEADERS))
 
 
-def check_header(data: bytes) -> None:
+def check_header(rows: list[tuple[int, tuple]]) -> None:
     """Raise ``InvalidInput`` unless the first sheet starts with the template's header and has a data row."""
-    book = _open_sheet(data)
-    try:
-        rows = book.worksheets[0].iter_rows(values_only=True) if book.worksheets else iter(())
-        header = next(rows, None)
-        if header is None:
-            raise InvalidInput("工作表为空", field="file", reason="empty_sheet")
-        got = tuple(str(v).strip() if v is not None else "" for v in header[:len(HEADERS)])
-        if got != HEADERS:
-            raise InvalidInput("表头与模板不一致，请下载模板填写", field="file", reason="bad_header",
-                               expected=list(HEADERS))
-        if not any(any(v not in (None, "") for v in row) for row in rows):
-            raise InvalidInput("工作表没有数据行", field="file", reason="empty_sheet")
-    finally:
-        book.close()
+    if not rows:
+        raise InvalidInput("工作表为空", field="file", reason="empty_sheet")
+    number, header = rows[0]
+    got = tuple(str(v).strip() if v is not None else "" for v in header)
+    if number != 1 or got != HEADERS:
+        raise InvalidInput("表头与模板不一致，请下载模板填写", field="file", reason="bad_header",
+                           expected=list(HEADERS))
+    if len(rows) < 2:
+        raise InvalidInput("工作表没有数据行", field="file", reason="empty_sheet")
 
 
-def read_rows(data: bytes, max_rows: int) -> list[tuple[int, tuple]]:
+async def read_header(data: bytes) -> None:
+    """Check the file against the workbook limits and its header; the worker stops after the first data row."""
+    check_header(await read_workbook(data, _limits(2), first=2))
+
+
+async def read_rows(data: bytes, max_rows: int) -> list[tuple[int, tuple]]:
     """(row number, values) of every non-blank data row of the first sheet."""
-    book = _open_sheet(data)
     try:
-        found = []
-        for number, row in enumerate(book.worksheets[0].iter_rows(min_row=2, values_only=True), start=2):
-            if any(v not in (None, "") for v in row):
-                found.append((number, tuple(row[:len(HEADERS)]) + (None,) * (len(HEADERS) - len(row))))
-                if len(found) > max_rows:
-                    raise InvalidInput(f"一次最多导入 {max_rows} 行", field="file", reason="too_many_rows")
-        return found
-    finally:
-        book.close()
+        rows = await read_workbook(data, _limits(max_rows + 1))
+    except WorkbookTooLarge as exc:
+        if exc.details.get("limit") == "max_rows":
+            raise InvalidInput(f"一次最多导入 {max_rows} 行", field="file", reason="too_many_rows") from None
+        raise
+    return [(number, values) for number, values in rows if number >= 2]
 
 
 # -- checking a row ------------------------------------------------------------------------------------------
@@ -260,8 +238,7 @@ def running_imports(hub: Any) -> set[asyncio.Task]:
 
 async def start_import(hub: Any, actor: dict[str, Any], team: dict[str, Any], data: bytes, filename: str,
                        address: str) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, check_header, data)
+    await read_header(data)
     job = {"_id": new_id(), "by": actor["_id"], "team_id": team["_id"], "institution_id": team.get("institution_id"),
            "filename": filename[:100], "status": "reading", "total": 0, "processed": 0, "imported": 0,
            "unchanged": 0, "failed": 0, "created_at": now(), "updated_at": now(), "finished_at": None}
@@ -286,8 +263,7 @@ async def _run(hub: Any, actor: dict[str, Any], team: dict[str, Any], job: dict[
                address: str) -> None:
     db = hub.db
     try:
-        rows = await asyncio.get_running_loop().run_in_executor(None, read_rows, data,
-                                                                hub.config["signing.import_max_rows"])
+        rows = await read_rows(data, hub.config["signing.import_max_rows"])
         await _progress(db, job, status="importing", total=len(rows))
         villages = {r["_id"] async for r in db.regions.find({"level": 5}, {"_id": 1})}
         by_name = {p["name"]: p async for p in db.packages.find({"enabled": {"$ne": False}})}
@@ -301,7 +277,7 @@ async def _run(hub: Any, actor: dict[str, Any], team: dict[str, Any], job: dict[
         await _progress(db, job, status="done", finished_at=now())
         await hub.audit.record(actor=actor, action="signing.import", target=job["_id"], address=address,
                                details={"total": len(rows), **counts})
-    except InvalidInput as exc:
+    except HubError as exc:
         await _progress(db, job, status="failed", error=exc.message, finished_at=now())
     except asyncio.CancelledError:
         await asyncio.shield(_progress(db, job, status="interrupted", finished_at=now()))
