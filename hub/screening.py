@@ -107,6 +107,11 @@ _LOOK_ALIKE_SCRIPTS = frozenset({"LATIN", "GREEK", "CYRILLIC"})
 #: few rounds reach the fixed point for every code point in Unicode 14.
 _MAX_NORMALISE_ROUNDS = 6
 
+#: A word's pinyin is matched only for words of this many Chinese characters or more ...
+PINYIN_MIN_CHARS = 2
+#: ... whose spelling has this many letters or more (see :func:`pinyin_forms`).
+PINYIN_MIN_LETTERS = 4
+
 
 @dataclass(frozen=True)
 class WordEntry:
@@ -115,6 +120,7 @@ class WordEntry:
     word: str
     action: str  # "block" | "mask" | "alert" | "allow" ("allow" = allow-list word)
     category: str = ""
+    pinyin: bool = False  # also match the word's pinyin spelling (see :func:`pinyin_forms`)
 
 
 @dataclass(frozen=True)
@@ -340,6 +346,43 @@ def _is_latin(forms: list[str], kept: list[int], number: int) -> bool:
     return form.isascii() and form.isalpha()
 
 
+def pinyin_forms(word: str) -> tuple[str, ...]:
+    """The normal forms of a Chinese word's pinyin spellings, matched for a word listed with ``pinyin``: the whole
+    toneless pinyin of its most likely reading (pypinyin, which reads phrases: 银行 → ``yinhang``), ü both as
+    typed (``v``) and as shown without its dots (``u``). Tone marks, spaces and symbols between the letters are
+    skipped like everywhere (``fǎ lún-gōng``). Initials alone (``flg``) are not matched.
+
+    Only words of :data:`PINYIN_MIN_CHARS` or more Chinese characters, whose spelling has
+    :data:`PINYIN_MIN_LETTERS` or more letters: shorter ASCII runs occur by chance in ordinary text (spaces are
+    skipped, so ``a yi`` reads ``ayi``). Any other word has none (``()``).
+    """
+    normal = normalise_word(word)
+    if len(normal) < PINYIN_MIN_CHARS or not all(_is_han(char) for char in normal):
+        return ()
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = lazy_pinyin(normal, style=Style.NORMAL)
+    spelling = "".join(syllables)
+    if len(syllables) != len(normal) or not (spelling.isascii() and spelling.isalpha()):
+        return ()  # a character pypinyin does not know
+    if len(spelling) < PINYIN_MIN_LETTERS:
+        return ()
+    return tuple(dict.fromkeys((spelling, spelling.replace("v", "u"))))
+
+
+def _is_han(char: str) -> bool:
+    return any(ord(char) in block for block in _IDEOGRAPH_BLOCKS)
+
+
+def _forms_of(entry: WordEntry) -> tuple[str, ...]:
+    """Every normal form an entry is matched in: its own, then its pinyin spellings if it asks for them."""
+    normal = normalise_word(entry.word)
+    forms = (normal,) if normal else ()
+    if entry.pinyin:
+        forms += tuple(form for form in pinyin_forms(entry.word) if form != normal)
+    return forms
+
+
 # -- building ----------------------------------------------------------------------------------------
 
 
@@ -351,6 +394,7 @@ class _Key(NamedTuple):
     category: str
     action: str
     strength: int  # ACTION_STRENGTH of the action (0 for "allow")
+    form: str  # the normal form: keeps the two pinyin spellings of one word (``lv``/``lu``) distinct keys
 
 
 def _check_entry(entry: WordEntry) -> None:
@@ -363,18 +407,16 @@ def _merge_entries(entries: Iterable[WordEntry]) -> dict[str, _Key]:
     """One key per normal form: the highest-ranked entry, the first one entered on a tie.
 
     Words whose normal form is empty (only symbols, say) are skipped: they could never be matched
-    without matching everywhere.
+    without matching everywhere. A word listed with ``pinyin`` also competes for its pinyin forms.
     """
     keys: dict[str, _Key] = {}
     for entry in entries:
         _check_entry(entry)
-        normal = normalise_word(entry.word)
-        if not normal:
-            continue
-        current = keys.get(normal)
-        if current is None or _ENTRY_RANK[entry.action] > _ENTRY_RANK[current.action]:
-            strength = ACTION_STRENGTH.get(entry.action, 0)
-            keys[normal] = _Key(len(normal), entry.word, entry.category, entry.action, strength)
+        for normal in _forms_of(entry):
+            current = keys.get(normal)
+            if current is None or _ENTRY_RANK[entry.action] > _ENTRY_RANK[current.action]:
+                strength = ACTION_STRENGTH.get(entry.action, 0)
+                keys[normal] = _Key(len(normal), entry.word, entry.category, entry.action, strength, normal)
     return keys
 
 
@@ -550,24 +592,46 @@ class ScreeningEngine:
         self.__init__(automaton, codes, version, word_count)
         self._use_changes(overlay_keys, retired)
 
-    def changed(self, removed: Iterable[str], added: Iterable[WordEntry], version: str) -> ScreeningEngine:
+    def changed(self, removed: Iterable[str | WordEntry], added: Iterable[WordEntry], version: str) -> ScreeningEngine:
         """A new engine with the normal forms of ``removed`` words dropped, then ``added`` entries put in (an
         added entry replaces whatever this engine held for its normal form), labelled ``version``.
+
+        Pinyin forms (:func:`pinyin_forms`) are shared property: an added entry's pinyin form leaves a key that
+        another word holds at least as strongly alone, and a removed entry (given as a :class:`WordEntry`) drops
+        its pinyin forms only where its own key holds them. A removed word's pinyin form that another listed word
+        also spells comes back at the next full build.
 
         The built automaton is shared, not copied: the changes go into a second, small automaton, and the big
         one's matches for changed words are dropped. That takes milliseconds for a few words (a full build of
         50k words takes ~0.4 s), at a small cost per screened text until the next :func:`build_engine`.
         """
+        added = list(added)
+        removed = [WordEntry(item, ALLOW) if isinstance(item, str) else item for item in removed]
         overlay_keys = dict(self._overlay_keys)
         retired = set(self._retired)
         codes = dict(self._codes)
-        new_chars = {char for entry in added for char in normalise_word(entry.word) if char not in codes}
+        new_chars = {char for entry in added for form in _forms_of(entry) for char in form if char not in codes}
         rank = len(codes)
         for char in sorted(new_chars):
             codes[char] = chr(_CODE_HI_START + rank // _CODE_BASE) + chr(_CODE_LO_START + rank % _CODE_BASE)
             rank += 1
         added_keys = _merge_entries(added)
-        for normal in [normalise_word(word) for word in removed] + list(added_keys):
+        changing = {entry.word for entry in (*added, *removed)}
+        dropped = []
+        for entry in removed:
+            own, *spellings = _forms_of(entry) or ("",)
+            dropped.append(own)
+            for form in spellings:
+                held = self._held(form, overlay_keys, retired, codes)
+                if held is not None and held.word == entry.word:
+                    dropped.append(form)
+        own_forms = {normalise_word(entry.word) for entry in added}
+        for form in [form for form in added_keys if form not in own_forms]:
+            held = self._held(form, overlay_keys, retired, codes)
+            if held is not None and held.word not in changing and \
+                    _ENTRY_RANK[held.action] >= _ENTRY_RANK[added_keys[form].action]:
+                del added_keys[form]
+        for normal in dropped + list(added_keys):
             overlay_keys.pop(normal, None)
             built = self._automaton.get(_encode(normal, codes), None) if normal else None
             if built is not None:
@@ -581,6 +645,14 @@ class ScreeningEngine:
         engine._has_allowed = self._has_allowed
         engine._use_changes(overlay_keys, frozenset(retired))
         return engine
+
+    def _held(self, form: str, overlay_keys: dict[str, _Key], retired: set[_Key],
+              codes: Mapping[str, str]) -> _Key | None:
+        """The key this engine (with ``overlay_keys`` and ``retired`` so far) matches ``form`` with, if any."""
+        if form in overlay_keys:
+            return overlay_keys[form]
+        built = self._automaton.get(_encode(form, codes), None)
+        return None if built is None or built in retired else built
 
     def _use_changes(self, overlay_keys: dict[str, _Key], retired: frozenset[_Key]) -> None:
         self._overlay_keys = overlay_keys
@@ -658,7 +730,7 @@ class ScreeningEngine:
         hits = []
         masked: list[tuple[int, int]] = []
         strongest = 0
-        for unit_end, (length, word, category, action, strength) in found:
+        for unit_end, (length, word, category, action, strength, _) in found:
             stop = (unit_end + 1) // _UNITS_PER_CHAR
             first = stop - length
             if one_to_one:
