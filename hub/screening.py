@@ -10,7 +10,11 @@ traditional → simplified Chinese character by character with OpenCC's ``t2s`` 
 numerals of any script to ASCII digits (``❶`` → ``1``). Punctuation, symbols (emoji included), spaces, control
 and format characters (zero-width space, soft hyphen, BOM, tags …), combining marks, Hangul fillers and the
 BMP's private-use characters are *skipped*: they vanish, so ``敏*感.词``, ``敏 感 词`` and ``敏\\u200b感词`` all
-read ``敏感词``. :func:`normalise_word` gives a word's normal form; words are normalised like texts.
+read ``敏感词``. Latin, Greek and Cyrillic letters that look like an ASCII letter read as it (``fаlun`` with a
+Cyrillic ``а``; a lone Greek letter beside Chinese, as in ``α受体``, stays Greek: :func:`_contextual_forms`).
+:func:`normalise_word` gives a word's normal form; words are normalised like texts. A text with right-to-left
+content is also matched in the order it is displayed (:mod:`hub.bidi`), and a word listed with ``pinyin`` also
+in its pinyin spelling (:func:`pinyin_forms`).
 
 **Representation.** pyahocorasick finds a node's child by a linear scan of its children, so on the large CJK
 alphabet a character-keyed automaton scans thousands of root children per character of text. The engine
