@@ -33,10 +33,13 @@ from typing import Any, TypeVar
 
 import ahocorasick
 
+from hub.bidi import needs_reordering
 from hub.screening import (
+    _SEVERAL,
     ScreeningEngine,
     WordEntry,
     _encode,
+    _look_alike_letters,
     _tables,
     build_engine,
     normalise_word,
@@ -555,7 +558,38 @@ def print_derived(engine: ScreeningEngine, entries: list[WordEntry], texts: list
     print(changed.line())
 
 
+def print_evasions(engine: ScreeningEngine, entries: list[WordEntry], texts: list[str]) -> None:
+    """Supplement: what seeing through look-alike letters, bidi reordering and pinyin costs. Cyrillic and Latin
+    look-alikes are in the per-character table (no cost); Greek look-alikes and right-to-left content send a text
+    to the character-by-character path, and pinyin adds keys."""
+    print("supplement: evasions (look-alikes, bidi, pinyin)")
+    _, look_s = timed(_look_alike_letters)
+    print(f"  look-alike table from the confusables data   {look_s * 1000:6.1f} ms  (part of the first build)")
+    slow = [text for text in texts if _SEVERAL in text.translate(engine._table)]
+    print(f"  texts on the character path: {len(slow)} of {len(texts)} "
+          f"({sum(1 for text in texts if needs_reordering(text))} with right-to-left content)")
+    cyrillic = [text.replace("a", "а").replace("o", "о").replace("e", "е") for text in texts]  # Cyrillic look-alikes
+    bidi = ["\u202e" + text for text in texts]  # every text under a right-to-left override
+    greek = [text + " ο" for text in texts]  # every text with a Greek look-alike
+    flagged = [WordEntry(entry.word, entry.action, entry.category, pinyin=True) for entry in entries]
+    pinyin_engine, pinyin_s = timed(lambda: build_engine(flagged, version="bench-pinyin"))
+    print(f"  build with every word listed with pinyin    {pinyin_s:6.2f} s  ({pinyin_engine.word_count} normal forms, "
+          f"{engine.word_count} without)")
+    results = measure_jobs([
+        Job("(a) whole path, the corpus as it is", run_engine(engine), texts),
+        Job("(a) whole path, a, o, e written in Cyrillic", run_engine(engine), cyrillic),
+        Job("(a) whole path, a Greek look-alike in every text", run_engine(engine), greek),
+        Job("(a) whole path, every text under U+202E", run_engine(engine), bidi),
+        Job("(a) whole path, every word listed with pinyin", run_engine(pinyin_engine), texts),
+    ], texts)
+    for result in results:
+        print(result.line())
+
+
 def main() -> int:
+    global REPEATS, LATENCY_ROUNDS
+    if "--quick" in sys.argv[1:]:  # a shorter run: fewer rounds, the same figures (noisier)
+        REPEATS, LATENCY_ROUNDS = 2, 3
     root = shared_data()
     entries = load_lexicon(root)
     asks, answers = load_dialogues(root)
@@ -573,6 +607,7 @@ def main() -> int:
     print_ratios(figures, agree)
     print_hit_density(entries, texts, normals)
     print_derived(matchers.engine, entries, texts)
+    print_evasions(matchers.engine, entries, texts)
     print(f"load average {load_average()} at the end")
     return 0 if agree else 1
 

@@ -36,7 +36,8 @@ class WordsHandler(SupervisionHandler):
         """Add a word with its action (block, mask, alert, or allow for the allow-list) and category."""
         user = await self.supervisor()
         body = self.json_body()
-        doc, version = await self.hub.words.add(user, body.get("word"), body.get("action"), body.get("category"))
+        doc, version = await self.hub.words.add(user, body.get("word"), body.get("action"), body.get("category"),
+                                                body.get("pinyin", False))
         await self.audit("sensitive_word.create", doc["_id"], word=doc["word"], action=doc["action"])
         self.reply({**render_word(doc), "version": version}, 201)
 

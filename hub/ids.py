@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from bson import ObjectId
 
@@ -10,8 +12,17 @@ from bson import ObjectId
 CST = timezone(timedelta(hours=8), "CST")
 
 
+#: What :func:`new_id` makes: an ObjectId's 24 lower-case hex digits.
+ID_PATTERN = re.compile(r"[0-9a-f]{24}")
+
+
 def new_id() -> str:
     return str(ObjectId())
+
+
+def is_id(value: Any) -> bool:
+    """Whether ``value`` is a string in the format :func:`new_id` makes (an object, a URL or text is not)."""
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 
 
 def now() -> datetime:

@@ -10,7 +10,11 @@ traditional → simplified Chinese character by character with OpenCC's ``t2s`` 
 numerals of any script to ASCII digits (``❶`` → ``1``). Punctuation, symbols (emoji included), spaces, control
 and format characters (zero-width space, soft hyphen, BOM, tags …), combining marks, Hangul fillers and the
 BMP's private-use characters are *skipped*: they vanish, so ``敏*感.词``, ``敏 感 词`` and ``敏\\u200b感词`` all
-read ``敏感词``. :func:`normalise_word` gives a word's normal form; words are normalised like texts.
+read ``敏感词``. Latin, Greek and Cyrillic letters that look like an ASCII letter read as it (``fаlun`` with a
+Cyrillic ``а``; a lone Greek letter beside Chinese, as in ``α受体``, stays Greek: :func:`_contextual_forms`).
+:func:`normalise_word` gives a word's normal form; words are normalised like texts. A text with right-to-left
+content is also matched in the order it is displayed (:mod:`hub.bidi`), and a word listed with ``pinyin`` also
+in its pinyin spelling (:func:`pinyin_forms`).
 
 **Representation.** pyahocorasick finds a node's child by a linear scan of its children, so on the large CJK
 alphabet a character-keyed automaton scans thousands of root children per character of text. The engine
@@ -42,6 +46,8 @@ from typing import Any, Literal, NamedTuple, TypeVar
 import ahocorasick
 import opencc
 
+from hub.bidi import RTL_TRIGGERS, display_order, needs_reordering
+
 Action = Literal["pass", "mask", "alert", "block"]
 _Frozen = TypeVar("_Frozen")
 
@@ -70,6 +76,8 @@ _FILLER = "\x01\x02"
 #: length check in :meth:`ScreeningEngine.screen` fail (they can only shorten the text, never
 #: cancel out) and the text takes the character-by-character path.
 _SEVERAL = "\x04"
+#: Two units between a text's stored order and its display order: no key contains them, so no match spans both.
+_ORDER_BREAK = "\x05\x05"
 #: A key that never matches (no text code contains ``\x03``) inserted first so that the filler's
 #: first unit is the root's first child: a filler then costs one comparison, not a root scan. It
 #: also means the automaton is never empty.
@@ -96,9 +104,17 @@ _IDEOGRAPH_BLOCKS = (
 )
 _T2S_SOURCE_BLOCKS = (*_IDEOGRAPH_BLOCKS, range(0xF900, 0xFB00), range(0x2F800, 0x2FA20))
 
+#: Scripts whose letters may read as the ASCII letter they look like (see :func:`_look_alike_letters`).
+_LOOK_ALIKE_SCRIPTS = frozenset({"LATIN", "GREEK", "CYRILLIC"})
+
 #: Normalising a character's output again can change it (NFKC then case folding then NFKC …); a
 #: few rounds reach the fixed point for every code point in Unicode 14.
 _MAX_NORMALISE_ROUNDS = 6
+
+#: A word's pinyin is matched only for words of this many Chinese characters or more ...
+PINYIN_MIN_CHARS = 2
+#: ... whose spelling has this many letters or more (see :func:`pinyin_forms`).
+PINYIN_MIN_LETTERS = 4
 
 
 @dataclass(frozen=True)
@@ -108,6 +124,7 @@ class WordEntry:
     word: str
     action: str  # "block" | "mask" | "alert" | "allow" ("allow" = allow-list word)
     category: str = ""
+    pinyin: bool = False  # also match the word's pinyin spelling (see :func:`pinyin_forms`)
 
 
 @dataclass(frozen=True)
@@ -140,6 +157,8 @@ class _Tables(NamedTuple):
     skipped: tuple[int, ...]  # code points below _TABLE_END that are skipped
     variants: Mapping[str, tuple[int, ...]]  # normal char → other code points with that normal form
     expansions: Mapping[int, str]  # code point → its normal form of two or more characters
+    lone_greek: Mapping[int, str]  # Greek look-alike (read as Latin in normal_forms) → its form when alone
+    reorderable: tuple[int, ...]  # code points below _TABLE_END that can change the display order (bidi)
 
 
 def _is_skipped(char: str) -> bool:
@@ -161,17 +180,20 @@ def _digits_of(char: str) -> str:
     return str(int(value))
 
 
-def _normalise_step(char: str, t2s: Mapping[str, str]) -> str:
+def _normalise_step(char: str, t2s: Mapping[str, str], look_alikes: Mapping[str, str]) -> str:
     """One rewrite of one character; :func:`_normal_form_of` repeats it to the fixed point.
 
     NFKC comes first so that symbols with a compatibility form (circled letters, ``⑴``) read as
-    what they show rather than being skipped as symbols.
+    what they show rather than being skipped as symbols. Look-alike letters come before case
+    folding: a capital Cyrillic ``В`` shows a ``B``, its folded ``в`` does not.
     """
     compatible = unicodedata.normalize("NFKC", char)
     if compatible != char:
         return compatible
     if _is_skipped(char):
         return ""
+    if char in look_alikes:
+        return look_alikes[char]
     decomposed = unicodedata.normalize("NFD", char)
     if decomposed != char and any(unicodedata.category(part)[0] == "M" for part in decomposed):
         return decomposed  # é → e + U+0301; the mark is skipped on the next round
@@ -181,15 +203,41 @@ def _normalise_step(char: str, t2s: Mapping[str, str]) -> str:
     return _digits_of(char) or t2s.get(char, char)
 
 
-def _normal_form_of(char: str, t2s: Mapping[str, str]) -> str:
+def _normal_form_of(char: str, t2s: Mapping[str, str], look_alikes: Mapping[str, str]) -> str:
     """The normal form of one character (empty if it is skipped)."""
     current = char
     for _ in range(_MAX_NORMALISE_ROUNDS):
-        following = "".join(_normalise_step(part, t2s) for part in current)
+        following = "".join(_normalise_step(part, t2s, look_alikes) for part in current)
         if following == current:
             return current
         current = following
     raise RuntimeError(f"no normal form for U+{ord(char):04X}")  # pragma: no cover
+
+
+def _look_alike_letters() -> dict[str, str]:
+    """Latin, Greek and Cyrillic letters that look like one ASCII letter, mapped to it (Cyrillic ``а`` → ``a``,
+    Greek ``ο`` → ``o``, dotless ``ı`` → ``i``), from Unicode's confusables data (``confusable_homoglyphs``).
+
+    Only these three scripts and only letters to ASCII letters: the data also pairs CJK with kana (``口`` with
+    ``ロ``), digits with letters (``0`` with ``O``) and ASCII with ASCII (``rn`` with ``m``), which would change
+    ordinary Chinese or English text. A capital that the data pairs with ``l`` (``I`` and ``l`` are one
+    prototype there) reads as ``I``, so that it folds like a Latin ``I``.
+    """
+    from confusable_homoglyphs.utils import load
+
+    look_alikes = {}
+    for char, homoglyphs in load("confusables.json").items():
+        if len(char) != 1 or char.isascii() or not unicodedata.category(char).startswith("L"):
+            continue
+        if alias_of(char) not in _LOOK_ALIKE_SCRIPTS:
+            continue
+        letters = sorted(h["c"] for h in homoglyphs if len(h["c"]) == 1 and h["c"].isascii() and h["c"].isalpha())
+        if not letters:
+            continue
+        same_case = [letter for letter in letters if letter.isupper() == char.isupper()] or letters
+        letter = same_case[0]
+        look_alikes[char] = "I" if letter == "l" and char.isupper() else letter
+    return look_alikes
 
 
 def _t2s_characters() -> dict[str, str]:
@@ -215,22 +263,38 @@ def _candidate_code_points(t2s: Mapping[str, str]) -> Iterable[int]:
     yield from _PLANE_14
 
 
-def _changed_normal_forms() -> dict[int, str | None]:
-    """Every code point whose normal form is not itself (~0.4 s; see :func:`_tables`)."""
+def _changed_normal_forms() -> tuple[dict[int, str | None], dict[int, str]]:
+    """Every code point whose normal form is not itself (~0.4 s; see :func:`_tables`), and the Greek look-alikes'
+    normal forms when they are not read as Latin letters."""
     t2s = _t2s_characters()
+    look_alikes = _look_alike_letters()
     changed: dict[int, str | None] = {}
     for code in _candidate_code_points(t2s):
         char = chr(code)
-        normal = _normal_form_of(char, t2s)
+        normal = _normal_form_of(char, t2s, look_alikes)
         if normal != char:
             changed[code] = normal or None
-    return changed
+    not_greek = {char: letter for char, letter in look_alikes.items() if alias_of(char) != "GREEK"}
+    lone_greek = {}
+    for code, normal in changed.items():
+        if normal is not None and len(normal) == 1 and normal.isascii() and normal.isalpha():
+            alone = _normal_form_of(chr(code), t2s, not_greek)
+            if alone != normal:
+                lone_greek[code] = alone
+    return changed, lone_greek
+
+
+def alias_of(char: str) -> str:
+    """The script of ``char`` as the confusables data names it (``LATIN``, ``GREEK`` …)."""
+    from confusable_homoglyphs.categories import alias
+
+    return alias(char)
 
 
 @lru_cache(maxsize=1)
 def _tables() -> _Tables:
     """Build the character tables once per process: every engine and every word shares them."""
-    normal_forms = _changed_normal_forms()
+    normal_forms, lone_greek = _changed_normal_forms()
     variants: dict[str, list[int]] = {}
     expansions: dict[int, str] = {}
     for code, normal in normal_forms.items():
@@ -246,12 +310,81 @@ def _tables() -> _Tables:
         skipped=skipped,
         variants=MappingProxyType({char: tuple(codes) for char, codes in variants.items()}),
         expansions=MappingProxyType(expansions),
+        lone_greek=MappingProxyType(lone_greek),
+        reorderable=tuple(code for code in range(_TABLE_END) if unicodedata.bidirectional(chr(code)) in RTL_TRIGGERS),
     )
 
 
 def normalise_word(word: str) -> str:
     """The normal form ``word`` is matched in ("" if nothing is left), as texts are normalised."""
-    return word.translate(_tables().normal_forms)
+    tables = _tables()
+    if tables.lone_greek.keys().isdisjoint(map(ord, word)):
+        return word.translate(tables.normal_forms)
+    return "".join(_contextual_forms(word, tables))
+
+
+def _contextual_forms(text: str, tables: _Tables) -> list[str]:
+    """The normal form of each character of ``text``, where Greek look-alikes read as Latin letters only inside a
+    Latin word (``gοοgle``) or two or more together (``ΒΟΑ``, ``ρορ``). One alone beside Chinese or starting an
+    abbreviation stays Greek: medical text writes ``α受体``, ``γ干扰素``, ``α-IFN``, ``γGT``, and there ``α`` is no
+    ``a``. Skipped characters are looked through, as in matching."""
+    forms = [tables.normal_forms.get(ord(char), char) or "" for char in text]
+    kept = [position for position, form in enumerate(forms) if form]
+    group: list[int] = []
+    for number, position in enumerate([*kept, -1]):  # -1: the end closes the last group
+        if position >= 0 and ord(text[position]) in tables.lone_greek:
+            group.append(number)
+            continue
+        if group and len(group) == 1 and not (_is_latin(forms, kept, group[0] - 1)
+                                              and _is_latin(forms, kept, group[0] + 1)):
+            forms[kept[group[0]]] = tables.lone_greek[ord(text[kept[group[0]]])]
+        group = []
+    return forms
+
+
+def _is_latin(forms: list[str], kept: list[int], number: int) -> bool:
+    """Whether the ``number``-th kept character reads as an ASCII letter."""
+    if not 0 <= number < len(kept):
+        return False
+    form = forms[kept[number]]
+    return form.isascii() and form.isalpha()
+
+
+def pinyin_forms(word: str) -> tuple[str, ...]:
+    """The normal forms of a Chinese word's pinyin spellings, matched for a word listed with ``pinyin``: the whole
+    toneless pinyin of its most likely reading (pypinyin, which reads phrases: 银行 → ``yinhang``), ü both as
+    typed (``v``) and as shown without its dots (``u``). Tone marks, spaces and symbols between the letters are
+    skipped like everywhere (``fǎ lún-gōng``). Initials alone (``flg``) are not matched.
+
+    Only words of :data:`PINYIN_MIN_CHARS` or more Chinese characters, whose spelling has
+    :data:`PINYIN_MIN_LETTERS` or more letters: shorter ASCII runs occur by chance in ordinary text (spaces are
+    skipped, so ``a yi`` reads ``ayi``). Any other word has none (``()``).
+    """
+    normal = normalise_word(word)
+    if len(normal) < PINYIN_MIN_CHARS or not all(_is_han(char) for char in normal):
+        return ()
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = lazy_pinyin(normal, style=Style.NORMAL)
+    spelling = "".join(syllables)
+    if len(syllables) != len(normal) or not (spelling.isascii() and spelling.isalpha()):
+        return ()  # a character pypinyin does not know
+    if len(spelling) < PINYIN_MIN_LETTERS:
+        return ()
+    return tuple(dict.fromkeys((spelling, spelling.replace("v", "u"))))
+
+
+def _is_han(char: str) -> bool:
+    return any(ord(char) in block for block in _IDEOGRAPH_BLOCKS)
+
+
+def _forms_of(entry: WordEntry) -> tuple[str, ...]:
+    """Every normal form an entry is matched in: its own, then its pinyin spellings if it asks for them."""
+    normal = normalise_word(entry.word)
+    forms = (normal,) if normal else ()
+    if entry.pinyin:
+        forms += tuple(form for form in pinyin_forms(entry.word) if form != normal)
+    return forms
 
 
 # -- building ----------------------------------------------------------------------------------------
@@ -265,6 +398,7 @@ class _Key(NamedTuple):
     category: str
     action: str
     strength: int  # ACTION_STRENGTH of the action (0 for "allow")
+    form: str  # the normal form: keeps the two pinyin spellings of one word (``lv``/``lu``) distinct keys
 
 
 def _check_entry(entry: WordEntry) -> None:
@@ -277,18 +411,16 @@ def _merge_entries(entries: Iterable[WordEntry]) -> dict[str, _Key]:
     """One key per normal form: the highest-ranked entry, the first one entered on a tie.
 
     Words whose normal form is empty (only symbols, say) are skipped: they could never be matched
-    without matching everywhere.
+    without matching everywhere. A word listed with ``pinyin`` also competes for its pinyin forms.
     """
     keys: dict[str, _Key] = {}
     for entry in entries:
         _check_entry(entry)
-        normal = normalise_word(entry.word)
-        if not normal:
-            continue
-        current = keys.get(normal)
-        if current is None or _ENTRY_RANK[entry.action] > _ENTRY_RANK[current.action]:
-            strength = ACTION_STRENGTH.get(entry.action, 0)
-            keys[normal] = _Key(len(normal), entry.word, entry.category, entry.action, strength)
+        for normal in _forms_of(entry):
+            current = keys.get(normal)
+            if current is None or _ENTRY_RANK[entry.action] > _ENTRY_RANK[current.action]:
+                strength = ACTION_STRENGTH.get(entry.action, 0)
+                keys[normal] = _Key(len(normal), entry.word, entry.category, entry.action, strength, normal)
     return keys
 
 
@@ -318,6 +450,9 @@ def _code_table(codes: Mapping[str, str], tables: _Tables) -> list[str]:
             table[ord(char)] = code
         for code_point in tables.variants.get(char, ()):
             table[code_point] = code
+    for code_point in (*tables.lone_greek, *tables.reorderable):  # their reading depends on the text around them
+        if code_point < _TABLE_END:
+            table[code_point] = _SEVERAL
     return table
 
 
@@ -461,24 +596,46 @@ class ScreeningEngine:
         self.__init__(automaton, codes, version, word_count)
         self._use_changes(overlay_keys, retired)
 
-    def changed(self, removed: Iterable[str], added: Iterable[WordEntry], version: str) -> ScreeningEngine:
+    def changed(self, removed: Iterable[str | WordEntry], added: Iterable[WordEntry], version: str) -> ScreeningEngine:
         """A new engine with the normal forms of ``removed`` words dropped, then ``added`` entries put in (an
         added entry replaces whatever this engine held for its normal form), labelled ``version``.
+
+        Pinyin forms (:func:`pinyin_forms`) are shared property: an added entry's pinyin form leaves a key that
+        another word holds at least as strongly alone, and a removed entry (given as a :class:`WordEntry`) drops
+        its pinyin forms only where its own key holds them. A removed word's pinyin form that another listed word
+        also spells comes back at the next full build.
 
         The built automaton is shared, not copied: the changes go into a second, small automaton, and the big
         one's matches for changed words are dropped. That takes milliseconds for a few words (a full build of
         50k words takes ~0.4 s), at a small cost per screened text until the next :func:`build_engine`.
         """
+        added = list(added)
+        removed = [WordEntry(item, ALLOW) if isinstance(item, str) else item for item in removed]
         overlay_keys = dict(self._overlay_keys)
         retired = set(self._retired)
         codes = dict(self._codes)
-        new_chars = {char for entry in added for char in normalise_word(entry.word) if char not in codes}
+        new_chars = {char for entry in added for form in _forms_of(entry) for char in form if char not in codes}
         rank = len(codes)
         for char in sorted(new_chars):
             codes[char] = chr(_CODE_HI_START + rank // _CODE_BASE) + chr(_CODE_LO_START + rank % _CODE_BASE)
             rank += 1
         added_keys = _merge_entries(added)
-        for normal in [normalise_word(word) for word in removed] + list(added_keys):
+        changing = {entry.word for entry in (*added, *removed)}
+        dropped = []
+        for entry in removed:
+            own, *spellings = _forms_of(entry) or ("",)
+            dropped.append(own)
+            for form in spellings:
+                held = self._held(form, overlay_keys, retired, codes)
+                if held is not None and held.word == entry.word:
+                    dropped.append(form)
+        own_forms = {normalise_word(entry.word) for entry in added}
+        for form in [form for form in added_keys if form not in own_forms]:
+            held = self._held(form, overlay_keys, retired, codes)
+            if held is not None and held.word not in changing and \
+                    _ENTRY_RANK[held.action] >= _ENTRY_RANK[added_keys[form].action]:
+                del added_keys[form]
+        for normal in dropped + list(added_keys):
             overlay_keys.pop(normal, None)
             built = self._automaton.get(_encode(normal, codes), None) if normal else None
             if built is not None:
@@ -492,6 +649,14 @@ class ScreeningEngine:
         engine._has_allowed = self._has_allowed
         engine._use_changes(overlay_keys, frozenset(retired))
         return engine
+
+    def _held(self, form: str, overlay_keys: dict[str, _Key], retired: set[_Key],
+              codes: Mapping[str, str]) -> _Key | None:
+        """The key this engine (with ``overlay_keys`` and ``retired`` so far) matches ``form`` with, if any."""
+        if form in overlay_keys:
+            return overlay_keys[form]
+        built = self._automaton.get(_encode(form, codes), None)
+        return None if built is None or built in retired else built
 
     def _use_changes(self, overlay_keys: dict[str, _Key], retired: frozenset[_Key]) -> None:
         self._overlay_keys = overlay_keys
@@ -523,27 +688,39 @@ class ScreeningEngine:
         return found
 
     def _screen_unusual(self, text: str) -> ScreenResult:
-        """Screen character by character: slower, but right for any character."""
+        """Screen character by character: slower, but right for any character. A text whose display order
+        differs from its stored order is matched in both orders (see :mod:`hub.bidi`)."""
+        char_codes = self._codes_of(text)
         units: list[str] = []
         index: list[int] = []
-        for position, char in enumerate(text):
-            code = self._code_of(char)
-            if code != _SKIP:
-                units.append(code)
-                index += [position] * (len(code) // _UNITS_PER_CHAR)
+        orders: list[Iterable[int]] = [range(len(text))]
+        if needs_reordering(text):
+            orders.append(display_order(text))
+        for number, order in enumerate(orders):
+            if number:
+                units.append(_ORDER_BREAK)
+                index.append(-1)
+            for position in order:
+                code = char_codes[position]
+                if code != _SKIP:
+                    units.append(code)
+                    index += [position] * (len(code) // _UNITS_PER_CHAR)
         code = "".join(units)
         found = list(self._automaton.iter(code))
         if self._overlay is not None:
             found = self._with_changes(found, code)
-        return self._decide(text, found, index.__getitem__, one_to_one=False)
+        result = self._decide(text, found, index.__getitem__, one_to_one=False)
+        return result if len(orders) == 1 else _distinct_hits(result)
 
-    def _code_of(self, char: str) -> str:
-        """The code of one character, including those beyond the table."""
-        code = self._table[ord(char)] if ord(char) < _TABLE_END else _SEVERAL
-        if code != _SEVERAL:
-            return code
-        normal = normalise_word(char)
-        return _encode(normal, self._codes) if normal else _SKIP
+    def _codes_of(self, text: str) -> list[str]:
+        """The code of each character of ``text`` (:data:`_SKIP` for a skipped one), including those beyond the
+        table and those whose reading depends on their neighbours."""
+        codes = [self._table[ord(char)] if ord(char) < _TABLE_END else _SEVERAL for char in text]
+        if _SEVERAL not in codes:
+            return codes
+        forms = _contextual_forms(text, _tables())
+        return [code if code != _SEVERAL else _encode(form, self._codes) if form else _SKIP
+                for code, form in zip(codes, forms, strict=True)]
 
     def _decide(self, text: str, found: list[tuple[int, _Key]], locate: Locate, one_to_one: bool) -> ScreenResult:
         """The result for ``text`` given its matches (``(end unit, key)``, in end order); ``one_to_one`` says that
@@ -557,10 +734,14 @@ class ScreeningEngine:
         hits = []
         masked: list[tuple[int, int]] = []
         strongest = 0
-        for unit_end, (length, word, category, action, strength) in found:
+        for unit_end, (length, word, category, action, strength, _) in found:
             stop = (unit_end + 1) // _UNITS_PER_CHAR
             first = stop - length
-            start, end = locate(first), locate(stop - 1) + 1
+            if one_to_one:
+                start, end = locate(first), locate(stop - 1) + 1
+            else:  # a match in display order may run backwards through the text
+                positions = [locate(position) for position in range(first, stop)]
+                start, end = min(positions), max(positions) + 1
             hits.append(_frozen(Hit, {"word": word, "category": category, "action": action, "start": start,
                                       "end": end}))
             strongest = max(strongest, strength)
@@ -573,6 +754,14 @@ class ScreeningEngine:
         if action != "block" and masked:
             text = _mask(text, masked)
         return _frozen(ScreenResult, {"action": action, "text": text, "hits": tuple(hits)})
+
+
+def _distinct_hits(result: ScreenResult) -> ScreenResult:
+    """``result`` with each hit once, in (end, start) order: a word shown in the stored order too is matched in
+    both orders."""
+    hits = sorted({(hit.end, hit.start, hit.word): hit for hit in result.hits}.values(),
+                  key=lambda hit: (hit.end, hit.start))
+    return ScreenResult(result.action, result.text, tuple(hits))
 
 
 def build_engine(entries: Iterable[WordEntry], version: str = "") -> ScreeningEngine:

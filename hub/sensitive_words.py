@@ -40,7 +40,10 @@ GAP_WAIT_SECS = 0.2
 MAX_DERIVED_CHANGES = 10_000  # changed words an engine may carry before a full build is due at once
 MAX_ANNOUNCED_DELTA = 50_000  # words; 48k words announce in ~4 MB, under Redis' 8 MB pub/sub soft limit
 SCAN_OVER = 2000  # an import of more rows reads all words instead of looking each one up
-BUILD_FIELDS = {"word": 1, "action": 1, "category": 1, "enabled": 1}
+BUILD_FIELDS = {"word": 1, "action": 1, "category": 1, "enabled": 1, "pinyin": 1}
+#: Import cells that set or clear a word's pinyin flag (the fourth column of a text import).
+PINYIN_YES = frozenset({"1", "true", "yes", "y", "是", "pinyin"})
+PINYIN_NO = frozenset({"0", "false", "no", "n", "否"})
 VERSION_ID = "sensitive_words"
 # Few indexes on purpose: each one costs a bulk import of the whole lexicon (~50k words) several seconds here.
 INDEXES = [
@@ -51,11 +54,27 @@ INDEXES = [
 
 def render_word(doc: dict[str, Any]) -> dict[str, Any]:
     return {"id": doc["_id"], "word": doc["word"], "action": doc["action"], "category": doc.get("category", ""),
-            "enabled": doc.get("enabled", True), "created_at": iso(doc.get("created_at"))}
+            "enabled": doc.get("enabled", True), "pinyin": doc.get("pinyin", False),
+            "created_at": iso(doc.get("created_at"))}
 
 
-def _fields(doc: dict[str, Any]) -> tuple[str, str, str, bool]:
-    return doc["word"], doc["action"], doc.get("category", ""), doc.get("enabled", True)
+Fields = tuple[str, str, str, bool, bool]  # word, action, category, enabled, pinyin
+
+
+def _fields(doc: dict[str, Any]) -> Fields:
+    return doc["word"], doc["action"], doc.get("category", ""), doc.get("enabled", True), doc.get("pinyin", False)
+
+
+def _announced_fields(fields: list[Any]) -> Fields:
+    """Fields from an announcement; one from a process that predates the pinyin flag has four."""
+    word, action, category, enabled, *rest = fields
+    return word, action, category, enabled, bool(rest and rest[0])
+
+
+def _pinyin_flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput("pinyin 必须是布尔值", field="pinyin")
+    return value
 
 
 @dataclass(frozen=True)
@@ -65,14 +84,16 @@ class ImportRow:
     normal: str
     action: str
     category: str
+    pinyin: bool | None = None  # None: the row does not say (a new word gets False, a listed one keeps its flag)
 
 
 Announce = Callable[[dict[str, Any]], Awaitable[None]]
 Delta = dict[str, Any]  # {"upsert": {id: [word, action, category, enabled]}, "delete": [id, ...]}
 
 
-def _entries(docs: dict[str, tuple[str, str, str, bool]]) -> list[WordEntry]:
-    return [WordEntry(word, action, category) for word, action, category, enabled in docs.values() if enabled]
+def _entries(docs: dict[str, Fields]) -> list[WordEntry]:
+    return [WordEntry(word, action, category, pinyin) for word, action, category, enabled, pinyin in docs.values()
+            if enabled]
 
 
 class SensitiveWords:
@@ -98,7 +119,7 @@ class SensitiveWords:
         self.engine: ScreeningEngine = build_engine([], version="0")
         self.built_at: datetime | None = None
         self.build_ms = 0.0
-        self._docs: dict[str, tuple[str, str, str, bool]] = {}
+        self._docs: dict[str, Fields] = {}
         self._applied = 0
         self._pending: dict[int, Delta | None] = {}
         self._rebuild: asyncio.Task | None = None
@@ -145,7 +166,7 @@ class SensitiveWords:
 
     async def _load_all(self) -> None:
         version = await self.current_version()  # first: the list read after it is at least this new
-        self._docs = {d["_id"]: (d["word"], d["action"], d.get("category", ""), d.get("enabled", True))
+        self._docs = {d["_id"]: _fields(d)
                       async for d in self._words.find(await self._visible(), BUILD_FIELDS).batch_size(10_000)}
         self._applied = max(self._applied, version)
         self._pending = {v: d for v, d in self._pending.items() if v > self._applied}
@@ -167,7 +188,7 @@ class SensitiveWords:
         full = self._applied + 1 not in self._pending
         if full:
             await self._load_all()
-        removed: list[str] = []
+        removed: list[WordEntry] = []
         added: list[WordEntry] = []
         while self._applied + 1 in self._pending:
             delta = self._pending.pop(self._applied + 1)
@@ -187,19 +208,19 @@ class SensitiveWords:
             self._compaction.cancel()
         self._compaction = asyncio.create_task(self._compact(), name="sensitive-words-compaction")
 
-    def _apply(self, delta: Delta, removed: list[str], added: list[WordEntry]) -> None:
+    def _apply(self, delta: Delta, removed: list[WordEntry], added: list[WordEntry]) -> None:
         """Apply one delta to the words in memory, noting the words that stop and start applying."""
         for word_id in delta.get("delete", ()):
             old = self._docs.pop(word_id, None)
             if old and old[3]:
-                removed.append(old[0])
+                removed.append(WordEntry(old[0], old[1], old[2], old[4]))
         for word_id, fields in delta.get("upsert", {}).items():
             old = self._docs.get(word_id)
             if old and old[3]:
-                removed.append(old[0])
-            word, action, category, enabled = self._docs[word_id] = tuple(fields)
+                removed.append(WordEntry(old[0], old[1], old[2], old[4]))
+            word, action, category, enabled, pinyin = self._docs[word_id] = _announced_fields(fields)
             if enabled:
-                added.append(WordEntry(word, action, category))
+                added.append(WordEntry(word, action, category, pinyin))
 
     async def _compact(self) -> None:
         """After a quiet spell, replace the derived engine by a full build of the same version."""
@@ -268,10 +289,12 @@ class SensitiveWords:
             raise InvalidInput("该词规范化后为空（只含符号或空白）", field="word")
         return word.strip(), normal, action, category.strip()
 
-    async def add(self, actor: dict[str, Any], word: Any, action: Any, category: Any) -> tuple[dict, int]:
+    async def add(self, actor: dict[str, Any], word: Any, action: Any, category: Any,
+                  pinyin: Any = False) -> tuple[dict, int]:
+        """Add a word; ``pinyin``: also match its pinyin spelling (see ``hub.screening.pinyin_forms``)."""
         word, normal, action, category = self._validate(word, action, category)
         doc = {"_id": new_id(), "word": word, "normal": normal, "action": action, "category": category,
-               "enabled": True, "created_at": now(), "created_by": actor["_id"]}
+               "enabled": True, "pinyin": _pinyin_flag(pinyin), "created_at": now(), "created_by": actor["_id"]}
         existing = await self._words.find_one({"normal": normal})
         if existing:
             raise Conflict("该词已存在", id=existing["_id"], word=existing["word"])
@@ -288,12 +311,14 @@ class SensitiveWords:
             if not isinstance(changes["enabled"], bool):
                 raise InvalidInput("enabled 必须是布尔值", field="enabled")
             update["enabled"] = changes["enabled"]
+        if "pinyin" in changes:
+            update["pinyin"] = _pinyin_flag(changes["pinyin"])
         if "action" in changes or "category" in changes:
             _, _, action, category = self._validate(doc["word"], changes.get("action", doc["action"]),
                                                     changes.get("category", doc.get("category", "")))
             update.update(action=action, category=category)
         if not update:
-            raise InvalidInput("没有可修改的字段（enabled、action、category）")
+            raise InvalidInput("没有可修改的字段（enabled、action、category、pinyin）")
         await self._words.update_one({"_id": word_id}, {"$set": update})
         doc = {**doc, **update}
         return doc, await self._changed({"upsert": {word_id: _fields(doc)}})
@@ -328,8 +353,8 @@ class SensitiveWords:
     # -- bulk import -------------------------------------------------------------------------------------------
 
     def parse_text(self, content: bytes, default_action: str, default_category: str) -> list[ImportRow]:
-        """One word a line, optionally ``word,category,action`` (comma or tab). Raises InvalidInput listing
-        every bad row; nothing is applied unless every row is good."""
+        """One word a line, optionally ``word,category,action,pinyin`` (comma or tab; pinyin ``1``/``0``). Raises
+        InvalidInput listing every bad row; nothing is applied unless every row is good."""
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -370,6 +395,10 @@ class SensitiveWords:
             word = cells[0].strip() if cells else ""
             category = cells[1].strip() if len(cells) > 1 and cells[1].strip() else default_category
             action = cells[2].strip().lower() if len(cells) > 2 and cells[2].strip() else default_action
+            flag = cells[3].strip().lower() if len(cells) > 3 else ""
+            if flag and flag not in PINYIN_YES | PINYIN_NO:
+                errors.append({"line": number, "code": "pinyin", "message": "pinyin 列只能是 1 或 0"})
+                continue
             if word.startswith(("=", "+", "@")) and len(word) > 1 and not word[1:].isalnum():
                 errors.append({"line": number, "code": "formula", "message": "不接受公式"})
                 continue
@@ -378,7 +407,8 @@ class SensitiveWords:
             except InvalidInput as exc:
                 errors.append({"line": number, "code": exc.details.get("field", "invalid"), "message": exc.message})
                 continue
-            good.setdefault(normal, ImportRow(number, word, normal, action, category))
+            pinyin = (flag in PINYIN_YES) if flag else None
+            good.setdefault(normal, ImportRow(number, word, normal, action, category, pinyin))
         if errors:
             raise InvalidInput(f"{len(errors)} 行有错误，未导入任何词", errors=errors[:1000], error_count=len(errors))
         return list(good.values())
@@ -399,12 +429,18 @@ class SensitiveWords:
         await self._imports.insert_one({"_id": import_id, "status": "running", "started_at": now(),
                                         "by": actor["_id"], "rows": len(rows)})
         existing = {d["normal"]: d for d in await self._existing([r.normal for r in rows])}
+        rows = [r if r.pinyin is not None else
+                ImportRow(r.line, r.word, r.normal, r.action, r.category,
+                          existing.get(r.normal, {}).get("pinyin", False))
+                for r in rows]  # a row that does not say keeps a listed word's flag
         created = [r for r in rows if r.normal not in existing]
         changed = [r for r in rows if r.normal in existing
-                   and (existing[r.normal]["action"], existing[r.normal].get("category")) != (r.action, r.category)]
+                   and (existing[r.normal]["action"], existing[r.normal].get("category"),
+                        existing[r.normal].get("pinyin", False)) != (r.action, r.category, r.pinyin)]
         moment = now()
         docs = [{"_id": new_id(), "word": r.word, "normal": r.normal, "action": r.action, "category": r.category,
-                 "enabled": True, "created_at": moment, "created_by": actor["_id"], "import_id": import_id}
+                 "enabled": True, "pinyin": r.pinyin, "created_at": moment, "created_by": actor["_id"],
+                 "import_id": import_id}
                 for r in created]
         try:
             for start in range(0, len(docs), IMPORT_CHUNK):
@@ -416,7 +452,7 @@ class SensitiveWords:
         await self._imports.update_one({"_id": import_id}, {"$set": {"status": "done", "finished_at": now()}})
         if changed:
             await self._words.bulk_write([UpdateOne({"normal": r.normal}, {"$set": {
-                "action": r.action, "category": r.category}}) for r in changed], ordered=False)
+                "action": r.action, "category": r.category, "pinyin": r.pinyin}}) for r in changed], ordered=False)
         summary = {"rows": len(rows), "created": len(created), "updated": len(changed),
                    "unchanged": len(rows) - len(created) - len(changed)}
         delta = None  # a large import: every process reads the whole list instead of a huge announcement
@@ -424,7 +460,7 @@ class SensitiveWords:
             upserts = {d["_id"]: _fields(d) for d in docs}
             for r in changed:
                 upserts[existing[r.normal]["_id"]] = (r.word, r.action, r.category,
-                                                     existing[r.normal].get("enabled", True))
+                                                     existing[r.normal].get("enabled", True), r.pinyin)
             delta = {"upsert": upserts}
         return summary, await self._changed(delta)
 
