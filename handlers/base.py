@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import tornado.web
 
-from hub.errors import HubError, InvalidInput, InvalidJSON, NotFound, TooLarge, Unauthorized
+from hub.errors import ContentBlocked, HubError, InvalidInput, InvalidJSON, NotFound, TooLarge, Unauthorized
 from hub.ids import parse_time
 from hub.pages import parse_limit
+from hub.schema import Body, Field, check_any, check_depth, check_query, has_hits, screen_fields
 
 if TYPE_CHECKING:
     from hub.app import Hub
@@ -33,6 +34,14 @@ class BaseHandler(tornado.web.RequestHandler):
     #: document), e.g. ``{"post": (XLSX,)}``.
     body_types: ClassVar[dict[str, tuple[str, ...]]] = {}
     reply_types: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: The JSON body and the query parameters of each method (``hub.schema``), checked before the method runs
+    #: and published in the OpenAPI document, e.g. ``{"post": Body("resident", name=Text(30, required=True))}``.
+    body_schema: ClassVar[dict[str, Body]] = {}
+    query_schema: ClassVar[dict[str, dict[str, Field]]] = {}
+    #: Whether the endpoint answers without a login; the others authenticate before their input is checked.
+    public: ClassVar[bool] = False
+    _checked_body: dict[str, Any] | None = None
+    _body_error: HubError | None = None
 
     def initialize(self, hub: Hub, **_: Any) -> None:
         self.hub = hub
@@ -50,9 +59,40 @@ class BaseHandler(tornado.web.RequestHandler):
     async def prepare(self) -> None:
         if self.hub.shutting_down and self.request.method not in ("GET", "HEAD", "OPTIONS"):
             self.set_header("Connection", "close")
+        await self.check_input()
+
+    async def check_input(self) -> None:
+        """The edge check, after the login (a caller without one learns nothing of the input rules): declared
+        query parameters, then the declared body, its text screened."""
+        method = self.request.method.lower() if self.request.method else ""
+        if not self.public and (method in self.query_schema or method in self.body_schema):
+            await self.authenticate()
+        if params := self.query_schema.get(method):
+            check_query(params, self.request.query_arguments)
+        declared = self.body_schema.get(method)
+        if declared is None:
+            return
+        try:
+            checked = declared.check(self._parsed_json())
+            if self.current_user is None and has_hits(self.hub, declared, checked):
+                await self.authenticate()
+            self._checked_body = await screen_fields(self.hub, declared, checked, self.current_user,
+                                                     {"plugin": self.plugin_name, "path": self.request.path})
+        except (InvalidInput, InvalidJSON, ContentBlocked) as exc:
+            # raised when the handler asks for its body, after its role and scope checks: a caller who may
+            # not act learns that (403), not what the input should be; an alert of the text is already raised
+            self._body_error = exc
+
+    @property
+    def plugin_name(self) -> str:
+        module = type(self).__module__
+        return module.split(".")[1] if module.startswith("plugins.") else "hub"
 
     async def authenticate(self) -> dict[str, Any]:
-        """The caller, from ``Authorization: Bearer``; Unauthorized when missing or invalid."""
+        """The caller, from ``Authorization: Bearer``; Unauthorized when missing or invalid. Checked once per
+        request (the edge check may have done it already)."""
+        if self.current_user is not None:
+            return self.current_user
         header = self.request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
@@ -61,14 +101,28 @@ class BaseHandler(tornado.web.RequestHandler):
         return self.current_user
 
     def json_body(self) -> dict[str, Any]:
+        """The JSON body, checked against the method's declared ``body_schema`` (and screened) when it has
+        one; otherwise parsed with the generic checks only."""
+        if self._body_error is not None:
+            raise self._body_error
+        if self._checked_body is not None:
+            return self._checked_body
+        body = self._parsed_json()
+        declared = self.body_schema.get(self.request.method.lower() if self.request.method else "")
+        return declared.check(body) if declared is not None else body
+
+    def _parsed_json(self) -> dict[str, Any]:
         if len(self.request.body) > MAX_JSON_BODY_BYTES:
             raise TooLarge(limit_bytes=MAX_JSON_BODY_BYTES)
         try:
             body = json.loads(self.request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # RecursionError: a body nested thousands deep exhausts the parser's stack
             raise InvalidJSON() from None
         if not isinstance(body, dict):
             raise InvalidJSON("请求体必须是 JSON 对象")
+        check_depth(body)
+        check_any(body)
         return body
 
     def limit(self) -> int:
