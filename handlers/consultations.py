@@ -58,6 +58,8 @@ class ConsultationHandler(BaseHandler):
 
 
 class EndHandler(BaseHandler):
+    body_schema = {"post": Body("consultation")}  # no fields
+
     async def post(self, conv_id: str) -> None:
         """The doctor ends the consultation; everyone in it gets a ``conv`` frame."""
         user = await self.authenticate()
