@@ -58,6 +58,15 @@ def check_characters(text: str, path: str, *, multiline: bool = False) -> str:
     return text
 
 
+def has_bad_characters(text: str, *, multiline: bool = False) -> bool:
+    """Whether ``check_characters`` would refuse ``text`` (for files checked row by row)."""
+    try:
+        check_characters(text, "", multiline=multiline)
+    except InvalidInput:
+        return True
+    return False
+
+
 def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
     """Bound the nesting of a parsed body (iteratively: a deep body must not exhaust the stack here either)."""
     stack = [(value, 1)]

@@ -93,3 +93,11 @@ async def test_a_caller_who_may_not_act_gets_403_before_the_input_is_judged(worl
     status, data = await world.call("res1", "POST", "/api/signing/institutions", {"name": {"$ne": None}})
     assert status == 403, data
     assert (await world.call(None, "POST", "/api/signing/institutions", {"name": 1}))[0] == 401
+
+
+async def test_a_control_character_in_the_regions_file_refuses_its_line(world: World) -> None:
+    status, data = await world.call("sysadmin", "POST", "/api/signing/regions",
+                                    raw="code,name\n330522102000,林\x00城镇\n".encode(),
+                                    headers={"Content-Type": "text/csv"})
+    assert status == 400 and data["error"]["details"]["errors"][0]["line"] == 2, data
+    assert await world.hub.db.regions.find_one({"_id": "330522102000"}) is None
