@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import ContentBlocked, InvalidInput, InvalidJSON
+from hub.errors import ContentBlocked, InvalidInput, InvalidJSON, Unauthorized
 from hub.ids import parse_time
 
 if TYPE_CHECKING:
@@ -449,12 +449,13 @@ async def screen_fields(hub: Hub, declared: Body, values: dict[str, Any], user: 
         text = container[key]
         if hub.check_text(text).action == "pass":
             continue
+        if user is None:
+            raise Unauthorized()  # an alert names who typed the text
         try:
-            result = await hub.screen(text, user or {"_id": None, "name": "匿名", "role": "", "region": ""},
-                                      {**where, "object": declared.document, "field": path})
+            result = await hub.screen(text, user, {**where, "object": declared.document, "field": path})
         except ContentBlocked as exc:
-            where = {"field": field_of(path)} | ({"path": path} if field_of(path) != path else {})
-            raise ContentBlocked(f"{path} 含违禁词", **where, **exc.details) from None
+            named = {"field": field_of(path)} | ({"path": path} if field_of(path) != path else {})
+            raise ContentBlocked(f"{path} 含违禁词", **named, **exc.details) from None
         container[key] = result.text
     return values
 
