@@ -5,9 +5,15 @@ from __future__ import annotations
 from handlers.base import BaseHandler
 from hub.accounts import public_user
 from hub.errors import InvalidInput
+from hub.schema import Body, Code, Secret
 
 
 class TokenHandler(BaseHandler):
+    public = True
+    body_schema = {"post": Body("login", username=Code(pattern=r"^\S{1,64}$", required=True,
+                                                        description="用户名或居民手机号"),
+                                  password=Secret(required=True))}
+
     async def post(self) -> None:
         """Exchange a username and password for an access token."""
         body = self.json_body()

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import tornado.web
 
-from hub.errors import Forbidden, HubError, InvalidInput, InvalidJSON, NotFound, TooLarge, Unauthorized
+from hub.errors import ContentBlocked, Forbidden, HubError, InvalidInput, InvalidJSON, NotFound, TooLarge, Unauthorized
 from hub.ids import parse_time
 from hub.pages import parse_limit
+from hub.schema import Body, Field, check_any, check_depth, check_query, has_hits, screen_fields
 
 if TYPE_CHECKING:
     from hub.app import Hub
@@ -46,6 +47,14 @@ class BaseHandler(tornado.web.RequestHandler):
     def body_limit(cls, hub: Hub) -> int:
         """This handler's body limit (a handler whose limit is a setting reads it from ``hub.config``)."""
         return cls.max_body_bytes
+    #: The JSON body and the query parameters of each method (``hub.schema``), checked before the method runs
+    #: and published in the OpenAPI document, e.g. ``{"post": Body("resident", name=Text(30, required=True))}``.
+    body_schema: ClassVar[dict[str, Body]] = {}
+    query_schema: ClassVar[dict[str, dict[str, Field]]] = {}
+    #: Whether the endpoint answers without a login; the others authenticate before their input is checked.
+    public: ClassVar[bool] = False
+    _checked_body: dict[str, Any] | None = None
+    _body_error: HubError | None = None
 
     def initialize(self, hub: Hub, **_: Any) -> None:
         self.hub = hub
@@ -68,6 +77,34 @@ class BaseHandler(tornado.web.RequestHandler):
         self.limit_body()
         if self.hub.shutting_down and self.request.method not in ("GET", "HEAD", "OPTIONS"):
             self.set_header("Connection", "close")
+        await self.check_input()
+
+    async def check_input(self) -> None:
+        """The edge check, after the login (a caller without one learns nothing of the input rules): declared
+        query parameters, then the declared body, its text screened."""
+        method = self.request.method.lower() if self.request.method else ""
+        if not self.public and (method in self.query_schema or method in self.body_schema):
+            await self.authenticate()
+        if params := self.query_schema.get(method):
+            check_query(params, self.request.query_arguments)
+        declared = self.body_schema.get(method)
+        if declared is None:
+            return
+        try:
+            checked = declared.check(self._parsed_json())
+            if self.current_user is None and has_hits(self.hub, declared, checked):
+                await self.authenticate()
+            self._checked_body = await screen_fields(self.hub, declared, checked, self.current_user,
+                                                     {"plugin": self.plugin_name, "path": self.request.path})
+        except (InvalidInput, InvalidJSON, ContentBlocked) as exc:
+            # raised when the handler asks for its body, after its role and scope checks: a caller who may
+            # not act learns that (403), not what the input should be; an alert of the text is already raised
+            self._body_error = exc
+
+    @property
+    def plugin_name(self) -> str:
+        module = type(self).__module__
+        return module.split(".")[1] if module.startswith("plugins.") else "hub"
 
     def limit_body(self) -> None:
         """Refuse a declared body over the limit before reading it; hold a chunked one to the limit."""
@@ -79,7 +116,10 @@ class BaseHandler(tornado.web.RequestHandler):
         self.request.connection.set_max_body_size(limit)  # type: ignore[union-attr]
 
     async def authenticate(self) -> dict[str, Any]:
-        """The caller, from ``Authorization: Bearer``; Unauthorized when missing or invalid."""
+        """The caller, from ``Authorization: Bearer``; Unauthorized when missing or invalid. Checked once per
+        request (the edge check may have done it already)."""
+        if self.current_user is not None:
+            return self.current_user
         header = self.request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
@@ -88,14 +128,29 @@ class BaseHandler(tornado.web.RequestHandler):
         return self.current_user
 
     def json_body(self) -> dict[str, Any]:
+        """The JSON body, checked against the method's declared ``body_schema`` (and screened) when it has
+        one; otherwise parsed with the generic checks only."""
+        if self._body_error is not None:
+            raise self._body_error
+        if self._checked_body is not None:
+            return self._checked_body
+        if (self.request.method or "").lower() in self.body_schema:
+            # a subclass's prepare() skipped check_input(): never hand over a declared body unscreened
+            raise HubError("请求体未经检查")
+        return self._parsed_json()
+
+    def _parsed_json(self) -> dict[str, Any]:
         if len(self.request.body) > MAX_JSON_BODY_BYTES:
             raise TooLarge(limit_bytes=MAX_JSON_BODY_BYTES)
         try:
             body = json.loads(self.request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # RecursionError: a body nested thousands deep exhausts the parser's stack
             raise InvalidJSON() from None
         if not isinstance(body, dict):
             raise InvalidJSON("请求体必须是 JSON 对象")
+        check_depth(body)
+        check_any(body)
         return body
 
     def limit(self) -> int:

@@ -8,9 +8,13 @@ from hub.consultations import render_conversation
 from hub.errors import InvalidInput
 from hub.messaging import render_message
 from hub.pages import decode_cursor, encode_cursor
+from hub.schema import PAGE, Body, Enum, Id, Int
 
 
 class ConsultationsHandler(BaseHandler):
+    query_schema = {"get": {"status": Enum(values=("open", "ended")), **PAGE}}
+    body_schema = {"post": Body("consultation", doctor_id=Id(required=True))}
+
     async def get(self) -> None:
         """The caller's consultations, newest first, each with its last message and unread count."""
         user = await self.authenticate()
@@ -54,6 +58,8 @@ class ConsultationHandler(BaseHandler):
 
 
 class EndHandler(BaseHandler):
+    body_schema = {"post": Body("consultation")}  # no fields
+
     async def post(self, conv_id: str) -> None:
         """The doctor ends the consultation; everyone in it gets a ``conv`` frame."""
         user = await self.authenticate()
@@ -66,6 +72,8 @@ class EndHandler(BaseHandler):
 
 
 class MessagesHandler(BaseHandler):
+    query_schema = {"get": {"after_seq": Int(least=0), "before_seq": Int(least=0), **PAGE}}
+
     async def get(self, conv_id: str) -> None:
         """Messages in seq order: ``after_seq`` (or the ``cursor`` of the previous page) pages forward,
         ``before_seq`` alone pages back."""

@@ -10,6 +10,7 @@ from typing import Any
 import tornado.web
 
 from handlers.base import BaseHandler
+from hub.schema import Field
 
 METHODS = ("get", "post", "put", "patch", "delete")
 GROUP_RE = re.compile(r"\((?:\?P<(\w+)>)?[^)]*\)")
@@ -28,11 +29,17 @@ def openapi_path(pattern: str) -> tuple[str, list[str]]:
     return GROUP_RE.sub(name, pattern.rstrip("$")), names
 
 
-def _content(types: tuple[str, ...] | None) -> dict[str, Any]:
-    """An OpenAPI ``content`` map: a JSON object unless the handler names other media types (files, as binary)."""
+def _content(types: tuple[str, ...] | None, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An OpenAPI ``content`` map: a JSON object (of the declared schema) unless the handler names other media
+    types (files, as binary)."""
     if not types:
-        return {"application/json": {"schema": {"type": "object"}}}
+        return {"application/json": {"schema": schema or {"type": "object"}}}
     return {media: {"schema": {"type": "string", "format": "binary"}} for media in types}
+
+
+def _query_parameters(declared: dict[str, Field]) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "query", "required": kind.required, "schema": kind.schema(),
+             **({"description": kind.description} if kind.description else {})} for name, kind in declared.items()]
 
 
 def build_document(rules: list[tuple[str, type]], title: str) -> dict[str, Any]:
@@ -53,7 +60,7 @@ def build_document(rules: list[tuple[str, type]], title: str) -> dict[str, Any]:
                 "description": doc, "operationId": f"{handler.__name__}.{method}",
                 "tags": [path.split("/")[2] if path.startswith("/api/") else "health"],
                 "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                               for p in params],
+                               for p in params] + _query_parameters(handler.query_schema.get(method, {})),
                 "security": [] if handler.__name__ in ("TokenHandler", "HealthHandler", "OpenAPIHandler")
                 else [{"bearer": []}],
                 "responses": {"200": {"description": "OK", "content": _content(handler.reply_types.get(method))},
@@ -61,7 +68,9 @@ def build_document(rules: list[tuple[str, type]], title: str) -> dict[str, Any]:
                                   "schema": {"$ref": "#/components/schemas/Error"}}}}},
             }
             if method in ("post", "put", "patch"):
-                item[method]["requestBody"] = {"required": False, "content": _content(handler.body_types.get(method))}
+                declared = handler.body_schema.get(method)
+                item[method]["requestBody"] = {"required": False, "content": _content(
+                    handler.body_types.get(method), declared.schema() if declared else None)}
         if item:
             paths[path] = item
     return {"openapi": "3.0.3", "info": {"title": title, "version": "1"}, "paths": paths,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from handlers.base import XLSX, BaseHandler
-from hub.alerts import render_alert
+from hub.alerts import ALERT_STATUSES, render_alert
 from hub.errors import InvalidInput, TooLarge
 from hub.ids import iso
 from hub.policy import SUPERVISING_ROLES, region_filter, require_role
-from hub.sensitive_words import render_word
+from hub.schema import PAGE, Body, Bool, Code, Enum, Id, Moment, Search, Text, Word
+from hub.sensitive_words import ACTIONS, render_word
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
@@ -23,6 +24,10 @@ class SupervisionHandler(BaseHandler):
 
 
 class WordsHandler(SupervisionHandler):
+    query_schema = {"get": {"q": Search(), "category": Word(), "action": Enum(values=ACTIONS), **PAGE}}
+    body_schema = {"post": Body("sensitive_word", word=Word(required=True), action=Enum(values=ACTIONS),
+                                category=Word())}
+
     async def get(self) -> None:
         """The sensitive-word list, filtered by ``q`` (substring), ``category`` and ``action``."""
         await self.supervisor()
@@ -43,6 +48,8 @@ class WordsHandler(SupervisionHandler):
 
 
 class WordHandler(SupervisionHandler):
+    body_schema = {"patch": Body("sensitive_word", enabled=Bool(), action=Enum(values=ACTIONS), category=Word())}
+
     async def get(self, word_id: str) -> None:
         """One word."""
         await self.supervisor()
@@ -67,6 +74,7 @@ class WordHandler(SupervisionHandler):
 class WordsImportHandler(SupervisionHandler):
     body_types = {"post": ("text/plain", XLSX)}
     max_body_bytes = MAX_IMPORT_BYTES
+    query_schema = {"post": {"action": Enum(values=ACTIONS), "category": Word()}}
 
     async def post(self) -> None:
         """Import many words: a UTF-8 text body (one word a line, optionally ``word,category,action``) or an
@@ -99,6 +107,10 @@ class WordsStatusHandler(SupervisionHandler):
 
 
 class AlertsHandler(SupervisionHandler):
+    query_schema = {"get": {"status": Enum(values=ALERT_STATUSES), "category": Word(),
+                            "region": Code(pattern=r"^\d{1,12}$", most=12), "user": Id(), "since": Moment(),
+                            "until": Moment(), **PAGE}}
+
     async def get(self) -> None:
         """Alerts of the caller's region, filtered by status, category, region, user and time."""
         user = await self.supervisor()
@@ -111,6 +123,8 @@ class AlertsHandler(SupervisionHandler):
 
 
 class AlertResolveHandler(SupervisionHandler):
+    body_schema = {"post": Body("alert", note=Text(1000, multiline=True, required=True))}
+
     async def post(self, alert_id: str) -> None:
         """Resolve an alert with a note."""
         user = await self.supervisor()
@@ -120,6 +134,8 @@ class AlertResolveHandler(SupervisionHandler):
 
 
 class AuditHandler(SupervisionHandler):
+    query_schema = {"get": {"actor": Id(), "action": Code(), "since": Moment(), "until": Moment(), **PAGE}}
+
     async def get(self) -> None:
         """The operation audit trail of the caller's region (everything for a sysadmin)."""
         user = await self.supervisor()

@@ -11,8 +11,33 @@ from hub import Conflict, Forbidden, InvalidInput, NotFound
 from hub.ids import iso
 from hub.pages import page
 from hub.policy import in_region, require_role
+from hub.schema import PAGE, Code, Enum, Id
 from plugins.signing import imports, links, lookups, packages, regions, residents, roster, scopes, signings, tags
-from plugins.signing.checks import optional_text, reason_text, required_text
+from plugins.signing.checks import optional_text, reason_text
+from plugins.signing.schemas import (
+    ACTION_BODY,
+    APPLICATION,
+    FAMILY_MEMBER,
+    INSTITUTION,
+    NEW_RESIDENT,
+    PACKAGE,
+    REASON,
+    RESIDENT_EDIT,
+    RESIDENT_QUERY,
+    SIGNING_ENTRY,
+    SIGNING_QUERY,
+    STAFF,
+    TEAM,
+    TEAM_EDIT,
+    UNABLE_NOTE,
+    UNABLE_REQUEST,
+    batch_body,
+    page_query,
+    regions_code,
+    tag_apply_body,
+    tag_body,
+    tags_body,
+)
 
 RESIDENT_FILTERS = ("region", "village", "household", "team_id", "doctor_id", "id_number", "name", "phone",
                     "address", "status", "tag", "key_population", "q")
@@ -59,6 +84,8 @@ class SigningHandler(BaseHandler):
 
 class RegionsHandler(SigningHandler):
     max_body_bytes = MAX_REGIONS_BYTES
+    body_types = {"post": ("text/csv",)}
+    query_schema = {"get": {"parent": regions_code()}}
 
     async def get(self) -> None:
         """List regions: the children of ``?parent=`` (a 12-digit code), or the provinces."""
@@ -85,6 +112,9 @@ class RegionsHandler(SigningHandler):
 
 
 class InstitutionsHandler(SigningHandler):
+    query_schema = {"get": {"region": regions_code(), **PAGE}}
+    body_schema = {"post": INSTITUTION}
+
     async def get(self) -> None:
         """List institutions (卫生院 / 社区卫生服务中心), optionally inside ``?region=``."""
         await self.authenticate()
@@ -114,6 +144,9 @@ class InstitutionHandler(SigningHandler):
 
 
 class TeamsHandler(SigningHandler):
+    query_schema = {"get": {"institution_id": Id(), **PAGE}}
+    body_schema = {"post": TEAM}
+
     async def get(self) -> None:
         """List teams (residents see all, to choose one; staff their institution's; supervisors their region's)."""
         user = await self.authenticate()
@@ -133,6 +166,8 @@ class TeamsHandler(SigningHandler):
 
 
 class TeamHandler(SigningHandler):
+    body_schema = {"patch": TEAM_EDIT}
+
     async def get(self, team_id: str) -> None:
         """A team's profile: institution, contact, specialty, leader and members."""
         await self.authenticate()
@@ -149,6 +184,8 @@ class TeamHandler(SigningHandler):
 
 
 class TeamHistoryHandler(SigningHandler):
+    query_schema = page_query()
+
     async def get(self, team_id: str) -> None:
         """A team's adjustment history (调整记录): every change of leader or members, newest first."""
         user = await self.authenticate()
@@ -160,6 +197,9 @@ class TeamHistoryHandler(SigningHandler):
 
 
 class StaffHandler(SigningHandler):
+    query_schema = {"get": {"institution_id": Id(), "team_id": Id(), **PAGE}}
+    body_schema = {"post": STAFF}
+
     async def get(self) -> None:
         """List staff of an institution or team: staff see their institution's, supervisors those of their region.
 
@@ -197,6 +237,8 @@ class DoctorHandler(SigningHandler):
 
 
 class PackagesHandler(SigningHandler):
+    body_schema = {"post": PACKAGE}
+
     async def get(self) -> None:
         """List service packages (basic and special) with their items and default term."""
         await self.authenticate()
@@ -215,6 +257,9 @@ class PackagesHandler(SigningHandler):
 # -- residents -------------------------------------------------------------------------------------------------
 
 class ResidentsHandler(SigningHandler):
+    query_schema = {"get": {**RESIDENT_QUERY, **PAGE}}
+    body_schema = {"post": NEW_RESIDENT}
+
     async def get(self) -> None:
         """List residents in scope, with filters and keyword search (numbers masked).
 
@@ -245,6 +290,8 @@ class ResidentsHandler(SigningHandler):
 
 
 class ResidentHandler(SigningHandler):
+    body_schema = {"patch": RESIDENT_EDIT}
+
     async def get(self, resident_id: str) -> None:
         """One resident with their signings; numbers whole only for the managing account and the holding team."""
         user = await self.authenticate()
@@ -265,6 +312,8 @@ class ResidentHandler(SigningHandler):
 
 
 class ResidentTagsHandler(SigningHandler):
+    body_schema = {"put": tags_body()}
+
     async def put(self, resident_id: str) -> None:
         """Set a resident's tags (``{"tags": [tag ids]}``)."""
         user = await self.authenticate()
@@ -282,6 +331,8 @@ class ResidentTagsHandler(SigningHandler):
 
 
 class RefusalHandler(SigningHandler):
+    body_schema = {"post": REASON}
+
     async def post(self, resident_id: str) -> None:
         """Record that the resident refused to sign (拒签), with a reason."""
         user = await self.authenticate()
@@ -292,6 +343,8 @@ class RefusalHandler(SigningHandler):
 
 
 class HouseholdsHandler(SigningHandler):
+    query_schema = {"get": {"village": regions_code(required=True), **PAGE}}
+
     async def get(self) -> None:
         """The households of a village with their members and statuses (for picking residents to sign), paged.
 
@@ -307,6 +360,7 @@ class HouseholdsHandler(SigningHandler):
 
 
 class ResidentExportHandler(SigningHandler):
+    query_schema = {"get": RESIDENT_QUERY}
     reply_types = {"get": (XLSX,)}
 
     async def get(self) -> None:
@@ -329,6 +383,8 @@ class ResidentExportHandler(SigningHandler):
 # -- the family an account manages --------------------------------------------------------------------------
 
 class FamilyHandler(SigningHandler):
+    body_schema = {"post": FAMILY_MEMBER}
+
     async def get(self) -> None:
         """The family members this resident account manages, each with their signing state (numbers masked, as in
         every list; ``GET /api/signing/family/{id}`` shows one member whole)."""
@@ -428,6 +484,8 @@ class FamilyLinkDecisionHandler(FamilyLinkAccess):
 
 
 class FamilyMemberHandler(SigningHandler):
+    body_schema = {"patch": RESIDENT_EDIT}
+
     async def get(self, resident_id: str) -> None:
         """One family member of this account, numbers whole, with their signing in force or pending."""
         user = await self.authenticate()
@@ -463,6 +521,8 @@ class FamilyMemberHandler(SigningHandler):
 # -- signings ----------------------------------------------------------------------------------------------
 
 class ApplicationsHandler(SigningHandler):
+    body_schema = {"post": APPLICATION}
+
     async def post(self) -> None:
         """A resident account applies to sign a family member with a team and doctor.
 
@@ -482,6 +542,9 @@ class ApplicationsHandler(SigningHandler):
 
 
 class SigningsHandler(SigningHandler):
+    query_schema = {"get": {**SIGNING_QUERY, **PAGE}}
+    body_schema = {"post": SIGNING_ENTRY}
+
     async def get(self) -> None:
         """The review center and signing lists, by state, doctor, team, mode, ID number or name.
 
@@ -532,6 +595,8 @@ class SigningsHandler(SigningHandler):
 
 
 class SigningBatchHandler(SigningHandler):
+    body_schema = {"post": batch_body(MAX_BATCH)}
+
     async def post(self) -> None:
         """A doctor signs the residents ticked in the roster at once (pick mode).
 
@@ -558,6 +623,8 @@ class SigningBatchHandler(SigningHandler):
 
 
 class SigningProgressHandler(SigningHandler):
+    query_schema = {"get": {"doctor_id": Id()}}
+
     async def get(self) -> None:
         """A doctor's signing progress: how many of their signings are in each state.
 
@@ -583,6 +650,8 @@ class SigningDetailHandler(SigningHandler):
 
 class SigningActionHandler(SigningHandler):
     """``POST /api/signing/signings/{id}/{approve|reject|cancel|renew|terminate}``."""
+
+    body_schema = {"post": ACTION_BODY}
 
     async def post(self, signing_id: str, action: str) -> None:
         """Act on a signing: approve, reject, cancel, renew or terminate.
@@ -619,6 +688,9 @@ class SigningActionHandler(SigningHandler):
 # -- unable to sign ----------------------------------------------------------------------------------------
 
 class UnableRequestsHandler(SigningHandler):
+    query_schema = {"get": {"status": Enum(values=signings.UNABLE_STATES), **PAGE}}
+    body_schema = {"post": UNABLE_REQUEST}
+
     async def get(self) -> None:
         """Unable-to-sign (无法签约) requests by ``?status=pending|approved|rejected|lifted``.
 
@@ -645,6 +717,8 @@ class UnableRequestsHandler(SigningHandler):
 
 
 class UnableReviewHandler(SigningHandler):
+    body_schema = {"post": UNABLE_NOTE}
+
     async def post(self, request_id: str, action: str) -> None:
         """A supervisor approves or rejects an unable-to-sign request (``{note}``, required to reject)."""
         user = await self.authenticate()
@@ -658,6 +732,8 @@ class UnableReviewHandler(SigningHandler):
 
 
 class UnableLiftHandler(SigningHandler):
+    body_schema = {"post": REASON}
+
     async def post(self, request_id: str) -> None:
         """Lift an approved unable-to-sign (撤销无法签约) with ``{reason}``: a supervisor of the resident's region.
 
@@ -676,6 +752,8 @@ class UnableLiftHandler(SigningHandler):
 # -- tags ----------------------------------------------------------------------------------------------------
 
 class TagsHandler(SigningHandler):
+    body_schema = {"post": tag_body(required=True)}
+
     async def get(self) -> None:
         """List tags with how many residents in your scope carry each."""
         user = await self.authenticate()
@@ -692,22 +770,20 @@ class TagsHandler(SigningHandler):
         """Create a tag (team leader, institution admin, sysadmin)."""
         user = await self.authenticate()
         scopes.require_tag_admin(user)
-        name = required_text(self.json_body(), "name", 20)
-        screened = await self.hub.screen(name, user, {"plugin": "signing", "object": "tag"})
-        doc = await tags.create_tag(self.hub.db, screened.text)
+        doc = await tags.create_tag(self.hub.db, self.json_body()["name"])
         await self.audit("signing.tag_create", doc["_id"], name=doc["name"])
         self.reply(tags.render_tag(doc), 201)
 
 
 class TagHandler(SigningHandler):
+    body_schema = {"patch": tag_body(required=True)}
+
     async def patch(self, tag_id: str) -> None:
         """Rename a tag."""
         user = await self.authenticate()
         scopes.require_tag_admin(user)
         tag = await tags.get_tag(self.hub.db, tag_id)
-        name = required_text(self.json_body(), "name", 20)
-        screened = await self.hub.screen(name, user, {"plugin": "signing", "object": tag_id})
-        doc = await tags.rename_tag(self.hub.db, tag, screened.text)
+        doc = await tags.rename_tag(self.hub.db, tag, self.json_body()["name"])
         await self.audit("signing.tag_rename", tag_id, old=tag["name"], new=doc["name"])
         self.reply(tags.render_tag(doc))
 
@@ -722,6 +798,8 @@ class TagHandler(SigningHandler):
 
 
 class TagApplyHandler(SigningHandler):
+    body_schema = {"post": tag_apply_body()}
+
     async def post(self, tag_id: str) -> None:
         """Apply a tag to many residents at once (``{resident_ids, remove: false}``); all must be in scope."""
         user = await self.authenticate()
@@ -755,6 +833,7 @@ class ImportTemplateHandler(SigningHandler):
 
 class ImportsHandler(SigningHandler):
     body_types = {"post": (XLSX,)}
+    query_schema = {"get": PAGE, "post": {"filename": Code(pattern=r"^[^/\\]{1,200}$", most=200)}}
 
     @classmethod
     def body_limit(cls, hub: Any) -> int:
@@ -800,6 +879,8 @@ class ImportHandler(SigningHandler):
 
 
 class ImportErrorsHandler(ImportHandler):
+    query_schema = page_query()
+
     async def get(self, import_id: str) -> None:
         """An import's per-row errors (JSON, paged by row)."""
         await self.visible_import(import_id)

@@ -20,6 +20,8 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from hub import (
+    Body,
+    ContentBlocked,
     HubError,
     InvalidInput,
     Sheet,
@@ -28,11 +30,13 @@ from hub import (
     find_in,
     get_by_id,
     read_workbook,
+    screen_fields,
     workbook_bytes,
 )
 from hub.accounts import PHONE_RE
 from hub.ids import CST, iso, new_id, now
 from plugins.signing import idcard, locks, packages, residents, signings, tags
+from plugins.signing.schemas import RESIDENT_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -297,6 +301,8 @@ async def _import_batch(hub: Any, actor: dict[str, Any], team: dict[str, Any], j
     valid: list[dict[str, Any]] = []
     for number, values in batch:
         row, errors = checker.check(number, values)
+        if row is not None and (errors := await _screen_row(hub, actor, job, row)):
+            row = None
         if row is None:
             problems.append({"row": number, "name": _text(values[0])[:30],
                              "id_number": idcard.mask_id_number(_text(values[1])[:18]), "errors": errors})
@@ -403,6 +409,21 @@ async def _sign_rows(hub: Any, actor: dict[str, Any], team: dict[str, Any], job:
             "import_id": job["_id"], "team_id": team["_id"], "institution_id": team.get("institution_id"),
             "doctor_id": actor["_id"], "count": len(signed_ids),
             "signing_ids": [s["_id"] for s in new_signings if s["_id"] not in failed_signings]})
+
+
+async def _screen_row(hub: Any, actor: dict[str, Any], job: dict[str, Any], row: dict[str, Any]
+                      ) -> list[dict[str, str]]:
+    """A row's typed text checked and screened as the resident form's (``schemas.RESIDENT_TEXT``): a control
+    character or a blocked word fails the row naming the column; masked text is stored masked."""
+    declared = Body("resident", **RESIDENT_TEXT)
+    try:
+        checked = declared.check({key: row[key] for key in declared.fields})
+        await screen_fields(hub, declared, checked, actor, {"plugin": "signing", "import_id": job["_id"],
+                                                             "row": row["row"]})
+    except (InvalidInput, ContentBlocked) as exc:
+        return [{"column": TITLES[exc.details["field"]], "message": exc.message}]
+    row.update(checked)
+    return []
 
 
 def _problem(row: dict[str, Any], key: str, message: str) -> dict[str, Any]:

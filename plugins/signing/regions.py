@@ -13,6 +13,7 @@ from pymongo import UpdateOne
 
 from hub import InvalidInput, NotFound
 from hub.policy import REGION_LEVEL_DIGITS, region_prefix
+from hub.schema import has_bad_characters
 
 CODE_RE = re.compile(r"^[0-9]{12}$")
 # The province-level codes of GB/T 2260 (31 provinces, autonomous regions and municipalities; 台湾, 香港, 澳门):
@@ -66,7 +67,7 @@ def parse_region_file(text: str) -> list[tuple[str, str]]:
         code, name = code.strip(), name.strip()
         if number == 1 and not code.isdigit():
             continue  # header
-        if not CODE_RE.match(code) or not well_formed(code) or not name or len(name) > 50:
+        if not CODE_RE.match(code) or not well_formed(code) or not name or len(name) > 50 or has_bad_characters(name):
             errors.append({"line": number, "value": ",".join(row)[:80]})
         else:
             rows.append((code, name))
