@@ -8,6 +8,7 @@ from typing import Any
 from handlers.base import BaseHandler
 from hub.accounts import public_user
 from hub.policy import require_account_admin
+from hub.schema import Body, Secret
 
 
 def render_account(user: dict[str, Any]) -> dict[str, Any]:
@@ -15,6 +16,8 @@ def render_account(user: dict[str, Any]) -> dict[str, Any]:
 
 
 class LogoutHandler(BaseHandler):
+    body_schema = {"post": Body("logout")}  # no fields
+
     async def post(self) -> None:
         """Log out: end every access token of the caller.
 
@@ -26,6 +29,8 @@ class LogoutHandler(BaseHandler):
 
 
 class PasswordHandler(BaseHandler):
+    body_schema = {"post": Body("password", old_password=Secret(required=True), new_password=Secret(required=True))}
+
     async def post(self) -> None:
         """Change the caller's own password and get a fresh token.
 
@@ -41,6 +46,8 @@ class PasswordHandler(BaseHandler):
 
 
 class AccountAdminHandler(BaseHandler):
+    body_schema = {"post": Body("account")}  # disable and enable take no fields
+
     async def account(self, user_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """The caller and the account they may administer (``hub.policy.require_account_admin``)."""
         actor = await self.authenticate()
@@ -78,6 +85,8 @@ class AccountEnableHandler(AccountAdminHandler):
 
 
 class AccountPasswordHandler(AccountAdminHandler):
+    body_schema = {"post": Body("account", new_password=Secret(required=True))}
+
     async def post(self, user_id: str) -> None:
         """Reset an account's password and end every token of it.
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,6 +27,20 @@ MAX_JSON_BODY_BYTES = 1024 * 1024
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+METHODS_WITH_BODY_CHECK = ("get", "post", "put", "patch", "delete")
+
+
+def _after_body_check(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    async def run(self: BaseHandler, *args: Any, **kwargs: Any) -> Any:
+        await self.check_body()
+        result = func(self, *args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+    run.checks_body = True  # type: ignore[attr-defined]
+    return run
 
 
 @tornado.web.stream_request_body
@@ -73,6 +90,15 @@ class BaseHandler(tornado.web.RequestHandler):
     def address(self) -> str:
         return self.hub.proxies.client_address(self.request)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Each HTTP method of a handler runs after ``check_body``: bodies are streamed (``limit_body``), so the
+        body is whole only once ``prepare`` has returned and Tornado has read it, just before the method."""
+        super().__init_subclass__(**kwargs)
+        for name in METHODS_WITH_BODY_CHECK:
+            func = cls.__dict__.get(name)
+            if func is not None and not getattr(func, "checks_body", False):
+                setattr(cls, name, _after_body_check(func))
+
     async def prepare(self) -> None:
         self.limit_body()
         if self.hub.shutting_down and self.request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -80,13 +106,17 @@ class BaseHandler(tornado.web.RequestHandler):
         await self.check_input()
 
     async def check_input(self) -> None:
-        """The edge check, after the login (a caller without one learns nothing of the input rules): declared
-        query parameters, then the declared body, its text screened."""
+        """The edge check of the request line, after the login (a caller without one learns nothing of the input
+        rules): the declared query parameters. The declared body follows in ``check_body``."""
         method = self.request.method.lower() if self.request.method else ""
         if not self.public and (method in self.query_schema or method in self.body_schema):
             await self.authenticate()
         if params := self.query_schema.get(method):
             check_query(params, self.request.query_arguments)
+
+    async def check_body(self) -> None:
+        """The declared body, checked and its text screened, once the whole body has been read."""
+        method = self.request.method.lower() if self.request.method else ""
         declared = self.body_schema.get(method)
         if declared is None:
             return

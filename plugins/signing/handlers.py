@@ -11,7 +11,7 @@ from hub import Conflict, Forbidden, InvalidInput, NotFound
 from hub.ids import iso
 from hub.pages import page
 from hub.policy import in_region, require_role
-from hub.schema import PAGE, Code, Enum, Id
+from hub.schema import PAGE, SCREEN, Body, Code, Enum, Id, Text
 from plugins.signing import imports, links, lookups, packages, regions, residents, roster, scopes, signings, tags
 from plugins.signing.checks import optional_text, reason_text
 from plugins.signing.schemas import (
@@ -421,6 +421,8 @@ class FamilyHandler(SigningHandler):
 
 
 class FamilyLinksHandler(SigningHandler):
+    query_schema = {"get": {"status": Enum(values=links.STATES), **PAGE}}
+
     async def get(self) -> None:
         """Family link requests (关联申请), ``?status=pending|confirmed|rejected|withdrawn|superseded``, newest first.
 
@@ -464,6 +466,8 @@ class FamilyLinkHandler(FamilyLinkAccess):
 
 
 class FamilyLinkDecisionHandler(FamilyLinkAccess):
+    body_schema = {"post": Body("family_link", note=Text(200, multiline=True, screen=SCREEN, nullable=True))}
+
     async def post(self, link_id: str, action: str) -> None:
         """Confirm or reject a pending family link request, ``{note?}`` (staff who may edit the record).
 
@@ -475,9 +479,7 @@ class FamilyLinkDecisionHandler(FamilyLinkAccess):
         user = await self.authenticate()
         require_role(user, *links.EDITOR_ROLES, "sysadmin")
         link, resident = await self.visible_link(user, link_id)
-        note = optional_text(self.json_body(), "note", 200) or None
-        if note:
-            note = (await self.hub.screen(note, user, {"plugin": "signing", "object": link_id})).text
+        note = self.json_body().get("note") or None  # screened at the edge (body_schema)
         updated = await links.decide(self.hub, user, link, resident, confirm=action == "approve", note=note,
                                      address=self.address)
         self.reply(links.render(user, updated))
