@@ -14,12 +14,14 @@ from hub.errors import (
     NotFound,
     Unauthorized,
 )
+from hub.events import Event, EventType, Subscriber
 from hub.jobs import Job
+from hub.locks import Lease, LockBusy
 from hub.store import Index, find_in, get_by_id
 
 hookimpl = pluggy.HookimplMarker("hub")
 
 __all__ = [
-    "Conflict", "ContentBlocked", "Forbidden", "HubError", "Index", "InvalidInput", "Job", "NotFound",
-    "Setting", "Unauthorized", "find_in", "get_by_id", "hookimpl",
+    "Conflict", "ContentBlocked", "Event", "EventType", "Forbidden", "HubError", "Index", "InvalidInput", "Job",
+    "Lease", "LockBusy", "NotFound", "Setting", "Subscriber", "Unauthorized", "find_in", "get_by_id", "hookimpl",
 ]
