@@ -192,7 +192,11 @@ async def create_hub(config: Config) -> Hub:
     config = config.extended(s for found in pm.hook.register_settings() for s in found)
     client = store.connect(config.mongo_uri)
     hub = Hub(config, client, make_broker(config.redis_url), pm)
-    await hub.start()
+    try:
+        await hub.start()
+    except BaseException:  # a start-up check failed: leave no task or connection of a half-built hub behind
+        await hub.stop()
+        raise
     return hub
 
 

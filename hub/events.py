@@ -187,8 +187,8 @@ class EventLog:
     async def _after_insert(self, docs: list[dict[str, Any]]) -> None:
         """After each durable batch: keep the head (the next writer's floor) and wake the dispatchers."""
         last = max(d["seq"] for d in docs)
+        await self._announce(last)  # first: the head is only a floor for writers, the wake-up is latency
         await self._state.update_one({"_id": HEAD_ID}, {"$max": {"seq": last}}, upsert=True)
-        await self._announce(last)
 
     # -- dispatching -----------------------------------------------------------------------------------------
 
