@@ -14,7 +14,7 @@ from hub.errors import (
     NotFound,
     Unauthorized,
 )
-from hub.events import Event, EventType, Subscriber
+from hub.events import Event, EventError, EventType, Subscriber
 from hub.jobs import Job
 from hub.locks import Lease, LockBusy
 from hub.store import Index, find_in, get_by_id
@@ -22,6 +22,7 @@ from hub.store import Index, find_in, get_by_id
 hookimpl = pluggy.HookimplMarker("hub")
 
 __all__ = [
-    "Conflict", "ContentBlocked", "Event", "EventType", "Forbidden", "HubError", "Index", "InvalidInput", "Job",
-    "Lease", "LockBusy", "NotFound", "Setting", "Subscriber", "Unauthorized", "find_in", "get_by_id", "hookimpl",
+    "Conflict", "ContentBlocked", "Event", "EventError", "EventType", "Forbidden", "HubError", "Index",
+    "InvalidInput", "Job", "Lease", "LockBusy", "NotFound", "Setting", "Subscriber", "Unauthorized", "find_in",
+    "get_by_id", "hookimpl",
 ]
