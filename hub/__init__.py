@@ -15,7 +15,9 @@ from hub.errors import (
     RateLimited,
     Unauthorized,
 )
+from hub.events import Event, EventError, EventType, Subscriber
 from hub.jobs import Job
+from hub.locks import Lease, LockBusy
 from hub.schema import (
     PAGE,
     SCREEN,
@@ -54,6 +56,9 @@ __all__ = [
     "ContentBlocked",
     "Day",
     "Enum",
+    "Event",
+    "EventError",
+    "EventType",
     "Field",
     "Forbidden",
     "HubError",
@@ -63,7 +68,9 @@ __all__ = [
     "InvalidFile",
     "InvalidInput",
     "Job",
+    "Lease",
     "ListOf",
+    "LockBusy",
     "Moment",
     "NotFound",
     "Number",
@@ -73,6 +80,7 @@ __all__ = [
     "Secret",
     "Setting",
     "Sheet",
+    "Subscriber",
     "Text",
     "Unauthorized",
     "WorkbookLimits",

@@ -13,7 +13,7 @@ import pluggy
 import tornado.web
 from pymongo import AsyncMongoClient
 
-from hub import accounts, alerts, audit, consultations, messaging, notices, sensitive_words, store
+from hub import accounts, alerts, audit, consultations, events, locks, messaging, notices, sensitive_words, store
 from hub.accounts import Accounts
 from hub.addresses import TrustedProxies
 from hub.alerts import Alerts
@@ -22,11 +22,12 @@ from hub.broker import Broker, make_broker
 from hub.config import Config
 from hub.consultations import Consultations
 from hub.errors import ContentBlocked, Unauthorized
-from hub.events import EventBus
+from hub.events import DispatchSettings, EventLog
 from hub.jobs import JobRunner
+from hub.locks import Locks, SharedCache, make_backend
 from hub.messaging import Messaging
 from hub.notices import Notices
-from hub.plugins import make_plugin_manager
+from hub.plugins import answers_by_plugin, make_plugin_manager
 from hub.screening import ScreenResult
 from hub.sensitive_words import SensitiveWords
 from hub.sessions import WS_1001_GOING_AWAY, SessionRegistry, UserLimits
@@ -42,8 +43,8 @@ class Hub:
     """Everything a request, a socket or a plugin needs, built once per process.
 
     Plugins get this object in their hooks and may use: ``config``, ``db``, ``accounts``, ``audit``,
-    ``notices``, ``events``, ``publish``, ``screen``, ``consultations``, ``sessions`` (read-only) and
-    ``plugin_state[<plugin name>]`` for the plugin's own long-lived objects.
+    ``notices``, ``events``, ``locks``, ``cache``, ``publish``, ``screen``, ``consultations``, ``sessions``
+    (read-only) and ``plugin_state[<plugin name>]`` for the plugin's own long-lived objects.
     """
 
     def __init__(self, config: Config, client: AsyncMongoClient, broker: Broker, pm: pluggy.PluginManager) -> None:
@@ -59,8 +60,15 @@ class Hub:
         self.socket_leases = make_socket_leases(getattr(broker, "client", None), self.node_id,
                                                 config.ws_max_sockets_per_user)
         self.proxies = TrustedProxies(config.trusted_proxies)
-        self.events = EventBus()
-        self.jobs = JobRunner(self.db, self.node_id)
+        backend = make_backend(self.db, self.node_id, config.redis_url)
+        self.locks = Locks(backend)
+        self.cache = SharedCache(backend, self.locks)
+        self.jobs = JobRunner(self.locks)
+        self.events = EventLog(self.db, self.locks, node_id=self.node_id, batch_max=config.write_batch_max,
+                               settings=DispatchSettings(config.events_lease_secs, config.events_poll_secs,
+                                                         config.events_retry_base_secs,
+                                                         config.events_retry_max_secs),
+                               announce=self._announce_events)
         self.audit = AuditLog(self.db, config.audit_security_window_secs)
         self.accounts = Accounts(self.db, config.secret_key, config.token_ttl_secs,
                                  time_cost=config.password_time_cost, memory_kib=config.password_memory_kib,
@@ -127,6 +135,9 @@ class Hub:
     async def announce_conversation_changed(self, conv_id: str) -> None:
         await self.broker.publish(CHANNEL_CONTROL, {"kind": "conv_changed", "conv": conv_id})
 
+    async def _announce_events(self, seq: int) -> None:
+        await self.broker.publish(CHANNEL_CONTROL, {"kind": "events_appended", "seq": seq})
+
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
     def _on_broker_event(self, channel: str, payload: dict[str, Any]) -> None:
@@ -138,40 +149,52 @@ class Hub:
             self.consultations.forget(payload["conv"])
         elif channel == CHANNEL_CONTROL and payload.get("kind") == accounts.TOKENS_REVOKED:
             self.sessions.close_revoked(payload["user"], int(payload["version"]), Unauthorized.close_code)
+        elif channel == CHANNEL_CONTROL and payload.get("kind") == "events_appended":
+            self.events.wake()
 
     async def start(self) -> None:
         indexes = [*accounts.INDEXES, *audit.INDEXES, *consultations.INDEXES, *messaging.INDEXES,
-                   *notices.INDEXES, *alerts.INDEXES, *sensitive_words.INDEXES]
+                   *notices.INDEXES, *alerts.INDEXES, *sensitive_words.INDEXES, *locks.INDEXES, *events.INDEXES]
         indexes += [i for found in self.pm.hook.register_indexes() for i in found]
         await store.ensure_indexes(self.db, indexes)
         await self.broker.start(self._on_broker_event)
         await self.socket_leases.start(lambda: [(s.user_id, s.id) for s in self.sessions.all()])
         await self.words.start()
-        for found in self.pm.hook.register_subscribers(hub=self):
-            for name, callback in found:
-                self.events.subscribe(name, callback)
+        self._declare_events()
         for result in self.pm.hook.hub_startup(hub=self):
             await result
+        self.events.start()
         self.jobs.start([job for found in self.pm.hook.register_jobs(hub=self) for job in found])
         log.info("hub %s started with plugins: %s", self.node_id,
                  ", ".join(name for name, _ in self.pm.list_name_plugin()) or "none")
+
+    def _declare_events(self) -> None:
+        """Every event the core and the plugins emit, then the subscriptions: an undeclared name fails here."""
+        self.events.declare("hub", consultations.EVENTS)
+        for owner, types in answers_by_plugin(self.pm, "register_events"):
+            self.events.declare(owner, types)
+        for owner, subscribers in answers_by_plugin(self.pm, "register_subscribers", hub=self):
+            for subscriber in subscribers:
+                self.events.subscribe(owner, subscriber)
 
     async def stop(self) -> None:
         """Graceful shutdown: refuse new work, finish in-flight writes, then close sockets with 1001."""
         self.shutting_down = True
         try:
-            await asyncio.wait_for(asyncio.gather(self.messaging.log.drain(), self.notices.log.drain()),
-                                   self.config.shutdown_grace_secs)
+            await asyncio.wait_for(asyncio.gather(self.messaging.log.drain(), self.notices.log.drain(),
+                                                  self.events.log.drain()), self.config.shutdown_grace_secs)
             await self.messaging.flush_summaries()
         except TimeoutError:
             log.warning("in-flight writes did not finish within %.1f s", self.config.shutdown_grace_secs)
         for session in self.sessions.all():
             session.close(WS_1001_GOING_AWAY, "server shutting down")
         await self.jobs.stop()
+        await self.events.stop()
         for result in self.pm.hook.hub_shutdown(hub=self):
             await result
         await self.words.stop()
         await self.socket_leases.close()
+        await self.locks.close()
         await self.broker.close()
         await self.client.close()
 
@@ -182,7 +205,11 @@ async def create_hub(config: Config) -> Hub:
     config = config.extended(s for found in pm.hook.register_settings() for s in found)
     client = store.connect(config.mongo_uri)
     hub = Hub(config, client, make_broker(config.redis_url), pm)
-    await hub.start()
+    try:
+        await hub.start()
+    except BaseException:  # a start-up check failed: leave no task or connection of a half-built hub behind
+        await hub.stop()
+        raise
     return hub
 
 

@@ -78,6 +78,11 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("write_batch_max", int, 500, "Most messages grouped into one database write."),
     Setting("words_compact_secs", float, 3.0,
             "Quiet time after a sensitive-word change before a full rebuild folds the changes in."),
+    Setting("events_lease_secs", float, 10.0,
+            "Lease of a subscriber's dispatcher: how soon another process takes over after one dies."),
+    Setting("events_poll_secs", float, 1.0, "Longest wait of an idle event dispatcher before it looks again."),
+    Setting("events_retry_base_secs", float, 0.5, "First pause before a failed subscriber is called again."),
+    Setting("events_retry_max_secs", float, 60.0, "Longest pause between calls of a failing subscriber."),
     Setting("shutdown_grace_secs", float, 5.0, "Time in-flight writes get to finish on shutdown."),
     Setting("seed_demo", bool, False, "Seed demo accounts and data on first start."),
     Setting("log_format", str, "text", "Log format.", choices=("text", "json")),
@@ -241,6 +246,7 @@ def validate_core(values: dict[str, Any]) -> None:
         raise ConfigError("ws_max_frame_bytes must be at least 1024")
     parse_networks(values["trusted_proxies"])
     for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max",
-                 "ws_max_sockets_per_user"):
+                 "ws_max_sockets_per_user", "events_lease_secs", "events_poll_secs", "events_retry_base_secs",
+                 "events_retry_max_secs"):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")

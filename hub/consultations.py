@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hub.accounts import public_user
 from hub.errors import ConversationClosed, Forbidden, InvalidInput, NotFound
+from hub.events import EventType
 from hub.ids import iso, new_id, now
 from hub.pages import page
 from hub.policy import CONSULTING_STAFF, require_participant, require_role
@@ -21,6 +22,10 @@ from hub.store import Index
 INDEXES = [
     Index("conversations", [("open_key", 1)], "open_key_unique", unique=True),
     Index("conversations", [("participants", 1), ("status", 1), ("_id", -1)], "participant_status"),
+]
+EVENTS = [
+    EventType("consultation.opened", ("conv", "resident_id", "doctor_id"),
+              "A resident opened a consultation with a doctor (not emitted for one already open)."),
 ]
 CACHE_TTL_SECS = 30.0
 CACHE_SIZE = 50_000

@@ -13,6 +13,7 @@ import pluggy
 if TYPE_CHECKING:
     from hub.app import Hub
     from hub.config import Setting
+    from hub.events import EventType, Subscriber
 
 hookspec = pluggy.HookspecMarker("hub")
 
@@ -43,8 +44,15 @@ def register_jobs(hub: Hub) -> list[Any]:
 
 
 @hookspec
-def register_subscribers(hub: Hub) -> list[tuple[str, Any]]:
-    """Return ``(event_name, async_callback)`` pairs; the callback gets the event's payload dict."""
+def register_events() -> list[EventType]:
+    """Return ``hub.EventType(name, fields, doc)`` for each event the plugin emits; emitting or subscribing to
+    an undeclared event is an error."""
+
+
+@hookspec
+def register_subscribers(hub: Hub) -> list[Subscriber]:
+    """Return ``hub.Subscriber(name, events, handle)`` durable subscriptions; ``handle`` gets each ``Event``
+    after the subscriber's cursor, at least once and in order (be idempotent by ``event.id``)."""
 
 
 @hookspec

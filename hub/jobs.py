@@ -1,5 +1,5 @@
 """Scheduled jobs: each runs every ``interval_secs`` on exactly one hub process at a time, chosen by a lease
-in MongoDB (so it works with or without Redis)."""
+of ``hub.locks`` (Redis when configured, MongoDB otherwise)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
-
-from hub.ids import now
+from hub.locks import Locks
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +22,8 @@ class Job:
 
 
 class JobRunner:
-    def __init__(self, db: AsyncDatabase, node_id: str) -> None:
-        self._leases = db.job_leases
-        self._node = node_id
+    def __init__(self, locks: Locks) -> None:
+        self._locks = locks
         self._tasks: list[asyncio.Task] = []
 
     def start(self, jobs: list[Job]) -> None:
@@ -36,16 +31,9 @@ class JobRunner:
             self._tasks.append(asyncio.create_task(self._loop(job), name=f"job-{job.name}"))
 
     async def _take_lease(self, job: Job) -> bool:
-        """Claim the job for this interval; a lease expires so a dead process does not keep it."""
-        moment = now()
-        try:
-            await self._leases.update_one(
-                {"_id": job.name, "until": {"$lte": moment}},
-                {"$set": {"node": self._node, "until": moment + timedelta(seconds=job.interval_secs * 0.9)}},
-                upsert=True)
-        except DuplicateKeyError:  # another process holds an unexpired lease
-            return False
-        return True
+        """Claim the job for this interval. The lease is never released: it expiring is what lets the next run
+        (on any process) start, and a dead process does not keep it."""
+        return await self._locks.acquire(f"job:{job.name}", job.interval_secs * 0.9) is not None
 
     async def _loop(self, job: Job) -> None:
         while True:

@@ -6,6 +6,7 @@ import importlib
 import logging
 from importlib.metadata import entry_points
 from types import ModuleType
+from typing import Any
 
 import pluggy
 
@@ -55,3 +56,14 @@ def _import_plugin(name: str, path: str, *, strict: bool) -> ModuleType | None:
         log.exception("plugin %r (%s) failed to load; skipped", name, path)
         return None
 
+
+
+def answers_by_plugin(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Each plugin's answer to one hook with the plugin's name, for declarations the core keeps per owner
+    (events, subscribers). Called with keyword arguments like pluggy does; no answer (None) left out."""
+    found = []
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        answer = impl.function(**{name: kwargs[name] for name in impl.argnames})
+        if answer is not None:
+            found.append((impl.plugin_name, answer))
+    return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.base import BaseHandler
-from hub import Body, Id, Index, Job, Setting, Text, hookimpl
+from hub import Body, Event, Id, Index, Job, Setting, Subscriber, Text, hookimpl
 from hub.ids import iso, new_id, now
 
 NOTICE_KIND = "greeting"
@@ -56,12 +56,14 @@ def register_routes(hub: Any) -> list[tuple]:
 
 
 @hookimpl
-def register_subscribers(hub: Any) -> list[tuple[str, Any]]:
-    async def greet_new_consultation(event: dict[str, Any]) -> None:
-        await hub.notices.notify([event["resident_id"]], kind=NOTICE_KIND, title="问候",
-                                 body=hub.config["example_greeter.greeting"], data={"conv": event["conv"]},
-                                 dedupe=f"greeting:conv:{event['conv']}")
-    return [("consultation.opened", greet_new_consultation)]
+def register_subscribers(hub: Any) -> list[Subscriber]:
+    async def greet_new_consultation(event: Event) -> None:
+        # Delivered at least once: the dedupe key makes a repeated delivery store no second notice.
+        conv = event.payload["conv"]
+        await hub.notices.notify([event.payload["resident_id"]], kind=NOTICE_KIND, title="问候",
+                                 body=hub.config["example_greeter.greeting"], data={"conv": conv},
+                                 dedupe=f"greeting:conv:{conv}")
+    return [Subscriber("greet_new_consultation", ("consultation.opened",), greet_new_consultation)]
 
 
 @hookimpl

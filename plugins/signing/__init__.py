@@ -15,7 +15,7 @@ from typing import Any
 
 from hub import Index, Job, Setting, hookimpl
 from hub.ids import now
-from plugins.signing import demo, handlers, imports, links, packages, regions, residents, signings
+from plugins.signing import demo, events, handlers, imports, links, packages, regions, residents, signings
 
 # Each secondary index costs ~70 ms per 1,000 inserted documents on the embedded server, so the bulk-written
 # collections (residents, signings: the Excel import) keep only the indexes their scoped queries need; a village
@@ -82,6 +82,11 @@ def register_notice_kinds() -> list[str]:
 @hookimpl
 def register_indexes() -> list[Index]:
     return INDEXES
+
+
+@hookimpl
+def register_events() -> list[Any]:
+    return events.EVENTS
 
 
 @hookimpl

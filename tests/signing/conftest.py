@@ -21,6 +21,5 @@ def events(world: World) -> list[tuple[str, dict[str, Any]]]:
     names = ["signing." + n for n in ("created", "approved", "rejected", "cancelled", "renewed", "terminated",
                                       "expiring", "expired", "refused", "imported")]
     names += ["unable_to_sign." + n for n in ("requested", "approved", "rejected", "lifted")]
-    for name in names:
-        world.hub.events.subscribe(name, lambda payload, name=name: seen.append((name, payload)))
+    world.hub.events.watch(names, lambda event: seen.append((event.name, event.payload)))
     return seen
