@@ -26,7 +26,7 @@ class SupervisionHandler(BaseHandler):
 class WordsHandler(SupervisionHandler):
     query_schema = {"get": {"q": Search(), "category": Word(), "action": Enum(values=ACTIONS), **PAGE}}
     body_schema = {"post": Body("sensitive_word", word=Word(required=True), action=Enum(values=ACTIONS),
-                                category=Word())}
+                                category=Word(), pinyin=Bool())}
 
     async def get(self) -> None:
         """The sensitive-word list, filtered by ``q`` (substring), ``category`` and ``action``."""
@@ -48,7 +48,8 @@ class WordsHandler(SupervisionHandler):
 
 
 class WordHandler(SupervisionHandler):
-    body_schema = {"patch": Body("sensitive_word", enabled=Bool(), action=Enum(values=ACTIONS), category=Word())}
+    body_schema = {"patch": Body("sensitive_word", enabled=Bool(), action=Enum(values=ACTIONS), category=Word(),
+                                 pinyin=Bool())}
 
     async def get(self, word_id: str) -> None:
         """One word."""
