@@ -37,8 +37,7 @@ from handlers.base import XLSX
 from hub.app import create_hub, make_app
 from hub.config import load_config
 from hub.embedded import start_embedded
-from plugins.signing import roster
-from plugins.signing.idcard import make_id_number
+from hub.roster.idcard import make_id_number
 from plugins.signing.imports import HEADERS
 
 PASSWORD = "bench-password-1"
@@ -127,20 +126,18 @@ async def main(rows: int) -> int:
 
 
 async def bench(hub: Any, base: str, rows: int) -> int:
-    from plugins.signing.regions import load_regions
-
     regions = [("330000000000", "浙江省"), ("330500000000", "湖州市"), (COUNTY + "000000", "长兴县")]
     regions += [(f"{COUNTY}{100 + t:03d}000", f"镇{t}") for t in range(TOWNS)]
     regions += [(code, f"村{code[-5:]}") for code in villages()]
-    await load_regions(hub.db, regions)
+    await hub.roster.regions.load(regions)
     sysadmin = await hub.accounts.create_user(username="bench_admin", password=PASSWORD, role="sysadmin", name="管理员")
-    institution = await roster.create_institution(hub.db, {"name": "基准卫生院", "kind": "卫生院",
-                                                           "region": COUNTY + "000000"})
-    doctor = await roster.create_staff(hub, sysadmin, {"username": "bench_doctor", "password": PASSWORD,
-                                                       "role": "doctor", "name": "基准医生",
-                                                       "institution_id": institution["_id"]})
-    await roster.create_team(hub.db, sysadmin, {"institution_id": institution["_id"], "name": "基准团队",
-                                                "members": [{"user_id": doctor["_id"]}]})
+    institution = await hub.roster.institutions.create({"name": "基准卫生院", "kind": "卫生院",
+                                                        "region": COUNTY + "000000"})
+    doctor = await hub.roster.staff.create(sysadmin, {"username": "bench_doctor", "password": PASSWORD,
+                                                      "role": "doctor", "name": "基准医生",
+                                                      "institution_id": institution["_id"]})
+    await hub.roster.teams.create(sysadmin, {"institution_id": institution["_id"], "name": "基准团队",
+                                             "members": [{"user_id": doctor["_id"]}]})
     _, grant = await request(f"{base}/api/auth/token", "POST", None,
                                   json.dumps({"username": "bench_doctor", "password": PASSWORD}).encode())
     token = grant["access_token"]

@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from hub.audit import AuditLog
 from hub.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from hub.ids import new_id, now
+from hub.pages import page
 from hub.store import Index
 
 ROLES = ("resident", "doctor", "assistant", "team_leader", "admin", "supervisor", "sysadmin")
@@ -135,6 +136,28 @@ class Accounts:
 
     async def find_users(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         return {u["_id"]: u async for u in self._users.find({"_id": {"$in": ids}})}
+
+    # -- staff placement (the roster's institutions and teams live on the user document) ----------------------
+
+    PLACEMENT_FIELDS = frozenset({"institution_id", "region", "work_type", "title", "profile"})
+
+    async def place_staff(self, user_id: str, **fields: Any) -> None:
+        """Put a staff account in an institution (its region is the account's service area)."""
+        if unknown := sorted(set(fields) - self.PLACEMENT_FIELDS):
+            raise InvalidInput("不能修改这些字段", fields=unknown)
+        await self._users.update_one({"_id": user_id}, {"$set": fields})
+
+    async def assign_team(self, team_id: str, *, added: list[str], removed: list[str]) -> None:
+        """Team membership as the roster changes it: ``added`` join ``team_id``, ``removed`` leave it."""
+        if added:
+            await self._users.update_many({"_id": {"$in": added}}, {"$set": {"team_id": team_id}})
+        if removed:
+            await self._users.update_many({"_id": {"$in": removed}, "team_id": team_id}, {"$set": {"team_id": None}})
+
+    async def page_users(self, query: dict[str, Any], *, limit: int, cursor: str | None
+                         ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the accounts matching ``query``, oldest first (the roster's staff lists)."""
+        return await page(self._users, query, limit=limit, cursor=cursor, newest_first=False)
 
     async def login(self, login: str, password: str, address: str) -> TokenGrant:
         """Check a username (or a resident's phone number) and password; throttle repeated failures per

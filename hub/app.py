@@ -14,6 +14,7 @@ import tornado.web
 from pymongo import AsyncMongoClient
 
 from hub import accounts, alerts, audit, consultations, events, locks, messaging, notices, sensitive_words, store
+from hub import roster as roster_owner
 from hub.accounts import Accounts
 from hub.addresses import TrustedProxies
 from hub.alerts import Alerts
@@ -28,6 +29,7 @@ from hub.locks import Locks, SharedCache, make_backend
 from hub.messaging import Messaging
 from hub.notices import Notices
 from hub.plugins import answers_by_plugin, make_plugin_manager
+from hub.roster import Roster
 from hub.screening import ScreenResult
 from hub.sensitive_words import SensitiveWords
 from hub.sessions import WS_1001_GOING_AWAY, SessionRegistry, UserLimits
@@ -43,8 +45,9 @@ class Hub:
     """Everything a request, a socket or a plugin needs, built once per process.
 
     Plugins get this object in their hooks and may use: ``config``, ``db``, ``accounts``, ``audit``,
-    ``notices``, ``events``, ``locks``, ``cache``, ``publish``, ``screen``, ``consultations``, ``sessions``
-    (read-only) and ``plugin_state[<plugin name>]`` for the plugin's own long-lived objects.
+    ``notices``, ``events``, ``locks``, ``cache``, ``publish``, ``screen``, ``consultations``, ``roster`` (the
+    typed ``hub.roster.Roster``), ``sessions`` (read-only) and ``plugin_state[<plugin name>]`` for the plugin's
+    own long-lived objects.
     """
 
     def __init__(self, config: Config, client: AsyncMongoClient, broker: Broker, pm: pluggy.PluginManager) -> None:
@@ -81,6 +84,7 @@ class Hub:
                                     announce=lambda payload: self.broker.publish(CHANNEL_CONTROL, payload),
                                     compact_after_secs=config.words_compact_secs)
         self.alerts = Alerts(self.db, self.notices)
+        self.roster = Roster(self.db, self.accounts)
         self.consultations = Consultations(self.db, may_consult=self.may_consult,
                                            list_doctors=self.consultable_doctor_ids)
         self.messaging = Messaging(self.db, self.consultations, publish=self.publish, check=self.check_text,
@@ -154,7 +158,8 @@ class Hub:
 
     async def start(self) -> None:
         indexes = [*accounts.INDEXES, *audit.INDEXES, *consultations.INDEXES, *messaging.INDEXES,
-                   *notices.INDEXES, *alerts.INDEXES, *sensitive_words.INDEXES, *locks.INDEXES, *events.INDEXES]
+                   *notices.INDEXES, *alerts.INDEXES, *sensitive_words.INDEXES, *locks.INDEXES, *events.INDEXES,
+                   *roster_owner.INDEXES]
         indexes += [i for found in self.pm.hook.register_indexes() for i in found]
         await store.ensure_indexes(self.db, indexes)
         await self.broker.start(self._on_broker_event)

@@ -10,7 +10,7 @@ from typing import Any
 from pymongo import AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from hub.errors import NotFound
 
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 # Journaled majority writes: an acknowledged write survives a crash of the database process (guarantee 1).
 DURABLE = WriteConcern(w="majority", j=True)
+DUPLICATE_KEY = 11000
 IN_CHUNK = 50  # values per $in query (see find_in)
 
 
@@ -72,6 +73,20 @@ async def find_in(collection: AsyncCollection, field: str, values: list[Any], pr
     for first in range(0, len(values), IN_CHUNK):
         found += await collection.find({field: {"$in": values[first:first + IN_CHUNK]}}, projection).to_list()
     return found
+
+
+async def insert_unordered(collection: AsyncCollection, docs: list[dict[str, Any]]) -> set[Any]:
+    """Insert unordered; return the ids refused as duplicates (a concurrent writer got there first)."""
+    if not docs:
+        return set()
+    try:
+        await collection.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        return {docs[e["index"]]["_id"] for e in errors}
+    return set()
 
 
 async def ping(client: AsyncMongoClient) -> bool:

@@ -1,11 +1,13 @@
-"""Signing (签约): the roster (regions, institutions, teams, staff, residents and their families, service
-packages, tags) and the signing workflow on it — resident applications with doctor review, doctor entry, picking
-from the roster, Excel import, renewal, termination, refusal and unable-to-sign with supervisor approval.
+"""Signing (签约): the signing workflow on the roster — resident applications with doctor review, doctor entry,
+picking from the roster, Excel import, renewal, termination, refusal and unable-to-sign with supervisor approval,
+and the family links of resident accounts.
 
-The core reaches this plugin only through the hooks below. Modules: ``idcard`` (GB 11643 checks and masking),
-``regions``, ``roster`` (institutions, teams, staff), ``residents``, ``packages``, ``tags``, ``signings`` (the
-rules, in one place), ``scopes`` (every role and scope check), ``imports`` (xlsx), ``handlers``, ``demo``.
-Events it publishes are listed in ``docs/plugins.md``.
+The roster itself (regions, institutions, teams, staff, residents, tags, packages, and their scope rules) is the
+core's ``hub.roster``; this plugin still serves its HTTP endpoints under ``/api/signing`` (moving those URLs is
+a client change). The core reaches this plugin only through the hooks below. Modules: ``signings`` (the rules,
+in one place), ``scopes`` (the signing scope checks, on top of ``hub.roster.scopes``), ``lookups``, ``links``,
+``locks``, ``imports`` (xlsx), ``schemas``, ``handlers``, ``demo``. Events it publishes are listed in
+``docs/plugins.md``.
 """
 
 from __future__ import annotations
@@ -14,23 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from hub import Index, Job, Setting, hookimpl
-from hub.ids import now
-from plugins.signing import demo, events, handlers, imports, links, packages, regions, residents, signings
+from hub.roster import regions
+from plugins.signing import demo, events, handlers, imports, links, signings
 
 # Each secondary index costs ~70 ms per 1,000 inserted documents on the embedded server, so the bulk-written
-# collections (residents, signings: the Excel import) keep only the indexes their scoped queries need; a village
-# (= region) or household filter rides on region_id, a status or tag filter on the scope's own index.
+# signings (the Excel import) keep only the indexes their scoped queries need (the roster's are hub.roster's).
 INDEXES = [
-    Index("regions", [("parent", 1), ("_id", 1)], "parent"),
-    Index("regions", [("level", 1)], "level"),
-    Index("institutions", [("region", 1)], "region"),
-    Index("teams", [("members", 1)], "members"),
-    Index("teams", [("institution_id", 1)], "institution"),
-    Index("team_history", [("team_id", 1), ("_id", -1)], "team_id"),
-    Index("residents", [("id_number", 1)], "id_number_unique", unique=True),
-    Index("residents", [("account_id", 1)], "account"),
-    Index("residents", [("region", 1), ("_id", 1)], "region_id"),
-    Index("residents", [("team_id", 1), ("status", 1)], "team_status"),
     # One signing per resident: pending/active signings carry active_key = resident id; closed ones their own id.
     # Sparse, so records written before the key existed (and bench fixtures) are left out of it.
     Index("signings", [("active_key", 1)], "active_key_unique", unique=True, options={"sparse": True}),
@@ -40,7 +31,6 @@ INDEXES = [
     Index("signings", [("doctor_id", 1), ("_id", -1)], "doctor_id"),
     Index("unable_requests", [("pending_key", 1)], "pending_key_unique", unique=True, options={"sparse": True}),
     Index("unable_requests", [("region", 1), ("status", 1)], "region_status"),
-    Index("signing_tags", [("name", 1)], "name_unique", unique=True),
     Index("signing_imports", [("team_id", 1), ("_id", -1)], "team_id"),
     # signing_leases needs no index of its own: a lease is keyed by the resident id (locks.py).
     Index("signing_import_errors", [("import_id", 1), ("_id", 1)], "import_id"),
@@ -107,11 +97,11 @@ async def hub_startup(hub: Any) -> None:
         raise ValueError("signing.max_term_years must be 1 to 3")
     if hub.config["signing.resident_lock_wait_secs"] < 0 or hub.config["signing.resident_lock_ttl_secs"] <= 0:
         raise ValueError("signing.resident_lock_wait_secs must be >= 0 and signing.resident_lock_ttl_secs > 0")
-    await packages.ensure_standard(hub.db, hub.config["signing.default_term_years"])
-    await residents.normalise_stored_id_numbers(hub.db)
+    await hub.roster.packages.ensure_standard(hub.config["signing.default_term_years"])
+    await hub.roster.residents.normalise_stored_id_numbers(renumbered=signings.renumbered(hub))
     if hub.config["signing.regions_file"]:
         text = Path(hub.config["signing.regions_file"]).read_text(encoding="utf-8-sig")
-        await regions.load_regions(hub.db, regions.parse_region_file(text))
+        await hub.roster.regions.load(regions.parse_region_file(text))
 
 
 @hookimpl
@@ -119,36 +109,29 @@ async def hub_shutdown(hub: Any) -> None:
     await imports.stop_imports(hub)
 
 
-async def active_signing(db: Any, resident_ids: list[str]) -> list[dict[str, Any]]:
-    """The signings in force today of these resident records (through a renewal too: ``signings.in_force``)."""
-    return await db.signings.find({"resident_id": {"$in": resident_ids}, **signings.in_force(now())}).to_list(20)
-
-
-async def consulting_team_ids(db: Any, account: dict[str, Any]) -> list[str]:
+async def consulting_team_ids(hub: Any, account: dict[str, Any]) -> list[str]:
     """The teams a resident account may consult: those its own record (relation 本人) is signed with today. A
     signing keyed by the account id itself (written before resident records existed) counts too."""
-    own = [d["_id"] async for d in db.residents.find({"account_id": account["_id"], "relation": "本人"}, {"_id": 1})]
-    return [s["team_id"] for s in await active_signing(db, [*own, account["_id"]])]
+    own = await hub.roster.residents.own_record_ids(account["_id"])
+    return [s["team_id"] for s in await signings.in_force_for(hub, [*own, account["_id"]])]
 
 
 @hookimpl
 async def can_consult(hub: Any, resident: dict[str, Any], doctor: dict[str, Any]) -> bool | None:
     """A resident account may consult the members of its consulting teams."""
-    team_ids = await consulting_team_ids(hub.db, resident)
+    team_ids = await consulting_team_ids(hub, resident)
     if not team_ids:
         return None
-    team = await hub.db.teams.find_one({"_id": {"$in": team_ids}, "members": doctor["_id"]}, {"_id": 1})
-    return True if team else None
+    return True if await hub.roster.teams.any_has_member(team_ids, doctor["_id"]) else None
 
 
 @hookimpl
 async def consultable_doctors(hub: Any, resident: dict[str, Any]) -> list[str] | None:
     """The members of the teams ``can_consult`` looks at."""
-    team_ids = await consulting_team_ids(hub.db, resident)
+    team_ids = await consulting_team_ids(hub, resident)
     if not team_ids:
         return None
-    teams = await hub.db.teams.find({"_id": {"$in": team_ids}}, {"members": 1}).to_list(len(team_ids))
-    return [member for team in teams for member in team.get("members", [])]
+    return await hub.roster.teams.members_of(team_ids)
 
 
 @hookimpl

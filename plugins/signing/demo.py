@@ -13,7 +13,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from hub.ids import CST, new_id, now
-from plugins.signing import idcard, packages, regions, residents, roster, signings, tags
+from hub.roster import idcard, residents
+from plugins.signing import signings
 
 REGIONS = [
     ("330000000000", "浙江省"), ("330500000000", "湖州市"), ("330522000000", "长兴县"),
@@ -43,29 +44,28 @@ CHRONIC = ["高血压", "糖尿病", "冠心病", "慢阻肺"]
 
 
 async def seed(hub: Any, accounts: dict[str, dict[str, Any]]) -> None:
-    db = hub.db
+    roster = hub.roster
     rng = random.Random(20261126)
-    await _regions(db)
-    await packages.ensure_standard(db, hub.config["signing.default_term_years"])
+    await roster.regions.load(REGIONS)
+    await roster.packages.ensure_standard(hub.config["signing.default_term_years"])
     institutions = []
     for name, kind, region, admin in INSTITUTIONS:
-        doc = {"_id": new_id(), "name": name, "kind": kind, "region": region, "address": "", "phone": "0572-6000000",
-               "created_at": now()}
-        await db.institutions.insert_one(doc)
+        doc = await roster.institutions.create({"name": name, "kind": kind, "region": region, "phone": "0572-6000000"})
         institutions.append(doc)
         if admin:
-            await _place_login(db, accounts[admin], doc, work_type="其他", profile="负责本中心家庭医生签约管理。")
+            await roster.staff.place(accounts[admin]["_id"], doc, work_type="其他",
+                                     profile="负责本中心家庭医生签约管理。")
     teams = []
     for index, (inst, name, specialty, staff, doctor) in enumerate(TEAMS):
         institution = institutions[inst]
         members = []  # (user id, role, work type)
         if doctor:
-            await _place_login(db, accounts[doctor], institution, work_type="全科医生", title="主治医师",
-                               profile="从事全科医疗十余年，擅长慢性病管理。")
+            await roster.staff.place(accounts[doctor]["_id"], institution, work_type="全科医生", title="主治医师",
+                                     profile="从事全科医疗十余年，擅长慢性病管理。")
             members.append((accounts[doctor]["_id"], "doctor", "全科医生"))
         for n, (person, role, work_type, login) in enumerate(staff):
             if login:
-                await _place_login(db, accounts[login], institution, work_type=work_type)
+                await roster.staff.place(accounts[login]["_id"], institution, work_type=work_type)
                 members.append((accounts[login]["_id"], role, work_type))
                 continue
             profile = await hub.accounts.create_user(
@@ -74,20 +74,12 @@ async def seed(hub: Any, accounts: dict[str, dict[str, Any]]) -> None:
                 title="", profile="")
             members.append((profile["_id"], role, work_type))
         leader = next((user_id for user_id, role, _ in members if role == "team_leader"), members[0][0])
-        team = await roster.create_team(db, accounts["sysadmin"], {
+        team = await roster.teams.create(accounts["sysadmin"], {
             "institution_id": institution["_id"], "name": name, "contact": f"0572-60000{index + 1:02d}",
             "specialty": specialty, "members": [{"user_id": user_id, "work_type": work_type}
                                                 for user_id, _, work_type in members], "leader_id": leader})
         teams.append(team)
     await _residents(hub, rng, accounts, teams)
-
-
-async def _place_login(db: Any, account: dict[str, Any], institution: dict[str, Any], *, work_type: str,
-                       title: str = "", profile: str = "") -> None:
-    """A demo login becomes staff of a demo institution (its team, if any, is set when the team is created)."""
-    await db.users.update_one({"_id": account["_id"]}, {"$set": {
-        "institution_id": institution["_id"], "region": institution["region"], "work_type": work_type,
-        "title": title, "profile": profile}})
 
 
 def place(village: str) -> str:
@@ -96,19 +88,14 @@ def place(village: str) -> str:
     return names[village[:6] + "000000"] + names[village[:9] + "000"] + names[village]
 
 
-async def _regions(db: Any) -> None:
-    await regions.load_regions(db, REGIONS)
-
-
 async def _residents(hub: Any, rng: random.Random, accounts: dict[str, dict[str, Any]],
                      teams: list[dict[str, Any]]) -> None:
-    db = hub.db
     villages = [code for code, _ in REGIONS if code.endswith(("201", "202", "203"))]
     team_of_town = {"330522100": teams[:2], "330522101": teams[2:], "330522102": teams[2:]}
-    doctors = {t["_id"]: await db.users.find_one({"_id": t["leader"]}) for t in teams}
+    doctors = {t["_id"]: await hub.accounts.get_user(t["leader"]) for t in teams}
     population_tags = dict(zip(names := [*residents.KEY_POPULATIONS, *CHRONIC],
-                               await tags.ensure_tags(db, names), strict=True))
-    package = await packages.get_package(db, None)
+                               await hub.roster.tags.ensure(names), strict=True))
+    package = await hub.roster.packages.get(None)
     moment = now()
     today = moment.astimezone(CST).date()
     target = hub.config["signing.demo_residents"]
@@ -188,10 +175,10 @@ async def _residents(hub: Any, rng: random.Random, accounts: dict[str, dict[str,
         if request["pending_key"] is None:
             request["pending_key"] = request["_id"]
     _derive(docs, records, moment, hub.config["signing.renewal_notice_days"])
-    await db.residents.insert_many(docs)
-    await db.signings.insert_many(records)
+    await hub.roster.residents.insert_many(docs)
+    await hub.db.signings.insert_many(records)
     if unable:
-        await db.unable_requests.insert_many(unable)
+        await hub.db.unable_requests.insert_many(unable)
 
 
 def _resident(name: str, id_number: str, phone: str | None, village: str, household: str, address: str,

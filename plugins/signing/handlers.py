@@ -11,9 +11,12 @@ from hub import Conflict, Forbidden, InvalidInput, NotFound
 from hub.ids import iso
 from hub.pages import page
 from hub.policy import in_region, require_role
+from hub.roster import Roster, regions, residents, tags, teams
+from hub.roster.checks import optional_text, reason_text
+from hub.roster.numbers import whole_numbers
+from hub.roster.packages import check_term, render_package
 from hub.schema import PAGE, SCREEN, Body, Code, Enum, Id, Text
-from plugins.signing import imports, links, lookups, packages, regions, residents, roster, scopes, signings, tags
-from plugins.signing.checks import optional_text, reason_text
+from plugins.signing import imports, links, lookups, scopes, signings
 from plugins.signing.schemas import (
     ACTION_BODY,
     APPLICATION,
@@ -48,6 +51,10 @@ MAX_REGIONS_BYTES = 16 * 1024 * 1024  # a province's villages are ~1 MB; the who
 
 
 class SigningHandler(BaseHandler):
+    @property
+    def roster(self) -> Roster:
+        return self.hub.roster
+
     def args(self, names: tuple[str, ...]) -> dict[str, str]:
         return {n: v for n in names if (v := self.get_query_argument(n, "").strip())}
 
@@ -57,8 +64,8 @@ class SigningHandler(BaseHandler):
         self.finish(data)
 
     async def visible_resident(self, user: dict[str, Any], resident_id: str) -> dict[str, Any]:
-        resident = await residents.get_resident(self.hub.db, resident_id)
-        scopes.require_see_resident(user, resident)
+        resident = await self.roster.residents.get(resident_id)
+        self.roster.scopes.require_see_resident(user, resident)
         return resident
 
     async def visible_signing(self, user: dict[str, Any], signing_id: str) -> dict[str, Any]:
@@ -72,12 +79,10 @@ class SigningHandler(BaseHandler):
         return numbers
 
     async def render_residents(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        names = await residents.tag_names(self.hub.db, docs)
-        return [residents.render_resident(d, tags=names) for d in docs]
+        return await self.roster.residents.render(docs)
 
     async def render_one(self, user: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
-        names = await residents.tag_names(self.hub.db, [doc])
-        return residents.render_resident(doc, whole=scopes.shows_whole_numbers(user, doc), tags=names)
+        return (await self.roster.residents.render([doc], whole=self.roster.scopes.shows_whole_numbers(user, doc)))[0]
 
 
 # -- regions and the roster -------------------------------------------------------------------------------
@@ -93,7 +98,7 @@ class RegionsHandler(SigningHandler):
         parent = self.get_query_argument("parent", "") or None
         if parent:
             regions.check_code(parent, "parent")
-        found = await regions.list_children(self.hub.db, parent)
+        found = await self.roster.regions.children(parent)
         self.reply_page([regions.render_region(r) for r in found], None)
 
     async def post(self) -> None:
@@ -106,7 +111,7 @@ class RegionsHandler(SigningHandler):
             text = self.request.body.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InvalidInput("区划文件须为 UTF-8 编码", field="body") from None
-        written = await regions.load_regions(self.hub.db, regions.parse_region_file(text))
+        written = await self.roster.regions.load(regions.parse_region_file(text))
         await self.audit("signing.regions_load", "regions", count=written)
         self.reply({"written": written})
 
@@ -118,29 +123,27 @@ class InstitutionsHandler(SigningHandler):
     async def get(self) -> None:
         """List institutions (卫生院 / 社区卫生服务中心), optionally inside ``?region=``."""
         await self.authenticate()
-        query: dict[str, Any] = {}
-        if region := self.get_query_argument("region", ""):
-            query["region"] = {"$regex": "^" + regions.region_prefix(regions.check_code(region, "region"))}
-        docs, cursor = await page(self.hub.db.institutions, query, limit=self.limit(),
-                                  cursor=self.get_query_argument("cursor", None), newest_first=False)
-        self.reply_page([roster.render_institution(d) for d in docs], cursor)
+        docs, cursor = await self.roster.institutions.page(self.get_query_argument("region", "") or None,
+                                                           limit=self.limit(),
+                                                           cursor=self.get_query_argument("cursor", None))
+        self.reply_page([teams.render_institution(d) for d in docs], cursor)
 
     async def post(self) -> None:
         """Create an institution in a region (sysadmin)."""
         user = await self.authenticate()
         require_role(user, "sysadmin")
-        doc = await roster.create_institution(self.hub.db, self.json_body())
+        doc = await self.roster.institutions.create(self.json_body())
         await self.audit("signing.institution_create", doc["_id"], name=doc["name"])
-        self.reply(roster.render_institution(doc), 201)
+        self.reply(teams.render_institution(doc), 201)
 
 
 class InstitutionHandler(SigningHandler):
     async def get(self, institution_id: str) -> None:
         """One institution with its teams."""
         await self.authenticate()
-        doc = await roster.get_institution(self.hub.db, institution_id)
-        teams = await self.hub.db.teams.find({"institution_id": institution_id}).to_list(200)
-        self.reply({**roster.render_institution(doc), "teams": [roster.render_team(t) for t in teams]})
+        doc = await self.roster.institutions.get(institution_id)
+        found = await self.roster.teams.of_institution(institution_id)
+        self.reply({**teams.render_institution(doc), "teams": [teams.render_team(t) for t in found]})
 
 
 class TeamsHandler(SigningHandler):
@@ -150,19 +153,16 @@ class TeamsHandler(SigningHandler):
     async def get(self) -> None:
         """List teams (residents see all, to choose one; staff their institution's; supervisors their region's)."""
         user = await self.authenticate()
-        query = dict(scopes.team_filter(user))
-        if institution_id := self.get_query_argument("institution_id", ""):
-            query = {"$and": [query, {"institution_id": institution_id}]}
-        docs, cursor = await page(self.hub.db.teams, query, limit=self.limit(),
-                                  cursor=self.get_query_argument("cursor", None), newest_first=False)
-        self.reply_page([roster.render_team(d) for d in docs], cursor)
+        docs, cursor = await self.roster.teams.page(user, institution_id=self.get_query_argument("institution_id", ""),
+                                                    limit=self.limit(), cursor=self.get_query_argument("cursor", None))
+        self.reply_page([teams.render_team(d) for d in docs], cursor)
 
     async def post(self) -> None:
         """Create a team: institution, name, contact, specialty, members with their work type, leader."""
         user = await self.authenticate()
-        team = await roster.create_team(self.hub.db, user, self.json_body())
+        team = await self.roster.teams.create(user, self.json_body())
         await self.audit("signing.team_create", team["_id"], members=team["members"], leader=team["leader"])
-        self.reply(roster.render_team(team, await self.hub.accounts.find_users(team["members"])), 201)
+        self.reply(teams.render_team(team, await self.hub.accounts.find_users(team["members"])), 201)
 
 
 class TeamHandler(SigningHandler):
@@ -171,16 +171,16 @@ class TeamHandler(SigningHandler):
     async def get(self, team_id: str) -> None:
         """A team's profile: institution, contact, specialty, leader and members."""
         await self.authenticate()
-        team = await roster.get_team(self.hub.db, team_id)
-        self.reply(roster.render_team(team, await self.hub.accounts.find_users(team["members"])))
+        team = await self.roster.teams.get(team_id)
+        self.reply(teams.render_team(team, await self.hub.accounts.find_users(team["members"])))
 
     async def patch(self, team_id: str) -> None:
         """Change a team's details, members or leader; member and leader changes are kept in its history."""
         user = await self.authenticate()
-        team = await roster.get_team(self.hub.db, team_id)
-        updated = await roster.update_team(self.hub.db, user, team, self.json_body())
+        team = await self.roster.teams.get(team_id)
+        updated = await self.roster.teams.update(user, team, self.json_body())
         await self.audit("signing.team_update", team_id, members=updated["members"], leader=updated["leader"])
-        self.reply(roster.render_team(updated, await self.hub.accounts.find_users(updated["members"])))
+        self.reply(teams.render_team(updated, await self.hub.accounts.find_users(updated["members"])))
 
 
 class TeamHistoryHandler(SigningHandler):
@@ -189,11 +189,10 @@ class TeamHistoryHandler(SigningHandler):
     async def get(self, team_id: str) -> None:
         """A team's adjustment history (调整记录): every change of leader or members, newest first."""
         user = await self.authenticate()
-        team = await roster.get_team(self.hub.db, team_id)
-        scopes.require_team_viewer(user, team)
-        docs, cursor = await page(self.hub.db.team_history, {"team_id": team_id}, limit=self.limit(),
-                                  cursor=self.get_query_argument("cursor", None))
-        self.reply_page([roster.render_history(d) for d in docs], cursor)
+        team = await self.roster.teams.get(team_id)
+        docs, cursor = await self.roster.teams.history(user, team, limit=self.limit(),
+                                                       cursor=self.get_query_argument("cursor", None))
+        self.reply_page([teams.render_history(d) for d in docs], cursor)
 
 
 class StaffHandler(SigningHandler):
@@ -205,24 +204,21 @@ class StaffHandler(SigningHandler):
 
         ``?institution_id=`` and ``?team_id=`` narrow the list within that scope."""
         user = await self.authenticate()
-        require_role(user, *scopes.STAFF_ROLES)
-        query: dict[str, Any] = {"$and": [{"role": {"$in": sorted(scopes.TEAM_ROLES | {"admin"})}},
-                                          scopes.staff_filter(user)]}
-        for field in ("institution_id", "team_id"):
-            if value := self.get_query_argument(field, ""):
-                query = {"$and": [query, {field: value}]}
-        docs, cursor = await page(self.hub.db.users, query, limit=self.limit(),
-                                  cursor=self.get_query_argument("cursor", None), newest_first=False)
-        self.reply_page([roster.render_staff(d) for d in docs], cursor)
+        require_role(user, *self.roster.scopes.STAFF_ROLES)
+        docs, cursor = await self.roster.staff.page(
+            user, institution_id=self.get_query_argument("institution_id", ""),
+            team_id=self.get_query_argument("team_id", ""), limit=self.limit(),
+            cursor=self.get_query_argument("cursor", None))
+        self.reply_page([teams.render_staff(d) for d in docs], cursor)
 
     async def post(self) -> None:
         """Create a staff account (an institution admin for their institution; a sysadmin any, supervisors too)."""
         user = await self.authenticate()
         require_role(user, "admin", "sysadmin")
-        created = await roster.create_staff(self.hub, user, self.json_body())
+        created = await self.roster.staff.create(user, self.json_body())
         await self.audit("signing.staff_create", created["_id"], role=created["role"],
                          institution_id=created.get("institution_id"))
-        self.reply(roster.render_staff(created), 201)
+        self.reply(teams.render_staff(created), 201)
 
 
 class DoctorHandler(SigningHandler):
@@ -230,10 +226,10 @@ class DoctorHandler(SigningHandler):
         """A doctor's public profile and team (what a resident sees before applying)."""
         await self.authenticate()
         doctor = await self.hub.accounts.get_user(user_id)
-        if doctor["role"] not in scopes.TEAM_ROLES:
+        if doctor["role"] not in self.roster.scopes.TEAM_ROLES:
             raise InvalidInput("该用户不是家庭医生团队成员", field="id")
-        team = await self.hub.db.teams.find_one({"_id": doctor.get("team_id")}) if doctor.get("team_id") else None
-        self.reply({**roster.render_staff(doctor), "team": roster.render_team(team) if team else None})
+        team = await self.roster.teams.find(doctor.get("team_id"))
+        self.reply({**teams.render_staff(doctor), "team": teams.render_team(team) if team else None})
 
 
 class PackagesHandler(SigningHandler):
@@ -242,16 +238,15 @@ class PackagesHandler(SigningHandler):
     async def get(self) -> None:
         """List service packages (basic and special) with their items and default term."""
         await self.authenticate()
-        docs = await self.hub.db.packages.find({"enabled": {"$ne": False}}).sort("_id", 1).to_list(200)
-        self.reply_page([packages.render_package(d) for d in docs], None)
+        self.reply_page([render_package(d) for d in await self.roster.packages.enabled()], None)
 
     async def post(self) -> None:
         """Create a service package (institution admin, sysadmin)."""
         user = await self.authenticate()
         require_role(user, "admin", "sysadmin")
-        doc = await packages.create_package(self.hub.db, self.json_body(), self.hub.config["signing.max_term_years"])
+        doc = await self.roster.packages.create(self.json_body(), self.hub.config["signing.max_term_years"])
         await self.audit("signing.package_create", doc["_id"], name=doc["name"])
-        self.reply(packages.render_package(doc), 201)
+        self.reply(render_package(doc), 201)
 
 
 # -- residents -------------------------------------------------------------------------------------------------
@@ -268,11 +263,11 @@ class ResidentsHandler(SigningHandler):
         ``phone``, or a whole number as ``q``): such a lookup is audited and limited per user
         (``signing.lookup_max`` per ``signing.lookup_window_secs``, then 429 ``rate_limited``)."""
         user = await self.authenticate()
-        require_role(user, *scopes.STAFF_ROLES)
+        require_role(user, *self.roster.scopes.STAFF_ROLES)
         cursor = self.get_query_argument("cursor", None)
         args = self.args(RESIDENT_FILTERS)
-        numbers = await self.admit_lookup(user, lookups.whole_numbers(args))
-        docs, cursor = await residents.list_residents(self.hub.db, user, args, limit=self.limit(), cursor=cursor)
+        numbers = await self.admit_lookup(user, whole_numbers(args))
+        docs, cursor = await self.roster.residents.page(user, args, limit=self.limit(), cursor=cursor)
         await lookups.record(self.hub, user, numbers, [d["_id"] for d in docs], address=self.address,
                              target="residents")
         self.reply_page(await self.render_residents(docs), cursor)
@@ -280,11 +275,11 @@ class ResidentsHandler(SigningHandler):
     async def post(self) -> None:
         """Add a resident to the roster (team staff, institution admin, sysadmin) without signing them."""
         user = await self.authenticate()
-        require_role(user, *scopes.TEAM_ROLES, "admin", "sysadmin")
-        fields = await residents.check_details(self.hub.db, self.json_body())
+        require_role(user, *self.roster.scopes.TEAM_ROLES, "admin", "sysadmin")
+        fields = await self.roster.residents.check_details(self.json_body())
         if user["role"] != "sysadmin" and not (user.get("region") and in_region(fields["village"], user["region"])):
             raise Forbidden("该村不在您的服务范围内", field="village")
-        doc = await residents.insert_resident(self.hub.db, residents.new_resident(fields, created_by=user["_id"]))
+        doc = await self.roster.residents.insert(residents.new_resident(fields, created_by=user["_id"]))
         await self.audit("signing.resident_create", doc["_id"], village=doc["village"])
         self.reply(await self.render_one(user, doc), 201)
 
@@ -297,16 +292,16 @@ class ResidentHandler(SigningHandler):
         user = await self.authenticate()
         doc = await self.visible_resident(user, resident_id)
         history = await self.hub.db.signings.find({"resident_id": resident_id}).sort("_id", -1).to_list(50)
-        whole = scopes.shows_whole_numbers(user, doc)
+        whole = self.roster.scopes.shows_whole_numbers(user, doc)
         self.reply({**await self.render_one(user, doc),
                     "signings": [signings.render_signing(s, whole=whole) for s in history]})
 
     async def patch(self, resident_id: str) -> None:
         """Edit a resident's details (name, phone, address, village, household, key populations, diseases)."""
         user = await self.authenticate()
-        doc = await residents.get_resident(self.hub.db, resident_id)
-        scopes.require_edit_resident(user, doc)
-        updated = await residents.update_resident(self.hub.db, doc, self.json_body())
+        doc = await self.roster.residents.get(resident_id)
+        self.roster.scopes.require_edit_resident(user, doc)
+        updated = await self.roster.residents.update(doc, self.json_body())
         await self.audit("signing.resident_update", resident_id, fields=sorted(self.json_body()))
         self.reply(await self.render_one(user, updated))
 
@@ -317,17 +312,12 @@ class ResidentTagsHandler(SigningHandler):
     async def put(self, resident_id: str) -> None:
         """Set a resident's tags (``{"tags": [tag ids]}``)."""
         user = await self.authenticate()
-        scopes.require_tag_user(user)
+        self.roster.scopes.require_tag_user(user)
         doc = await self.visible_resident(user, resident_id)
         wanted = self.json_body().get("tags")
-        if not isinstance(wanted, list) or len(wanted) > 50 or not all(isinstance(t, str) for t in wanted):
-            raise InvalidInput("tags 应为标签 id 列表", field="tags")
-        known = {t["_id"] async for t in self.hub.db.signing_tags.find({"_id": {"$in": wanted}}, {"_id": 1})}
-        if unknown := sorted(set(wanted) - known):
-            raise InvalidInput("标签不存在", field="tags", unknown=unknown)
-        await self.hub.db.residents.update_one({"_id": resident_id}, {"$set": {"tags": list(dict.fromkeys(wanted))}})
+        updated = await self.roster.residents.set_tags(doc, wanted)
         await self.audit("signing.resident_tags", resident_id, tags=wanted)
-        self.reply(await self.render_one(user, {**doc, "tags": list(dict.fromkeys(wanted))}))
+        self.reply(await self.render_one(user, updated))
 
 
 class RefusalHandler(SigningHandler):
@@ -352,10 +342,10 @@ class HouseholdsHandler(SigningHandler):
         households in order of their number, members in order within; a household cut by a page boundary goes on
         at the top of the next page under the same ``household``. Numbers masked."""
         user = await self.authenticate()
-        require_role(user, *scopes.STAFF_ROLES)
+        require_role(user, *self.roster.scopes.STAFF_ROLES)
         village = regions.check_code(self.get_query_argument("village", ""), "village")
-        docs, cursor = await residents.list_household_members(self.hub.db, user, village, limit=self.limit(),
-                                                              cursor=self.get_query_argument("cursor", None))
+        docs, cursor = await self.roster.residents.household_members(user, village, limit=self.limit(),
+                                                                     cursor=self.get_query_argument("cursor", None))
         self.reply_page(residents.group_households(await self.render_residents(docs)), cursor)
 
 
@@ -368,11 +358,10 @@ class ResidentExportHandler(SigningHandler):
 
         The filters of the resident list; a lookup by a whole number counts against the same limit."""
         user = await self.authenticate()
-        require_role(user, *scopes.STAFF_ROLES)
+        require_role(user, *self.roster.scopes.STAFF_ROLES)
         args = self.args(RESIDENT_FILTERS)
-        numbers = await self.admit_lookup(user, lookups.whole_numbers(args))
-        docs = await self.hub.db.residents.find(residents.list_filter(user, args)).sort("_id", 1).limit(
-            MAX_EXPORT_ROWS).to_list()
+        numbers = await self.admit_lookup(user, whole_numbers(args))
+        docs = await self.roster.residents.export(user, args, MAX_EXPORT_ROWS)
         await lookups.record(self.hub, user, numbers, [d["_id"] for d in docs], address=self.address,
                              target="residents")
         rows = await self.render_residents(docs)
@@ -390,10 +379,10 @@ class FamilyHandler(SigningHandler):
         every list; ``GET /api/signing/family/{id}`` shows one member whole)."""
         user = await self.authenticate()
         require_role(user, "resident")
-        docs = await self.hub.db.residents.find({"account_id": user["_id"]}).sort("_id", 1).to_list(50)
+        docs = await self.roster.residents.managed_by(user["_id"])
         holders = {s["resident_id"]: s async for s in self.hub.db.signings.find(
             {"resident_id": {"$in": [d["_id"] for d in docs]}, "status": {"$in": list(signings.HOLDING)}})}
-        names = await residents.tag_names(self.hub.db, docs)
+        names = await self.roster.tags.names(docs)
         self.reply_page([{**residents.render_resident(d, tags=names),
                           "signing": signings.render_signing(holders[d["_id"]])
                           if d["_id"] in holders else None} for d in docs], None)
@@ -408,14 +397,14 @@ class FamilyHandler(SigningHandler):
         account gets a ``family_link`` notice either way. A record another account manages: 409."""
         user = await self.authenticate()
         require_role(user, "resident")
-        if await links.family_size(self.hub.db, user["_id"]) >= links.FAMILY_MAX:
+        if await links.family_size(self.hub, user["_id"]) >= links.FAMILY_MAX:
             raise InvalidInput(f"家庭成员最多 {links.FAMILY_MAX} 人（含待确认的关联申请）")
-        fields, existing = await residents.check_family_member(self.hub.db, user, self.json_body())
+        fields, existing = await self.roster.residents.check_family_member(user, self.json_body())
         if existing is not None:
             link = await links.request_link(self.hub, user, existing, fields["relation"], self.address)
             self.reply(links.render_for_account(link), 202)
             return
-        doc = await residents.add_family_member(self.hub.db, user, fields)
+        doc = await self.roster.residents.add_family_member(user, fields)
         await self.audit("signing.family_add", doc["_id"], relation=doc.get("relation"))
         self.reply(residents.render_resident(doc, whole=True), 201)
 
@@ -431,7 +420,7 @@ class FamilyLinksHandler(SigningHandler):
         doctors, assistants and leader, the institution admin, for a record no team holds the staff of its
         area; a sysadmin all. Supervisors decide nothing here (403)."""
         user = await self.authenticate()
-        docs, cursor = await links.list_links(self.hub.db, user, self.get_query_argument("status", ""),
+        docs, cursor = await links.list_links(self.hub, user, self.get_query_argument("status", ""),
                                               limit=self.limit(), cursor=self.get_query_argument("cursor", None))
         self.reply_page([links.render(user, d) for d in docs], cursor)
 
@@ -440,13 +429,13 @@ class FamilyLinkAccess(SigningHandler):
     async def visible_link(self, user: dict[str, Any], link_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """The request and its record: the requesting account's own, or staff who may edit the record."""
         link = await links.get_link(self.hub.db, link_id)
-        resident = await residents.get_resident(self.hub.db, link["resident_id"])
+        resident = await self.roster.residents.get(link["resident_id"])
         if user["role"] == "resident":
             if link["account_id"] != user["_id"]:
                 raise Forbidden("无权查看该关联申请", link_id=link_id)
         else:
             require_role(user, *links.EDITOR_ROLES, "sysadmin")
-            scopes.require_edit_resident(user, resident)
+            self.roster.scopes.require_edit_resident(user, resident)
         return link, resident
 
 
@@ -503,7 +492,7 @@ class FamilyMemberHandler(SigningHandler):
         user = await self.authenticate()
         require_role(user, "resident")
         doc = await self.visible_resident(user, resident_id)
-        updated = await residents.update_resident(self.hub.db, doc, self.json_body())
+        updated = await self.roster.residents.update(doc, self.json_body())
         await self.audit("signing.family_update", resident_id, fields=sorted(self.json_body()))
         self.reply(residents.render_resident(updated, whole=True))
 
@@ -515,7 +504,7 @@ class FamilyMemberHandler(SigningHandler):
         if doc.get("status") in ("signed", "to_renew") or await self.hub.db.signings.find_one(
                 {"active_key": resident_id, "status": "pending"}, {"_id": 1}):
             raise signings.WrongState("有有效签约或待审核申请的成员不能删除", resident_id=resident_id)
-        outcome = await residents.remove_family_member(self.hub.db, doc)
+        outcome = await signings.remove_family_member(self.hub, doc)
         await self.audit("signing.family_remove", resident_id, outcome=outcome)
         self.reply({"id": resident_id, "outcome": outcome})
 
@@ -533,7 +522,7 @@ class ApplicationsHandler(SigningHandler):
         require_role(user, "resident")
         body = self.json_body()
         resident = await self.visible_resident(user, _id(body, "resident_id"))
-        team = await roster.get_team(self.hub.db, _id(body, "team_id"))
+        team = await self.roster.teams.get(_id(body, "team_id"))
         doctor = await self.hub.accounts.get_user(_id(body, "doctor_id"))
         if doctor["role"] not in scopes.SIGNING_ROLES:
             raise InvalidInput("请选择家庭医生", field="doctor_id")
@@ -555,7 +544,7 @@ class SigningsHandler(SigningHandler):
         whole number only and is a lookup (audited, limited per user like the resident list's)."""
         user = await self.authenticate()
         args = self.args(SIGNING_FILTERS)
-        numbers = await self.admit_lookup(user, lookups.whole_numbers({"id_number": args.get("id_number", "")}))
+        numbers = await self.admit_lookup(user, whole_numbers({"id_number": args.get("id_number", "")}))
         docs, cursor = await signings.list_signings(self.hub.db, user, args,
                                                     limit=self.limit(), cursor=self.get_query_argument("cursor", None))
         await lookups.record(self.hub, user, numbers, sorted({d["resident_id"] for d in docs}), address=self.address,
@@ -575,20 +564,19 @@ class SigningsHandler(SigningHandler):
         if "resident" in body:
             if not isinstance(body["resident"], dict):
                 raise InvalidInput("resident 应为居民信息", field="resident")
-            fields = await residents.check_details(self.hub.db, body["resident"])
+            fields = await self.roster.residents.check_details(body["resident"])
             given_name = fields["name"]
-            found = await self.hub.db.residents.find_one({"id_number": fields["id_number"]})
+            found = await self.roster.residents.find_by_id_number(fields["id_number"])
             if found is not None:
-                scopes.require_see_resident(user, found)
+                self.roster.scopes.require_see_resident(user, found)
                 resident = found
             else:
                 if not (user.get("region") and in_region(fields["village"], user["region"])):
                     raise Forbidden("该村不在您的服务范围内", field="village")
-                resident = await residents.insert_resident(
-                    self.hub.db, residents.new_resident(fields, created_by=user["_id"]))
+                resident = await self.roster.residents.insert(residents.new_resident(fields, created_by=user["_id"]))
         else:
             resident = await self.visible_resident(user, _id(body, "resident_id"))
-        team = await roster.get_team(self.hub.db, team_id)
+        team = await self.roster.teams.get(team_id)
         signing = await signings.open_signing(
             self.hub, user, resident, team=team, doctor=user, mode="entry", term_years=body.get("term_years"),
             package_id=body.get("package_id"), auto_renew=body.get("auto_renew", True), given_name=given_name,
@@ -609,7 +597,7 @@ class SigningBatchHandler(SigningHandler):
         ids = tags.check_ids(body.get("resident_ids"), "resident_ids")
         if len(ids) > MAX_BATCH:
             raise InvalidInput(f"一次最多签约 {MAX_BATCH} 人", field="resident_ids")
-        team = await roster.get_team(self.hub.db, team_id)
+        team = await self.roster.teams.get(team_id)
         package = await check_terms(self.hub, body)  # once, not per resident
         signed, failed = [], []
         for resident_id in ids:
@@ -632,7 +620,7 @@ class SigningProgressHandler(SigningHandler):
 
         ``?doctor_id=`` (default: the caller), within the caller's scope."""
         user = await self.authenticate()
-        require_role(user, *scopes.STAFF_ROLES)
+        require_role(user, *self.roster.scopes.STAFF_ROLES)
         doctor_id = self.get_query_argument("doctor_id", "") or user["_id"]
         query = {"$and": [scopes.signing_filter(user), {"doctor_id": doctor_id}]}
         self.reply({"doctor_id": doctor_id, "counts": await signings.progress(self.hub.db, query)})
@@ -643,8 +631,8 @@ class SigningDetailHandler(SigningHandler):
         """One signing (numbers whole for the managing account and the team)."""
         user = await self.authenticate()
         signing = await self.visible_signing(user, signing_id)
-        resident = await self.hub.db.residents.find_one({"_id": signing["resident_id"]}) or {}
-        whole = bool(resident) and scopes.shows_whole_numbers(user, resident)
+        resident = await self.roster.residents.find(signing["resident_id"]) or {}
+        whole = bool(resident) and self.roster.scopes.shows_whole_numbers(user, resident)
         self.reply({**signings.render_signing(signing, whole=whole), "terms": [
             {"start": iso(t["start"]), "end": iso(t["end"]), "term_years": t["term_years"]}
             for t in signing.get("terms", [])]})
@@ -668,7 +656,7 @@ class SigningActionHandler(SigningHandler):
             require_role(user, "resident")
             result = await signings.cancel(self.hub, user, signing, self.address)
         elif action == "renew" and user["role"] == "resident":
-            resident = await residents.get_resident(self.hub.db, signing["resident_id"])
+            resident = await self.roster.residents.get(signing["resident_id"])
             if resident.get("status") != "to_renew":
                 raise signings.WrongState("签约未到续签期", signing_id=signing_id)
             result = await signings.renew(self.hub, user, signing, address=self.address)
@@ -744,7 +732,7 @@ class UnableLiftHandler(SigningHandler):
         user = await self.authenticate()
         require_role(user, *scopes.UNABLE_REVIEWERS)  # before the lookup: other roles learn nothing of the id
         request = await signings.get_unable_request(self.hub.db, request_id)
-        resident = await residents.get_resident(self.hub.db, request["resident_id"])
+        resident = await self.roster.residents.get(request["resident_id"])
         scopes.require_unable_lifter(user, resident)
         doc = await signings.lift_unable(self.hub, user, request, resident, reason_text(self.json_body()),
                                          self.address)
@@ -759,20 +747,16 @@ class TagsHandler(SigningHandler):
     async def get(self) -> None:
         """List tags with how many residents in your scope carry each."""
         user = await self.authenticate()
-        scopes.require_tag_user(user)
-        docs = await self.hub.db.signing_tags.find({}).sort("name", 1).to_list(500)
-        counts: dict[str, int] = {}
-        async for row in await self.hub.db.residents.aggregate([
-                {"$match": scopes.resident_filter(user)}, {"$unwind": "$tags"},
-                {"$group": {"_id": "$tags", "n": {"$sum": 1}}}]):
-            counts[row["_id"]] = row["n"]
+        self.roster.scopes.require_tag_user(user)
+        docs = await self.roster.tags.all()
+        counts = await self.roster.tags.counts(self.roster.scopes.resident_filter(user))
         self.reply_page([tags.render_tag(d, counts.get(d["_id"], 0)) for d in docs], None)
 
     async def post(self) -> None:
         """Create a tag (team leader, institution admin, sysadmin)."""
         user = await self.authenticate()
-        scopes.require_tag_admin(user)
-        doc = await tags.create_tag(self.hub.db, self.json_body()["name"])
+        self.roster.scopes.require_tag_admin(user)
+        doc = await self.roster.tags.create(self.json_body()["name"])
         await self.audit("signing.tag_create", doc["_id"], name=doc["name"])
         self.reply(tags.render_tag(doc), 201)
 
@@ -783,18 +767,18 @@ class TagHandler(SigningHandler):
     async def patch(self, tag_id: str) -> None:
         """Rename a tag."""
         user = await self.authenticate()
-        scopes.require_tag_admin(user)
-        tag = await tags.get_tag(self.hub.db, tag_id)
-        doc = await tags.rename_tag(self.hub.db, tag, self.json_body()["name"])
+        self.roster.scopes.require_tag_admin(user)
+        tag = await self.roster.tags.get(tag_id)
+        doc = await self.roster.tags.rename(tag, self.json_body()["name"])
         await self.audit("signing.tag_rename", tag_id, old=tag["name"], new=doc["name"])
         self.reply(tags.render_tag(doc))
 
     async def delete(self, tag_id: str) -> None:
         """Delete a tag and take it off every resident."""
         user = await self.authenticate()
-        scopes.require_tag_admin(user)
-        tag = await tags.get_tag(self.hub.db, tag_id)
-        removed = await tags.delete_tag(self.hub.db, tag)
+        self.roster.scopes.require_tag_admin(user)
+        tag = await self.roster.tags.get(tag_id)
+        removed = await self.roster.tags.delete(tag)
         await self.audit("signing.tag_delete", tag_id, name=tag["name"], residents=removed)
         self.reply({"id": tag_id, "removed_from": removed})
 
@@ -805,21 +789,16 @@ class TagApplyHandler(SigningHandler):
     async def post(self, tag_id: str) -> None:
         """Apply a tag to many residents at once (``{resident_ids, remove: false}``); all must be in scope."""
         user = await self.authenticate()
-        scopes.require_tag_user(user)
-        await tags.get_tag(self.hub.db, tag_id)
+        self.roster.scopes.require_tag_user(user)
+        await self.roster.tags.get(tag_id)
         body = self.json_body()
         ids = tags.check_ids(body.get("resident_ids"), "resident_ids")
         remove = body.get("remove", False)
         if not isinstance(remove, bool):
             raise InvalidInput("remove 应为 true 或 false", field="remove")
-        visible = {d["_id"] async for d in self.hub.db.residents.find(
-            {"$and": [scopes.resident_filter(user), {"_id": {"$in": ids}}]}, {"_id": 1})}
-        if outside := [i for i in ids if i not in visible]:
-            raise Forbidden("部分居民不在您的管辖范围内", resident_ids=outside[:50])
-        change = {"$pull": {"tags": tag_id}} if remove else {"$addToSet": {"tags": tag_id}}
-        result = await self.hub.db.residents.update_many({"_id": {"$in": ids}}, change)
+        changed = await self.roster.tags.apply(tag_id, self.roster.scopes.resident_filter(user), ids, remove=remove)
         await self.audit("signing.tag_" + ("remove" if remove else "apply"), tag_id, residents=len(ids))
-        self.reply({"id": tag_id, "matched": len(ids), "changed": result.modified_count})
+        self.reply({"id": tag_id, "matched": len(ids), "changed": changed})
 
 
 # -- Excel import ----------------------------------------------------------------------------------------------
@@ -860,7 +839,7 @@ class ImportsHandler(SigningHandler):
             raise InvalidInput("文件过大", field="file", reason="too_large")
         if not self.request.body:
             raise InvalidInput("请上传 .xlsx 文件", field="file", reason="missing")
-        team = await roster.get_team(self.hub.db, team_id)
+        team = await self.roster.teams.get(team_id)
         job = await imports.start_import(self.hub, user, team, self.request.body,
                                          self.get_query_argument("filename", "import.xlsx"), self.address)
         self.reply(imports.render_import(job), 202)
@@ -870,7 +849,7 @@ class ImportHandler(SigningHandler):
     async def visible_import(self, import_id: str) -> dict[str, Any]:
         user = await self.authenticate()
         job = await imports.get_import(self.hub.db, import_id)
-        if job["by"] != user["_id"] and not (user["role"] in scopes.TEAM_ROLES
+        if job["by"] != user["_id"] and not (user["role"] in self.roster.scopes.TEAM_ROLES
                                              and user.get("team_id") == job["team_id"]):
             raise Forbidden("无权查看该导入", import_id=import_id)
         return job
@@ -904,9 +883,9 @@ class ImportReportHandler(ImportHandler):
 
 async def check_terms(hub: Any, body: dict[str, Any]) -> dict[str, Any]:
     """The package, term and auto-renewal a signing request names (the rules re-check them when signing)."""
-    package = await packages.get_package(hub.db, body.get("package_id"))
+    package = await hub.roster.packages.get(body.get("package_id"))
     if body.get("term_years") is not None:
-        packages.check_term(body["term_years"], hub.config["signing.max_term_years"])
+        check_term(body["term_years"], hub.config["signing.max_term_years"])
     if not isinstance(body.get("auto_renew", True), bool):
         raise InvalidInput("auto_renew 应为 true 或 false", field="auto_renew")
     return package

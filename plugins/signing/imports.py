@@ -16,9 +16,6 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError
-
 from hub import (
     Body,
     ContentBlocked,
@@ -35,7 +32,10 @@ from hub import (
 )
 from hub.accounts import PHONE_RE
 from hub.ids import CST, iso, new_id, now
-from plugins.signing import idcard, locks, packages, residents, signings, tags
+from hub.roster import idcard, residents
+from hub.roster.packages import check_term
+from hub.store import insert_unordered
+from plugins.signing import locks, signings
 from plugins.signing.schemas import RESIDENT_TEXT
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class RowChecker:
             term = package["term_years"] if package else 1
         try:
             term = int(str(term).strip().removesuffix("年"))
-            packages.check_term(term, self.max_term)
+            check_term(term, self.max_term)
         except (ValueError, InvalidInput):
             fail("term_years", f"签约年限应为 1 到 {self.max_term} 年")
         row["term_years"] = term
@@ -269,9 +269,9 @@ async def _run(hub: Any, actor: dict[str, Any], team: dict[str, Any], job: dict[
     try:
         rows = await read_rows(data, hub.config["signing.import_max_rows"])
         await _progress(db, job, status="importing", total=len(rows))
-        villages = {r["_id"] async for r in db.regions.find({"level": 5}, {"_id": 1})}
-        by_name = {p["name"]: p async for p in db.packages.find({"enabled": {"$ne": False}})}
-        by_name[""] = await packages.get_package(db, None)
+        villages = await hub.roster.regions.village_codes()
+        by_name = {p["name"]: p for p in await hub.roster.packages.enabled()}
+        by_name[""] = await hub.roster.packages.get(None)
         checker = RowChecker(villages, by_name, hub.config["signing.max_term_years"], datetime.now(CST).date())
         counts = {"imported": 0, "unchanged": 0, "failed": 0}
         for first in range(0, len(rows), BATCH_ROWS):
@@ -317,8 +317,7 @@ async def _import_batch(hub: Any, actor: dict[str, Any], team: dict[str, Any], j
 
 async def _lease_existing(hub: Any, valid: list[dict[str, Any]]) -> tuple[str, set[str]]:
     """The leases of the rows' residents already in the roster (a new resident's id is nobody else's yet)."""
-    ids = [r["_id"] for r in await find_in(hub.db.residents, "id_number", [r["id_number"] for r in valid],
-                                           {"_id": 1})]
+    ids = [r["_id"] for r in await hub.roster.residents.by_id_numbers([r["id_number"] for r in valid], {"_id": 1})]
     return await locks.acquire_many(hub, ids)
 
 
@@ -328,14 +327,14 @@ async def _sign_rows(hub: Any, actor: dict[str, Any], team: dict[str, Any], job:
     """Sign the checked rows of a batch through the rules every mode uses (``signings.check_signable``), the
     rows' residents read again under their leases; written in bulk."""
     db = hub.db
-    existing = {r["id_number"]: r for r in await find_in(
-        db.residents, "id_number", [r["id_number"] for r in valid],
+    existing = {r["id_number"]: r for r in await hub.roster.residents.by_id_numbers(
+        [r["id_number"] for r in valid],
         {"id_number": 1, "unable": 1, "tags": 1, "account_id": 1, "region": 1, "name": 1, "team_id": 1})}
     holders = {s["active_key"]: s for s in await find_in(
         db.signings, "active_key", [r["_id"] for r in existing.values()],
         {"active_key": 1, "team_id": 1, "start": 1, "status": 1})}
     names = sorted({n for r in valid for n in (*r["key_populations"], *r["chronic_diseases"])} | DERIVED)
-    tag_ids = dict(zip(names, await tags.ensure_tags(db, names), strict=True))
+    tag_ids = dict(zip(names, await hub.roster.tags.ensure(names), strict=True))
     moment = now()
     notice_days = hub.config["signing.renewal_notice_days"]
     new_residents, new_signings, updates = [], [], []
@@ -381,24 +380,21 @@ async def _sign_rows(hub: Any, actor: dict[str, Any], team: dict[str, Any], job:
                   "signing_id": signing_id, "signing_end": end, "updated_at": moment}
         row_tags = [tag_ids[n] for n in dict.fromkeys([*populations, *row["chronic_diseases"]])]
         if found:
-            updates.append((found["_id"], UpdateOne({"_id": found["_id"]},
-                                                   {"$set": signed, "$addToSet": {"tags": {"$each": row_tags}}})))
+            updates.append((found["_id"], signed, row_tags))
         else:
             new_residents.append({**resident, **signed, "tags": row_tags})
             row_of[resident["_id"]] = row
-    failed_residents = await _insert(db.residents, new_residents)
+    failed_residents = await hub.roster.residents.insert_many(new_residents)
     for resident_id in failed_residents:
         problems.append(_problem(row_of[resident_id], "id_number", "该身份证号的居民已存在（并发导入）"))
     new_signings = [s for s in new_signings if s["resident_id"] not in failed_residents]
-    failed_signings = await _insert(db.signings, new_signings)
+    failed_signings = await insert_unordered(db.signings, new_signings)
     for doc in new_signings:
         if doc["_id"] in failed_signings:
             problems.append(_problem(doc, "id_number", "该居民已有有效签约或待审核的申请"))
             await signings.refresh_status(hub, doc["resident_id"])
     signed_ids = {s["resident_id"] for s in new_signings if s["_id"] not in failed_signings}
-    writes = [update for resident_id, update in updates if resident_id in signed_ids]
-    if writes:
-        await db.residents.bulk_write(writes, ordered=False)
+    await hub.roster.residents.apply_states([u for u in updates if u[0] in signed_ids])
     if problems:
         await db.signing_import_errors.insert_many([{"_id": new_id(), "import_id": job["_id"], **p}
                                                     for p in sorted(problems, key=lambda p: p["row"])])
@@ -430,21 +426,6 @@ def _problem(row: dict[str, Any], key: str, message: str) -> dict[str, Any]:
     return {"row": row["row"], "name": row.get("name") or row.get("resident_name", ""),
             "id_number": idcard.mask_id_number(row.get("id_number")),
             "errors": [{"column": TITLES[key], "message": message}]}
-
-
-async def _insert(collection: Any, docs: list[dict[str, Any]]) -> set[str]:
-    """Insert unordered; return the ids refused as duplicates (a concurrent import or signing)."""
-    if not docs:
-        return set()
-    try:
-        await collection.insert_many(docs, ordered=False)
-    except BulkWriteError as exc:
-        failed = {docs[e["index"]]["_id"] for e in exc.details.get("writeErrors", []) if e.get("code") == 11000}
-        others = [e for e in exc.details.get("writeErrors", []) if e.get("code") != 11000]
-        if others:
-            raise
-        return failed
-    return set()
 
 
 async def get_import(db: Any, import_id: str) -> dict[str, Any]:

@@ -23,14 +23,14 @@ from pymongo.errors import DuplicateKeyError
 from hub import Conflict, Forbidden, InvalidInput, get_by_id
 from hub.ids import iso, new_id, now
 from hub.pages import page
-from hub.policy import REGION_LEVEL_DIGITS
-from plugins.signing import idcard, residents, scopes
+from hub.roster import idcard
+from hub.roster.scopes import TEAM_ROLES
 
 NOTICE_KIND = "family_link"
 STATES = ("pending", "confirmed", "rejected", "withdrawn", "superseded")
 FAMILY_MAX = 20  # family members and pending requests of one account
 PENDING_SCAN_MAX = 5000  # pending requests looked at to find those a staff member may decide
-EDITOR_ROLES = frozenset({*scopes.TEAM_ROLES, "admin"})
+EDITOR_ROLES = frozenset({*TEAM_ROLES, "admin"})
 
 
 class WrongState(Conflict):
@@ -41,26 +41,9 @@ async def get_link(db: Any, link_id: str) -> dict[str, Any]:
     return await get_by_id(db.family_links, link_id, "关联申请不存在")
 
 
-async def family_size(db: Any, account_id: str) -> int:
-    members = await db.residents.count_documents({"account_id": account_id})
-    return members + await db.family_links.count_documents({"account_id": account_id, "status": "pending"})
-
-
-def _ancestors(region: str) -> list[str]:
-    """The 12-digit codes of a region and every level above it."""
-    return sorted({region[:digits].ljust(12, "0") for digits in REGION_LEVEL_DIGITS if len(region) >= digits})
-
-
-async def deciders(db: Any, resident: dict[str, Any]) -> list[str]:
-    """The staff who may decide a link request for this record (``scopes.require_edit_resident``), to notify."""
-    if resident.get("team_id"):
-        team = await db.teams.find_one({"_id": resident["team_id"]}, {"members": 1}) or {}
-        query: dict[str, Any] = {"$or": [{"_id": {"$in": team.get("members", [])}},
-                                         {"role": "admin", "institution_id": resident.get("institution_id")}]}
-    else:
-        query = {"role": {"$in": sorted(EDITOR_ROLES)}, "region": {"$in": _ancestors(resident.get("region", ""))}}
-    users = await db.users.find(query).to_list(500)
-    return [u["_id"] for u in users if u["role"] in EDITOR_ROLES and scopes.can_see_resident(u, resident)]
+async def family_size(hub: Any, account_id: str) -> int:
+    members = await hub.roster.residents.count_managed(account_id)
+    return members + await hub.db.family_links.count_documents({"account_id": account_id, "status": "pending"})
 
 
 async def request_link(hub: Any, account: dict[str, Any], resident: dict[str, Any], relation: str,
@@ -80,14 +63,14 @@ async def request_link(hub: Any, account: dict[str, Any], resident: dict[str, An
     await hub.audit.record(actor=account, action="signing.family_link_request", target=doc["_id"], address=address,
                            region=resident.get("region", ""),
                            details={"resident_id": resident["_id"], "relation": relation})
-    await hub.notices.notify(await deciders(hub.db, resident), kind=NOTICE_KIND, title="家庭成员关联待确认",
+    await hub.notices.notify(await hub.roster.editors_of(resident), kind=NOTICE_KIND, title="家庭成员关联待确认",
                              body=f"居民账号{account['name']}申请关联{resident['name']}，请核实本人意愿后确认",
                              data={"link_id": doc["_id"], "resident_id": resident["_id"], "status": "pending"},
                              dedupe=f"family_link:{doc['_id']}:pending")
     return doc
 
 
-async def list_links(db: Any, user: dict[str, Any], status: str, *, limit: int, cursor: str | None
+async def list_links(hub: Any, user: dict[str, Any], status: str, *, limit: int, cursor: str | None
                      ) -> tuple[list[dict[str, Any]], str | None]:
     """A resident account: its own requests (any state, or ``status``). Staff: the requests in ``status``
     (default pending) for records they may edit."""
@@ -95,15 +78,14 @@ async def list_links(db: Any, user: dict[str, Any], status: str, *, limit: int, 
         raise InvalidInput(f"status 应为 {' / '.join(STATES)}", field="status")
     if user["role"] == "resident":
         query: dict[str, Any] = {"account_id": user["_id"], **({"status": status} if status else {})}
-        return await page(db.family_links, query, limit=limit, cursor=cursor)
+        return await page(hub.db.family_links, query, limit=limit, cursor=cursor)
     if user["role"] not in (*EDITOR_ROLES, "sysadmin"):
         raise Forbidden("当前角色无权处理家庭成员关联", role=user["role"])
     status = status or "pending"
-    ids = [d["resident_id"] for d in await db.family_links.find(
+    ids = [d["resident_id"] for d in await hub.db.family_links.find(
         {"status": status}, {"resident_id": 1}).limit(PENDING_SCAN_MAX).to_list()]
-    visible = [d["_id"] async for d in db.residents.find(
-        {"$and": [scopes.resident_filter(user), {"_id": {"$in": sorted(set(ids))}}]}, {"_id": 1})]
-    return await page(db.family_links, {"status": status, "resident_id": {"$in": visible}}, limit=limit,
+    visible = await hub.roster.residents.visible_ids(user, ids)
+    return await page(hub.db.family_links, {"status": status, "resident_id": {"$in": visible}}, limit=limit,
                       cursor=cursor)
 
 
@@ -125,14 +107,15 @@ async def decide(hub: Any, actor: dict[str, Any], link: dict[str, Any], resident
     """The team confirms (the record is attached to the account) or rejects (nothing changes)."""
     if link["status"] != "pending":
         raise WrongState(link_id=link["_id"], status=link["status"])
-    if confirm and link["relation"] == "本人" and await hub.db.residents.find_one(
-            {"account_id": link["account_id"], "relation": "本人"}, {"_id": 1}):
+    if confirm and link["relation"] == "本人" and await hub.roster.residents.own_record_ids(link["account_id"]):
         raise Conflict("该账号已有本人记录", field="relation", link_id=link["_id"])
     updated = await _close(hub.db, link, "confirmed" if confirm else "rejected", actor, note)
-    if confirm and await residents.attach_family_member(hub.db, link["account_id"], link["resident_id"],
-                                                        link["relation"]) is None:
-        await hub.db.family_links.update_one({"_id": link["_id"]}, {"$set": {"status": "superseded"}})
-        raise Conflict("该居民已被其他账号管理", reason="managed_elsewhere", link_id=link["_id"])
+    if confirm:
+        if await hub.roster.residents.attach(link["account_id"], link["resident_id"], link["relation"]) is None:
+            await hub.db.family_links.update_one({"_id": link["_id"]}, {"$set": {"status": "superseded"}})
+            raise Conflict("该居民已被其他账号管理", reason="managed_elsewhere", link_id=link["_id"])
+        await hub.db.signings.update_many({"resident_id": link["resident_id"]},
+                                          {"$set": {"account_id": link["account_id"]}})
     await hub.audit.record(actor=actor, action="signing.family_link_" + ("confirm" if confirm else "reject"),
                            target=link["_id"], address=address, region=resident.get("region", ""),
                            details={"resident_id": link["resident_id"], "account_id": link["account_id"]})

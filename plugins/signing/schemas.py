@@ -4,6 +4,9 @@ with the screening of every text a person types. The Excel import checks its row
 
 from __future__ import annotations
 
+from hub.roster.packages import KINDS
+from hub.roster.residents import KEY_POPULATIONS, RELATIONS, STATUS_LABELS
+from hub.roster.teams import INSTITUTION_KINDS, STAFF_ROLES_BY_SYSADMIN, WORK_TYPES
 from hub.schema import (
     PAGE,
     SCREEN_BY_SERVICE,
@@ -21,9 +24,6 @@ from hub.schema import (
     Secret,
     Text,
 )
-from plugins.signing.packages import KINDS
-from plugins.signing.residents import KEY_POPULATIONS, RELATIONS, STATUS_LABELS
-from plugins.signing.roster import INSTITUTION_KINDS, STAFF_ROLES_BY_SYSADMIN, WORK_TYPES
 from plugins.signing.signings import MODES, UNABLE_KINDS
 
 ID_NUMBER_CHARS = 32  # the number itself is 18; the rules normalise full-width digits and spaces first

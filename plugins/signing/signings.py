@@ -25,11 +25,13 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from hub import Conflict, Forbidden, InvalidInput, NotFound, get_by_id
+from hub import Conflict, Forbidden, InvalidInput, get_by_id
 from hub.ids import iso, new_id, now
 from hub.pages import page
-from plugins.signing import locks, packages, scopes, tags
-from plugins.signing.idcard import mask_id_number, normalise_id_number
+from hub.roster.idcard import mask_id_number, normalise_id_number
+from hub.roster.packages import check_term
+from hub.roster.scopes import can_see_resident
+from plugins.signing import locks, scopes
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ async def get_signing(db: Any, signing_id: str) -> dict[str, Any]:
 async def refresh_status(hub: Any, resident_id: str) -> str:
     """Derive the resident's status from their records and store it with the holding signing's team."""
     db = hub.db
-    resident = await db.residents.find_one({"_id": resident_id}, {"unable": 1})
+    resident = await hub.roster.residents.find(resident_id, {"unable": 1})
     if resident is None:
         return "unsigned"
     holder = await db.signings.find_one({"resident_id": resident_id, "status": {"$in": list(HOLDING)}})
@@ -104,11 +106,11 @@ async def refresh_status(hub: Any, resident_id: str) -> str:
     status = derive_status(unable=bool(resident.get("unable")), active_end=active["end"] if active else None,
                            last_closed=last[0]["status"] if last else None, moment=now(),
                            notice_days=settings(hub)[1])
-    await db.residents.update_one({"_id": resident_id}, {"$set": {
+    await hub.roster.residents.set_state(resident_id, {
         "status": status, "team_id": holder["team_id"] if holder else None,
         "institution_id": holder["institution_id"] if holder else None,
         "doctor_id": holder["doctor_id"] if holder else None, "signing_id": active["_id"] if active else None,
-        "signing_end": active["end"] if active else None, "updated_at": now()}})
+        "signing_end": active["end"] if active else None})
     return status
 
 
@@ -129,9 +131,7 @@ async def _record(hub: Any, actor: dict[str, Any] | None, action: str, signing: 
 
 async def _tag_populations(hub: Any, resident: dict[str, Any]) -> None:
     names = [*resident.get("key_populations", []), *resident.get("chronic_diseases", [])]
-    ids = await tags.ensure_tags(hub.db, names)
-    if ids:
-        await hub.db.residents.update_one({"_id": resident["_id"]}, {"$addToSet": {"tags": {"$each": ids}}})
+    await hub.roster.residents.add_tag_names(resident["_id"], names)
 
 
 # -- the one rule path of signing (every mode: apply, entry, pick, import) -----------------------------------
@@ -157,7 +157,7 @@ def check_signable(actor: dict[str, Any], resident: dict[str, Any], *, holder: d
         raise UnableToSign(resident_id=resident["_id"], kind=resident["unable"].get("kind"))
     if doctor["_id"] not in team.get("members", []):
         raise InvalidInput("医生不是该团队成员", field="doctor_id")
-    if not scopes.can_see_resident(actor, resident):
+    if not can_see_resident(actor, resident):
         raise Forbidden("该居民不在您的服务范围内", resident_id=resident["_id"], reason="out_of_area")
     if given_name is not None and not same_name(given_name, resident.get("name", "")):
         raise NameMismatch(resident_id=resident["_id"])
@@ -166,10 +166,7 @@ def check_signable(actor: dict[str, Any], resident: dict[str, Any], *, holder: d
 
 
 async def _fresh_resident(hub: Any, resident_id: str) -> dict[str, Any]:
-    resident = await hub.db.residents.find_one({"_id": resident_id})
-    if resident is None:
-        raise NotFound("居民不存在", resident_id=resident_id)
-    return resident
+    return await hub.roster.residents.get(resident_id)
 
 
 async def open_signing(hub: Any, actor: dict[str, Any], resident: dict[str, Any], *, team: dict[str, Any],
@@ -182,8 +179,8 @@ async def open_signing(hub: Any, actor: dict[str, Any], resident: dict[str, Any]
         raise UnableToSign(resident_id=resident["_id"], kind=resident["unable"].get("kind"))
     if doctor["_id"] not in team.get("members", []):
         raise InvalidInput("医生不是该团队成员", field="doctor_id")
-    package = await packages.get_package(hub.db, package_id)
-    term = packages.check_term(term_years if term_years is not None else package["term_years"], max_term)
+    package = await hub.roster.packages.get(package_id)
+    term = check_term(term_years if term_years is not None else package["term_years"], max_term)
     if not isinstance(auto_renew, bool):
         raise InvalidInput("auto_renew 应为 true 或 false", field="auto_renew")
     async with locks.resident_lock(hub, resident["_id"]):
@@ -246,7 +243,7 @@ async def approve(hub: Any, actor: dict[str, Any], signing: dict[str, Any], *, t
                   address: str = "") -> dict[str, Any]:
     """A doctor of the team approves a pending application; the term may be changed."""
     max_term, _ = settings(hub)
-    term = packages.check_term(term_years if term_years is not None else signing["term_years"], max_term)
+    term = check_term(term_years if term_years is not None else signing["term_years"], max_term)
     async with locks.resident_lock(hub, signing["resident_id"]):
         resident = await _fresh_resident(hub, signing["resident_id"])
         if resident.get("unable"):
@@ -313,7 +310,7 @@ async def renew(hub: Any, actor: dict[str, Any] | None, signing: dict[str, Any],
     ``in_force``). Only within the renewal window, so no renewal reaches further than one term past the current
     end, and a term (whole years, at most ``signing.max_term_years``) always counts from its own start."""
     max_term, notice_days = settings(hub)
-    term = packages.check_term(term_years if term_years is not None else signing["term_years"], max_term)
+    term = check_term(term_years if term_years is not None else signing["term_years"], max_term)
     async with locks.resident_lock(hub, signing["resident_id"]):
         signing = await get_signing(hub.db, signing["_id"])
         if signing["status"] != "active":
@@ -359,7 +356,7 @@ async def refuse(hub: Any, actor: dict[str, Any], resident: dict[str, Any], reas
     """拒签: the resident declined; recorded as a closed signing record of the doctor's team. Not for a resident
     who holds a signing, is already 拒签 (a refusal counts once until something else happens), or is registered
     as unable to sign (a dead, imprisoned or departed person does not refuse)."""
-    team = await hub.db.teams.find_one({"_id": actor["team_id"]})
+    team = await hub.roster.teams.find(actor["team_id"])
     record_id = new_id()
     screened = await hub.screen(reason, actor, {"plugin": "signing", "object": record_id})
     async with locks.resident_lock(hub, resident["_id"]):
@@ -428,7 +425,7 @@ async def run_renewals(hub: Any) -> dict[str, int]:
     moment = now()
     async for signing in _each_due(hub, {"status": "active", "end": {"$lte": moment + renew_ahead(hub)}}):
         try:
-            resident = await hub.db.residents.find_one({"_id": signing["resident_id"]}, {"unable": 1})
+            resident = await hub.roster.residents.find(signing["resident_id"], {"unable": 1})
             if signing.get("auto_renew", True) and not (resident or {}).get("unable"):
                 await renew(hub, None, signing)
                 counts["renewed"] += 1
@@ -516,8 +513,8 @@ async def review_unable(hub: Any, actor: dict[str, Any], request: dict[str, Any]
         if updated is None:
             raise WrongState(request_id=request["_id"], expected="pending")
         if approved:
-            await hub.db.residents.update_one({"_id": request["resident_id"]}, {"$set": {"unable": {
-                "kind": request["kind"], "request_id": request["_id"], "at": iso(now())}}})
+            await hub.roster.residents.set_state(request["resident_id"], {"unable": {
+                "kind": request["kind"], "request_id": request["_id"], "at": iso(now())}})
             terminated = await _close_holder(hub, request["resident_id"], reason)
             await refresh_status(hub, request["resident_id"])
     if terminated is not None:
@@ -549,8 +546,8 @@ async def lift_unable(hub: Any, actor: dict[str, Any], request: dict[str, Any], 
             return_document=ReturnDocument.AFTER)
         if updated is None:  # lifted by someone else meanwhile
             raise refused()
-        await hub.db.residents.update_one({"_id": resident["_id"], "unable.request_id": request["_id"]},
-                                          {"$set": {"unable": None, "updated_at": moment}})
+        await hub.roster.residents.set_state(resident["_id"], {"unable": None},
+                                             only_if={"unable.request_id": request["_id"]})
         status = await refresh_status(hub, resident["_id"])
     await hub.audit.record(actor=actor, action="signing.unable_lift", target=request["_id"], address=address,
                            region=resident.get("region", ""),
@@ -619,3 +616,26 @@ def render_unable(doc: dict[str, Any]) -> dict[str, Any]:
             "reviewed_at": iso(doc.get("reviewed_at")), "note": doc.get("note"),
             "lifted_by": doc.get("lifted_by"), "lifted_at": iso(doc.get("lifted_at")),
             "lift_reason": doc.get("lift_reason")}
+
+
+async def in_force_for(hub: Any, resident_ids: list[str]) -> list[dict[str, Any]]:
+    """The signings in force today of these resident records (through a renewal too: ``in_force``)."""
+    return await hub.db.signings.find({"resident_id": {"$in": resident_ids}, **in_force(now())}).to_list(20)
+
+
+def renumbered(hub: Any) -> Any:
+    """What the roster calls when it rewrites a stored ID number: the signings' copies follow."""
+    async def follow(resident_id: str, number: str) -> None:
+        await hub.db.signings.update_many({"resident_id": resident_id}, {"$set": {"id_number": number}})
+    return follow
+
+
+async def remove_family_member(hub: Any, resident: dict[str, Any]) -> str:
+    """Unlink a family member from its account (the roster deletes a record the account created and that was
+    never signed); the signings' copies of the account follow. Returns "deleted" or "unlinked"."""
+    signed = await hub.db.signings.find_one({"resident_id": resident["_id"]}, {"_id": 1})
+    outcome = await hub.roster.residents.detach(resident, ever_signed=signed is not None)
+    if outcome == "unlinked":
+        await hub.db.signings.update_many({"resident_id": resident["_id"]}, {"$set": {"account_id": None}})
+    return outcome
+

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from hub import InvalidInput
-from plugins.signing.idcard import check_char, make_id_number, mask_id_number, mask_phone, parse_id_number
+from hub.roster.idcard import check_char, make_id_number, mask_id_number, mask_phone, parse_id_number
 
 
 def test_known_valid_number_gives_birth_date_and_sex() -> None:

@@ -12,8 +12,8 @@ import tornado.httpclient
 
 from hub.demo import DEMO_PASSWORD, seed_demo
 from hub.ids import CST
-from plugins.signing.idcard import CHECK_CHARS, WEIGHTS, make_id_number, mask_id_number
-from plugins.signing.residents import age_on
+from hub.roster.idcard import CHECK_CHARS, WEIGHTS, make_id_number, mask_id_number
+from hub.roster.residents import age_on
 from tests.signing.world import read_xlsx
 from tests.support import api, login
 

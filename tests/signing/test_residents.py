@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from hub.ids import CST
-from plugins.signing.residents import age_on, new_resident
+from hub.roster.residents import age_on, new_resident
 from tests.signing.world import VILLAGE_A, VILLAGE_A2, VILLAGE_B, VILLAGE_C, World, fetch_raw, id_number, read_xlsx
 
 

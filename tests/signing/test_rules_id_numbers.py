@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from hub import InvalidInput
-from plugins.signing import idcard, residents
+from hub.roster import idcard, residents
 from tests.signing.test_imports import finished, upload, xlsx
 from tests.signing.world import VILLAGE_A, World
 
@@ -67,8 +67,8 @@ async def test_numbers_stored_before_normalisation_are_rewritten_once(world: Wor
     await db.residents.insert_many([
         residents.new_resident({"name": "旧数据", "id_number": FULL_WIDTH, "region": VILLAGE_A}, created_by=None),
         residents.new_resident({"name": "同一人", "id_number": "３3052219690918629x"}, created_by=None)])
-    await db.signing_meta.delete_many({})  # the hub's start-up already marked this (then empty) database
-    counts = await residents.normalise_stored_id_numbers(db)
+    await db.roster_meta.delete_many({})  # the hub's start-up already marked this (then empty) database
+    counts = await world.hub.roster.residents.normalise_stored_id_numbers()
     assert counts == {"normalised": 1, "duplicates": 1}
     assert await db.residents.count_documents({"id_number": ASCII}) == 1
-    assert await residents.normalise_stored_id_numbers(db) == {"normalised": 0, "duplicates": 0}  # once
+    assert await world.hub.roster.residents.normalise_stored_id_numbers() == {"normalised": 0, "duplicates": 0}  # once

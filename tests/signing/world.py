@@ -14,8 +14,7 @@ import tornado.httpclient
 from openpyxl import load_workbook
 
 from handlers.base import XLSX
-from plugins.signing import roster
-from plugins.signing.idcard import make_id_number
+from hub.roster.idcard import make_id_number
 from tests.support import PASSWORD, RunningHub, api, login
 
 REGIONS_CSV = """code,name
@@ -96,11 +95,11 @@ async def build_world(make_hub: Any, **settings: Any) -> World:
     for key, name, kind, region in (("A", "雉城街道社区卫生服务中心", "社区卫生服务中心", "330522100000"),
                                     ("B", "和平镇卫生院", "卫生院", "330522101000"),
                                     ("C", "递铺街道社区卫生服务中心", "社区卫生服务中心", "330523100000")):
-        world.institutions[key] = await roster.create_institution(db, {"name": name, "kind": kind, "region": region})
+        world.institutions[key] = await hub.roster.institutions.create({"name": name, "kind": kind, "region": region})
     for name, role, inst, _, work_type in STAFF:
         body = {"username": name, "password": PASSWORD, "role": role, "name": f"测试{name}",
                 "institution_id": world.institutions[inst]["_id"], "work_type": work_type}
-        world.users[name] = await roster.create_staff(hub, sysadmin, body)
+        world.users[name] = await hub.roster.staff.create(sysadmin, body)
     for name, role, region, phone in (("supervisor", "supervisor", "330522000000", None),
                                       ("supervisor_other", "supervisor", "330523000000", None),
                                       ("res1", "resident", VILLAGE_A, "13900000001"),
@@ -110,7 +109,7 @@ async def build_world(make_hub: Any, **settings: Any) -> World:
     for key, inst in (("A1", "A"), ("A2", "A"), ("B1", "B"), ("C1", "C")):
         members = [{"user_id": world.id(n), "work_type": w} for n, _, _, t, w in STAFF if t == key]
         leader = world.id("leader_a1") if key == "A1" else members[0]["user_id"]
-        world.teams[key] = await roster.create_team(db, sysadmin, {
+        world.teams[key] = await hub.roster.teams.create(sysadmin, {
             "institution_id": world.institutions[inst]["_id"], "name": f"团队{key}", "members": members,
             "leader_id": leader, "contact": "0572-6000000"})
     names = [n for n in world.users if n != "sysadmin"]

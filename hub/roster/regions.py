@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from hub import InvalidInput, NotFound
+from hub.errors import InvalidInput, NotFound
 from hub.policy import REGION_LEVEL_DIGITS, region_prefix
 from hub.schema import has_bad_characters
 
@@ -78,37 +78,49 @@ def parse_region_file(text: str) -> list[tuple[str, str]]:
     return rows
 
 
-async def load_regions(db: Any, rows: list[tuple[str, str]]) -> int:
-    """Upsert regions; each one's parent must be in the file or already known. Returns how many were written."""
-    given = dict(rows)
-    parents = {parent for code in given if (parent := parent_of(code))}
-    known = {d["_id"] async for d in db.regions.find({"_id": {"$in": sorted(parents)}}, {"_id": 1})}
-    missing = sorted(p for p in parents if p not in given and p not in known)
-    if missing:
-        raise InvalidInput("上级区划不存在", missing=missing[:50])
-    ops = [UpdateOne({"_id": code}, {"$set": {"name": name, "level": level_of(code), "parent": parent_of(code)}},
-                     upsert=True) for code, name in sorted(given.items())]
-    await db.regions.bulk_write(ops, ordered=False)
-    return len(ops)
+class Regions:
+    """Regions (``regions`` collection): loaded from a file, looked up, listed by parent."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    async def load(self, rows: list[tuple[str, str]]) -> int:
+        """Upsert regions; each one's parent must be in the file or already known. Returns how many were written."""
+        given = dict(rows)
+        parents = {parent for code in given if (parent := parent_of(code))}
+        known = {d["_id"] async for d in self.db.regions.find({"_id": {"$in": sorted(parents)}}, {"_id": 1})}
+        missing = sorted(p for p in parents if p not in given and p not in known)
+        if missing:
+            raise InvalidInput("上级区划不存在", missing=missing[:50])
+        ops = [UpdateOne({"_id": code}, {"$set": {"name": name, "level": level_of(code), "parent": parent_of(code)}},
+                         upsert=True) for code, name in sorted(given.items())]
+        await self.db.regions.bulk_write(ops, ordered=False)
+        return len(ops)
+
+    async def get(self, code: str) -> dict[str, Any]:
+        region = await self.db.regions.find_one({"_id": code})
+        if region is None:
+            raise NotFound("区划不存在", code=code)
+        return region
+
+    async def require_village(self, code: object, field: str = "village") -> dict[str, Any]:
+        village = await self.db.regions.find_one({"_id": check_code(code, field)})
+        if village is None or village["level"] != VILLAGE_LEVEL:
+            raise InvalidInput("村（社区）不存在", field=field, reason="unknown_village")
+        return village
+
+    async def village_codes(self) -> set[str]:
+        """Every known village (the import checks its rows against them at once)."""
+        return {r["_id"] async for r in self.db.regions.find({"level": VILLAGE_LEVEL}, {"_id": 1})}
+
+    async def children(self, parent: str | None) -> list[dict[str, Any]]:
+        query = {"parent": parent} if parent else {"level": 1}
+        return await self.db.regions.find(query).sort("_id", 1).to_list(1000)
 
 
-async def get_region(db: Any, code: str) -> dict[str, Any]:
-    region = await db.regions.find_one({"_id": code})
-    if region is None:
-        raise NotFound("区划不存在", code=code)
-    return region
-
-
-async def require_village(db: Any, code: object, field: str = "village") -> dict[str, Any]:
-    village = await db.regions.find_one({"_id": check_code(code, field)})
-    if village is None or village["level"] != VILLAGE_LEVEL:
-        raise InvalidInput("村（社区）不存在", field=field, reason="unknown_village")
-    return village
-
-
-async def list_children(db: Any, parent: str | None) -> list[dict[str, Any]]:
-    query = {"parent": parent} if parent else {"level": 1}
-    return await db.regions.find(query).sort("_id", 1).to_list(1000)
+def within(field: str, code: str) -> dict[str, Any]:
+    """A filter on ``field`` for codes inside region ``code`` (checked)."""
+    return {field: {"$regex": "^" + region_prefix(check_code(code, field))}}
 
 
 def render_region(region: dict[str, Any]) -> dict[str, Any]:

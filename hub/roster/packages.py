@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import InvalidInput, NotFound
+from hub.errors import InvalidInput, NotFound
 from hub.ids import new_id, now
-from plugins.signing.checks import optional_text, required_text
+from hub.roster.checks import optional_text, required_text
 
 STANDARD_PACKAGE_ID = "standard-basic"
 KINDS = ("basic", "special")
@@ -18,15 +18,37 @@ STANDARD_ITEMS = [
 ]
 
 
-async def ensure_standard(db: Any, default_term_years: int) -> None:
-    await db.packages.update_one(
-        {"_id": STANDARD_PACKAGE_ID},
-        {"$setOnInsert": {"name": "基础服务包", "kind": "basic", "items": STANDARD_ITEMS,
-                          "term_years": default_term_years, "price_yuan": 0, "description": "国家基本公共卫生服务",
-                          "enabled": True, "created_at": now()}}, upsert=True)
+class Packages:
+    """Service packages (``packages`` collection)."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    async def ensure_standard(self, default_term_years: int) -> None:
+        await self.db.packages.update_one(
+            {"_id": STANDARD_PACKAGE_ID},
+            {"$setOnInsert": {"name": "基础服务包", "kind": "basic", "items": STANDARD_ITEMS,
+                              "term_years": default_term_years, "price_yuan": 0, "description": "国家基本公共卫生服务",
+                              "enabled": True, "created_at": now()}}, upsert=True)
+
+    async def create(self, body: dict[str, Any], max_term_years: int) -> dict[str, Any]:
+        doc = new_package(body, max_term_years)
+        await self.db.packages.insert_one(doc)
+        return doc
+
+    async def get(self, package_id: str | None) -> dict[str, Any]:
+        """An enabled package; no id: the standard basic package."""
+        doc = await self.db.packages.find_one({"_id": package_id or STANDARD_PACKAGE_ID})
+        if doc is None or not doc.get("enabled", True):
+            raise NotFound("服务包不存在", id=package_id)
+        return doc
+
+    async def enabled(self) -> list[dict[str, Any]]:
+        return await self.db.packages.find({"enabled": {"$ne": False}}).sort("_id", 1).to_list(200)
 
 
-async def create_package(db: Any, body: dict[str, Any], max_term_years: int) -> dict[str, Any]:
+def new_package(body: dict[str, Any], max_term_years: int) -> dict[str, Any]:
+    """The one constructor of a package document (checked)."""
     kind = body.get("kind")
     if kind not in KINDS:
         raise InvalidInput("kind 应为 basic 或 special", field="kind")
@@ -48,7 +70,6 @@ async def create_package(db: Any, body: dict[str, Any], max_term_years: int) -> 
     doc = {"_id": new_id(), "name": required_text(body, "name", 40), "kind": kind, "items": checked,
            "term_years": term, "price_yuan": price, "description": optional_text(body, "description", 300),
            "enabled": True, "created_at": now()}
-    await db.packages.insert_one(doc)
     return doc
 
 
@@ -57,13 +78,6 @@ def check_term(term: object, max_term_years: int, field: str = "term_years") -> 
     if not isinstance(term, int) or isinstance(term, bool) or not 1 <= term <= max_term_years:
         raise InvalidInput(f"签约期限应为 1 到 {max_term_years} 年", field=field, reason="term")
     return term
-
-
-async def get_package(db: Any, package_id: str | None) -> dict[str, Any]:
-    doc = await db.packages.find_one({"_id": package_id or STANDARD_PACKAGE_ID})
-    if doc is None or not doc.get("enabled", True):
-        raise NotFound("服务包不存在", id=package_id)
-    return doc
 
 
 def render_package(doc: dict[str, Any]) -> dict[str, Any]:
