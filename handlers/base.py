@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import tornado.web
 
+from hub.audit import RequestContext
 from hub.errors import ContentBlocked, Forbidden, HubError, InvalidInput, InvalidJSON, NotFound, TooLarge, Unauthorized
 from hub.ids import parse_time
 from hub.pages import parse_limit
@@ -213,6 +214,10 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def reply_page(self, items: list[dict[str, Any]], next_cursor: str | None) -> None:
         self.reply({"items": items, "next_cursor": next_cursor})
+
+    def context(self, user: dict[str, Any]) -> RequestContext:
+        """The actor and client address a service method records in its audit entries."""
+        return RequestContext(actor=user, address=self.address)
 
     async def audit(self, action: str, target: str, /, **details: Any) -> None:
         await self.hub.audit.record(actor=self.current_user, action=action, target=target, address=self.address,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pluggy
 
+from hub.audit import SYSTEM, RequestContext
 from hub.config import Setting
 from hub.errors import (
     Conflict,
@@ -49,6 +50,7 @@ __all__ = [
     "PAGE",
     "SCREEN",
     "SCREEN_BY_SERVICE",
+    "SYSTEM",
     "Body",
     "Bool",
     "Code",
@@ -76,6 +78,7 @@ __all__ = [
     "Number",
     "Phone",
     "RateLimited",
+    "RequestContext",
     "Search",
     "Secret",
     "Setting",

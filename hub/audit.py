@@ -7,6 +7,7 @@ will: each is counted into one record per action and subject (a user, or an addr
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,18 @@ INDEXES = [
     Index("audit", [("at", -1)], "at"),
     Index("audit", [("bucket", 1), ("until", -1)], "bucket_until"),
 ]
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Who acts and from where — what an audit entry needs — handed from a handler to a service method
+    (``BaseHandler.context(user)``). ``actor`` is None for the hub's own work (a scheduled job)."""
+
+    actor: dict[str, Any] | None
+    address: str = ""
+
+
+SYSTEM = RequestContext(actor=None, address="")
 
 
 class AuditLog:

@@ -87,7 +87,7 @@ def register_routes(hub: Any) -> list[tuple]:
 @hookimpl
 def register_jobs(hub: Any) -> list[Job]:
     async def renewals() -> None:
-        await signings.run_renewals(hub)
+        await signings.service(hub).run_renewals()
     return [Job("signing.renewals", hub.config["signing.renewal_job_interval_secs"], renewals)]
 
 
@@ -98,7 +98,7 @@ async def hub_startup(hub: Any) -> None:
     if hub.config["signing.resident_lock_wait_secs"] < 0 or hub.config["signing.resident_lock_ttl_secs"] <= 0:
         raise ValueError("signing.resident_lock_wait_secs must be >= 0 and signing.resident_lock_ttl_secs > 0")
     await hub.roster.packages.ensure_standard(hub.config["signing.default_term_years"])
-    await hub.roster.residents.normalise_stored_id_numbers(renumbered=signings.renumbered(hub))
+    await hub.roster.residents.normalise_stored_id_numbers(renumbered=signings.service(hub).renumbered)
     if hub.config["signing.regions_file"]:
         text = Path(hub.config["signing.regions_file"]).read_text(encoding="utf-8-sig")
         await hub.roster.regions.load(regions.parse_region_file(text))
@@ -113,7 +113,7 @@ async def consulting_team_ids(hub: Any, account: dict[str, Any]) -> list[str]:
     """The teams a resident account may consult: those its own record (relation 本人) is signed with today. A
     signing keyed by the account id itself (written before resident records existed) counts too."""
     own = await hub.roster.residents.own_record_ids(account["_id"])
-    return [s["team_id"] for s in await signings.in_force_for(hub, [*own, account["_id"]])]
+    return [s["team_id"] for s in await signings.service(hub).in_force_for([*own, account["_id"]])]
 
 
 @hookimpl

@@ -55,6 +55,10 @@ class SigningHandler(BaseHandler):
     def roster(self) -> Roster:
         return self.hub.roster
 
+    @property
+    def signings(self) -> signings.Signings:
+        return signings.service(self.hub)
+
     def args(self, names: tuple[str, ...]) -> dict[str, str]:
         return {n: v for n in names if (v := self.get_query_argument(n, "").strip())}
 
@@ -69,7 +73,7 @@ class SigningHandler(BaseHandler):
         return resident
 
     async def visible_signing(self, user: dict[str, Any], signing_id: str) -> dict[str, Any]:
-        signing = await signings.get_signing(self.hub.db, signing_id)
+        signing = await self.signings.get_signing(signing_id)
         scopes.require_see_signing(user, signing)
         return signing
 
@@ -328,7 +332,7 @@ class RefusalHandler(SigningHandler):
         user = await self.authenticate()
         scopes.require_signing_staff(user)
         doc = await self.visible_resident(user, resident_id)
-        record = await signings.refuse(self.hub, user, doc, reason_text(self.json_body()), self.address)
+        record = await self.signings.refuse(self.context(user), doc, reason_text(self.json_body()))
         self.reply(signings.render_signing(record), 201)
 
 
@@ -504,7 +508,7 @@ class FamilyMemberHandler(SigningHandler):
         if doc.get("status") in ("signed", "to_renew") or await self.hub.db.signings.find_one(
                 {"active_key": resident_id, "status": "pending"}, {"_id": 1}):
             raise signings.WrongState("有有效签约或待审核申请的成员不能删除", resident_id=resident_id)
-        outcome = await signings.remove_family_member(self.hub, doc)
+        outcome = await self.signings.remove_family_member(doc)
         await self.audit("signing.family_remove", resident_id, outcome=outcome)
         self.reply({"id": resident_id, "outcome": outcome})
 
@@ -526,9 +530,9 @@ class ApplicationsHandler(SigningHandler):
         doctor = await self.hub.accounts.get_user(_id(body, "doctor_id"))
         if doctor["role"] not in scopes.SIGNING_ROLES:
             raise InvalidInput("请选择家庭医生", field="doctor_id")
-        signing = await signings.open_signing(
-            self.hub, user, resident, team=team, doctor=doctor, mode="apply", pending=True,
-            term_years=body.get("term_years"), package_id=body.get("package_id"), address=self.address)
+        signing = await self.signings.open_signing(
+            self.context(user), resident, team=team, doctor=doctor, mode="apply", pending=True,
+            term_years=body.get("term_years"), package_id=body.get("package_id"))
         self.reply(signings.render_signing(signing, whole=True), 201)
 
 
@@ -545,7 +549,7 @@ class SigningsHandler(SigningHandler):
         user = await self.authenticate()
         args = self.args(SIGNING_FILTERS)
         numbers = await self.admit_lookup(user, whole_numbers({"id_number": args.get("id_number", "")}))
-        docs, cursor = await signings.list_signings(self.hub.db, user, args,
+        docs, cursor = await self.signings.list_signings(user, args,
                                                     limit=self.limit(), cursor=self.get_query_argument("cursor", None))
         await lookups.record(self.hub, user, numbers, sorted({d["resident_id"] for d in docs}), address=self.address,
                              target="signings")
@@ -577,10 +581,9 @@ class SigningsHandler(SigningHandler):
         else:
             resident = await self.visible_resident(user, _id(body, "resident_id"))
         team = await self.roster.teams.get(team_id)
-        signing = await signings.open_signing(
-            self.hub, user, resident, team=team, doctor=user, mode="entry", term_years=body.get("term_years"),
-            package_id=body.get("package_id"), auto_renew=body.get("auto_renew", True), given_name=given_name,
-            address=self.address)
+        signing = await self.signings.open_signing(
+            self.context(user), resident, team=team, doctor=user, mode="entry", term_years=body.get("term_years"),
+            package_id=body.get("package_id"), auto_renew=body.get("auto_renew", True), given_name=given_name)
         self.reply(signings.render_signing(signing, whole=True), 201)
 
 
@@ -603,9 +606,9 @@ class SigningBatchHandler(SigningHandler):
         for resident_id in ids:
             try:
                 resident = await self.visible_resident(user, resident_id)
-                signing = await signings.open_signing(
-                    self.hub, user, resident, team=team, doctor=user, mode="pick", term_years=body.get("term_years"),
-                    package_id=package["_id"], address=self.address)
+                signing = await self.signings.open_signing(
+                    self.context(user), resident, team=team, doctor=user, mode="pick",
+                    term_years=body.get("term_years"), package_id=package["_id"])
                 signed.append(signings.render_signing(signing))
             except (InvalidInput, Forbidden, Conflict, NotFound) as exc:
                 failed.append({"resident_id": resident_id, "code": exc.code, "message": exc.message})
@@ -623,7 +626,7 @@ class SigningProgressHandler(SigningHandler):
         require_role(user, *self.roster.scopes.STAFF_ROLES)
         doctor_id = self.get_query_argument("doctor_id", "") or user["_id"]
         query = {"$and": [scopes.signing_filter(user), {"doctor_id": doctor_id}]}
-        self.reply({"doctor_id": doctor_id, "counts": await signings.progress(self.hub.db, query)})
+        self.reply({"doctor_id": doctor_id, "counts": await self.signings.progress(query)})
 
 
 class SigningDetailHandler(SigningHandler):
@@ -654,24 +657,22 @@ class SigningActionHandler(SigningHandler):
         body = self.json_body()
         if action == "cancel":
             require_role(user, "resident")
-            result = await signings.cancel(self.hub, user, signing, self.address)
+            result = await self.signings.cancel(self.context(user), signing)
         elif action == "renew" and user["role"] == "resident":
             resident = await self.roster.residents.get(signing["resident_id"])
             if resident.get("status") != "to_renew":
                 raise signings.WrongState("签约未到续签期", signing_id=signing_id)
-            result = await signings.renew(self.hub, user, signing, address=self.address)
+            result = await self.signings.renew(self.context(user), signing)
         else:
             scopes.require_team_member(user, signing)
             if action == "approve":
-                result = await signings.approve(self.hub, user, signing, term_years=body.get("term_years"),
-                                                address=self.address)
+                result = await self.signings.approve(self.context(user), signing, term_years=body.get("term_years"))
             elif action == "reject":
-                result = await signings.reject(self.hub, user, signing, reason_text(body), self.address)
+                result = await self.signings.reject(self.context(user), signing, reason_text(body))
             elif action == "renew":
-                result = await signings.renew(self.hub, user, signing, term_years=body.get("term_years"),
-                                              address=self.address)
+                result = await self.signings.renew(self.context(user), signing, term_years=body.get("term_years"))
             else:
-                result = await signings.terminate(self.hub, user, signing, reason_text(body), self.address)
+                result = await self.signings.terminate(self.context(user), signing, reason_text(body))
         self.reply(signings.render_signing(result))
 
 
@@ -701,8 +702,7 @@ class UnableRequestsHandler(SigningHandler):
         scopes.require_signing_staff(user)
         body = self.json_body()
         resident = await self.visible_resident(user, _id(body, "resident_id"))
-        doc = await signings.request_unable(self.hub, user, resident, body.get("kind"), reason_text(body),
-                                            self.address)
+        doc = await self.signings.request_unable(self.context(user), resident, body.get("kind"), reason_text(body))
         self.reply(signings.render_unable(doc), 201)
 
 
@@ -712,12 +712,11 @@ class UnableReviewHandler(SigningHandler):
     async def post(self, request_id: str, action: str) -> None:
         """A supervisor approves or rejects an unable-to-sign request (``{note}``, required to reject)."""
         user = await self.authenticate()
-        request = await signings.get_unable_request(self.hub.db, request_id)
+        request = await self.signings.get_unable_request(request_id)
         scopes.require_unable_reviewer(user, request)
         body = self.json_body()
         note = reason_text(body, "note") if action == "reject" else optional_text(body, "note", 200)
-        doc = await signings.review_unable(self.hub, user, request, approved=action == "approve", note=note,
-                                           address=self.address)
+        doc = await self.signings.review_unable(self.context(user), request, approved=action == "approve", note=note)
         self.reply(signings.render_unable(doc))
 
 
@@ -731,11 +730,10 @@ class UnableLiftHandler(SigningHandler):
         and they may be signed again. Audited as ``signing.unable_lift``; publishes ``unable_to_sign.lifted``."""
         user = await self.authenticate()
         require_role(user, *scopes.UNABLE_REVIEWERS)  # before the lookup: other roles learn nothing of the id
-        request = await signings.get_unable_request(self.hub.db, request_id)
+        request = await self.signings.get_unable_request(request_id)
         resident = await self.roster.residents.get(request["resident_id"])
         scopes.require_unable_lifter(user, resident)
-        doc = await signings.lift_unable(self.hub, user, request, resident, reason_text(self.json_body()),
-                                         self.address)
+        doc = await self.signings.lift_unable(self.context(user), request, resident, reason_text(self.json_body()))
         self.reply(signings.render_unable(doc))
 
 

@@ -392,7 +392,7 @@ async def _sign_rows(hub: Any, actor: dict[str, Any], team: dict[str, Any], job:
     for doc in new_signings:
         if doc["_id"] in failed_signings:
             problems.append(_problem(doc, "id_number", "该居民已有有效签约或待审核的申请"))
-            await signings.refresh_status(hub, doc["resident_id"])
+            await signings.service(hub).refresh_status(doc["resident_id"])
     signed_ids = {s["resident_id"] for s in new_signings if s["_id"] not in failed_signings}
     await hub.roster.residents.apply_states([u for u in updates if u[0] in signed_ids])
     if problems:

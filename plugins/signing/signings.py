@@ -25,7 +25,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from hub import Conflict, Forbidden, InvalidInput, get_by_id
+from hub import SYSTEM, Conflict, Forbidden, InvalidInput, RequestContext, get_by_id
 from hub.ids import iso, new_id, now
 from hub.pages import page
 from hub.roster.idcard import mask_id_number, normalise_id_number
@@ -83,36 +83,7 @@ def derive_status(*, unable: bool, active_end: datetime | None, last_closed: str
     return "refused" if last_closed == "refused" else "unsigned"
 
 
-def settings(hub: Any) -> tuple[int, int]:
-    return hub.config["signing.max_term_years"], hub.config["signing.renewal_notice_days"]
-
-
 # -- records -----------------------------------------------------------------------------------------------
-
-async def get_signing(db: Any, signing_id: str) -> dict[str, Any]:
-    return await get_by_id(db.signings, signing_id, "签约不存在")
-
-
-async def refresh_status(hub: Any, resident_id: str) -> str:
-    """Derive the resident's status from their records and store it with the holding signing's team."""
-    db = hub.db
-    resident = await hub.roster.residents.find(resident_id, {"unable": 1})
-    if resident is None:
-        return "unsigned"
-    holder = await db.signings.find_one({"resident_id": resident_id, "status": {"$in": list(HOLDING)}})
-    last = await db.signings.find({"resident_id": resident_id, "status": {"$in": list(CLOSED)}}
-                                  ).sort("_id", -1).limit(1).to_list()
-    active = holder if holder and holder["status"] == "active" else None
-    status = derive_status(unable=bool(resident.get("unable")), active_end=active["end"] if active else None,
-                           last_closed=last[0]["status"] if last else None, moment=now(),
-                           notice_days=settings(hub)[1])
-    await hub.roster.residents.set_state(resident_id, {
-        "status": status, "team_id": holder["team_id"] if holder else None,
-        "institution_id": holder["institution_id"] if holder else None,
-        "doctor_id": holder["doctor_id"] if holder else None, "signing_id": active["_id"] if active else None,
-        "signing_end": active["end"] if active else None})
-    return status
-
 
 def event_payload(signing: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """What subscribers get: ids, places and times, never names or numbers of people."""
@@ -120,18 +91,6 @@ def event_payload(signing: dict[str, Any], **extra: Any) -> dict[str, Any]:
             "institution_id": signing["institution_id"], "doctor_id": signing["doctor_id"],
             "region": signing["region"], "mode": signing["mode"], "status": signing["status"],
             "start": iso(signing.get("start")), "end": iso(signing.get("end")), **extra}
-
-
-async def _record(hub: Any, actor: dict[str, Any] | None, action: str, signing: dict[str, Any], address: str,
-                  **details: Any) -> None:
-    await hub.audit.record(actor=actor, action=action, target=signing["_id"], address=address,
-                           region=signing.get("region", ""),
-                           details={"resident_id": signing["resident_id"], "team_id": signing["team_id"], **details})
-
-
-async def _tag_populations(hub: Any, resident: dict[str, Any]) -> None:
-    names = [*resident.get("key_populations", []), *resident.get("chronic_diseases", [])]
-    await hub.roster.residents.add_tag_names(resident["_id"], names)
 
 
 # -- the one rule path of signing (every mode: apply, entry, pick, import) -----------------------------------
@@ -165,224 +124,11 @@ def check_signable(actor: dict[str, Any], resident: dict[str, Any], *, holder: d
         raise AlreadySigned(resident_id=resident["_id"], signing_id=holder["_id"], signing_status=holder["status"])
 
 
-async def _fresh_resident(hub: Any, resident_id: str) -> dict[str, Any]:
-    return await hub.roster.residents.get(resident_id)
-
-
-async def open_signing(hub: Any, actor: dict[str, Any], resident: dict[str, Any], *, team: dict[str, Any],
-                       doctor: dict[str, Any], mode: str, pending: bool = False, term_years: int | None = None,
-                       package_id: str | None = None, auto_renew: bool = True, start: datetime | None = None,
-                       given_name: str | None = None, address: str = "") -> dict[str, Any]:
-    """Sign a resident with a team (active at once), or file a resident's application (pending)."""
-    max_term, _ = settings(hub)
-    if resident.get("unable"):
-        raise UnableToSign(resident_id=resident["_id"], kind=resident["unable"].get("kind"))
-    if doctor["_id"] not in team.get("members", []):
-        raise InvalidInput("医生不是该团队成员", field="doctor_id")
-    package = await hub.roster.packages.get(package_id)
-    term = check_term(term_years if term_years is not None else package["term_years"], max_term)
-    if not isinstance(auto_renew, bool):
-        raise InvalidInput("auto_renew 应为 true 或 false", field="auto_renew")
-    async with locks.resident_lock(hub, resident["_id"]):
-        resident = await _fresh_resident(hub, resident["_id"])
-        holder = await hub.db.signings.find_one({"active_key": resident["_id"]}, {"status": 1})
-        check_signable(actor, resident, holder=holder, team=team, doctor=doctor, given_name=given_name)
-        moment = now()
-        begin = None if pending else (start or moment)
-        signing = {
-            "_id": new_id(), "resident_id": resident["_id"], "resident_name": resident["name"],
-            "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
-            "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
-            "institution_id": team.get("institution_id"), "doctor_id": doctor["_id"], "doctor_name": doctor["name"],
-            "package_id": package["_id"], "package_name": package["name"], "mode": mode,
-            "status": "pending" if pending else "active", "term_years": term, "auto_renew": auto_renew,
-            "start": begin, "end": add_years(begin, term) if begin else None, "terms": [],
-            "active_key": resident["_id"], "created_by": actor["_id"], "created_at": moment, "updated_at": moment,
-            "reviewed_by": None, "reviewed_at": None, "reason": None, "expiring_notified": False,
-        }
-        if signing["end"] is not None and signing["end"] <= moment:
-            raise InvalidInput("签约已过期", field="start")
-        try:  # the unique index stays the last word, should a writer ever skip the lease
-            await hub.db.signings.insert_one(signing)
-        except DuplicateKeyError:
-            holder = await hub.db.signings.find_one({"active_key": resident["_id"]}, {"status": 1})
-            raise AlreadySigned(resident_id=resident["_id"], signing_id=holder["_id"] if holder else None,
-                                signing_status=holder["status"] if holder else None) from None
-        await refresh_status(hub, resident["_id"])
-    if not pending:
-        await _tag_populations(hub, resident)
-    await _record(hub, actor, "signing.apply" if pending else "signing.create", signing, address, mode=mode,
-                  term_years=term)
-    await hub.events.emit("signing.created", event_payload(signing))
-    return signing
-
-
 # -- transitions (each under the resident's lease) -----------------------------------------------------------
-
-async def _transition(hub: Any, signing: dict[str, Any], expect: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Move a signing from ``expect`` to a new state; the caller holds the resident's lease."""
-    changes = {**changes, "updated_at": now()}
-    if changes.get("status") in CLOSED:
-        changes["active_key"] = signing["_id"]
-    updated = await hub.db.signings.find_one_and_update({"_id": signing["_id"], "status": expect},
-                                                        {"$set": changes}, return_document=ReturnDocument.AFTER)
-    if updated is None:
-        current = await hub.db.signings.find_one({"_id": signing["_id"]}, {"status": 1})
-        raise WrongState(signing_id=signing["_id"], status=current["status"] if current else None, expected=expect)
-    await refresh_status(hub, signing["resident_id"])
-    return updated
-
-
-async def _locked_transition(hub: Any, signing: dict[str, Any], expect: str, changes: dict[str, Any]
-                             ) -> dict[str, Any]:
-    async with locks.resident_lock(hub, signing["resident_id"]):
-        return await _transition(hub, signing, expect, changes)
-
-
-async def approve(hub: Any, actor: dict[str, Any], signing: dict[str, Any], *, term_years: int | None = None,
-                  address: str = "") -> dict[str, Any]:
-    """A doctor of the team approves a pending application; the term may be changed."""
-    max_term, _ = settings(hub)
-    term = check_term(term_years if term_years is not None else signing["term_years"], max_term)
-    async with locks.resident_lock(hub, signing["resident_id"]):
-        resident = await _fresh_resident(hub, signing["resident_id"])
-        if resident.get("unable"):
-            raise UnableToSign(resident_id=resident["_id"], kind=resident["unable"].get("kind"))
-        moment = now()
-        updated = await _transition(hub, signing, "pending", {
-            "status": "active", "term_years": term, "start": moment, "end": add_years(moment, term),
-            "reviewed_by": actor["_id"], "reviewed_at": moment})
-    await _tag_populations(hub, resident)
-    await _record(hub, actor, "signing.approve", updated, address, term_years=term)
-    await hub.events.emit("signing.approved", event_payload(updated))
-    return updated
-
-
-async def reject(hub: Any, actor: dict[str, Any], signing: dict[str, Any], reason: str, address: str = ""
-                 ) -> dict[str, Any]:
-    screened = await hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})
-    updated = await _locked_transition(hub, signing, "pending", {
-        "status": "rejected", "reason": screened.text, "reviewed_by": actor["_id"], "reviewed_at": now()})
-    await _record(hub, actor, "signing.reject", updated, address)
-    await hub.events.emit("signing.rejected", event_payload(updated))
-    return updated
-
-
-async def cancel(hub: Any, actor: dict[str, Any], signing: dict[str, Any], address: str = "") -> dict[str, Any]:
-    """The applicant withdraws a pending application."""
-    updated = await _locked_transition(hub, signing, "pending", {"status": "cancelled"})
-    await _record(hub, actor, "signing.cancel", updated, address)
-    await hub.events.emit("signing.cancelled", event_payload(updated))
-    return updated
-
-
-async def _terminate(hub: Any, signing: dict[str, Any], reason: str) -> dict[str, Any]:
-    return await _transition(hub, signing, "active", {"status": "terminated", "reason": reason,
-                                                      "terminated_at": now(), "end": now()})
-
-
-async def _announce_termination(hub: Any, actor: dict[str, Any] | None, updated: dict[str, Any], reason: str,
-                                address: str) -> None:
-    await _record(hub, actor, "signing.terminate", updated, address)
-    await hub.events.emit("signing.terminated", event_payload(updated, reason=reason))
-
-
-async def terminate(hub: Any, actor: dict[str, Any] | None, signing: dict[str, Any], reason: str,
-                    address: str = "", screen: bool = True) -> dict[str, Any]:
-    """解约: an active signing ends before its term, with a reason."""
-    if screen and actor is not None:
-        reason = (await hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})).text
-    async with locks.resident_lock(hub, signing["resident_id"]):
-        updated = await _terminate(hub, signing, reason)
-    await _announce_termination(hub, actor, updated, reason, address)
-    return updated
-
 
 def renewable_from(end: datetime, notice_days: int) -> datetime:
     """The renewal window opens ``renewal_notice_days`` before a term ends (when the resident becomes 待续签)."""
     return end - timedelta(days=notice_days)
-
-
-async def renew(hub: Any, actor: dict[str, Any] | None, signing: dict[str, Any], *, term_years: int | None = None,
-                address: str = "") -> dict[str, Any]:
-    """续签: the same signing runs on for a new term from its current end (in place, so the resident's
-    active_key never lets go, and the old term stays in ``terms``: the signing is in force without a gap, see
-    ``in_force``). Only within the renewal window, so no renewal reaches further than one term past the current
-    end, and a term (whole years, at most ``signing.max_term_years``) always counts from its own start."""
-    max_term, notice_days = settings(hub)
-    term = check_term(term_years if term_years is not None else signing["term_years"], max_term)
-    async with locks.resident_lock(hub, signing["resident_id"]):
-        signing = await get_signing(hub.db, signing["_id"])
-        if signing["status"] != "active":
-            raise WrongState(signing_id=signing["_id"], status=signing["status"], expected="active")
-        opens = renewable_from(signing["end"], notice_days)
-        if opens > now():
-            raise WrongState("签约未到续签期", signing_id=signing["_id"], reason="not_due", renewable_from=iso(opens))
-        start = signing["end"]
-        end = add_years(start, term)
-        while end <= now():  # the job was down for longer than a term: catch up
-            start, end = end, add_years(end, term)
-        updated = await hub.db.signings.find_one_and_update(
-            {"_id": signing["_id"], "status": "active", "end": signing["end"]},
-            {"$set": {"start": start, "end": end, "term_years": term, "expiring_notified": False,
-                      "updated_at": now()},
-             "$push": {"terms": {"start": signing["start"], "end": signing["end"],
-                                 "term_years": signing["term_years"], "renewed_at": now(),
-                                 "by": actor["_id"] if actor else None}}},
-            return_document=ReturnDocument.AFTER)
-        if updated is None:
-            raise WrongState(signing_id=signing["_id"], reason="changed_concurrently")
-        await refresh_status(hub, signing["resident_id"])
-    await _record(hub, actor, "signing.renew", updated, address, term_years=term)
-    await hub.events.emit("signing.renewed", event_payload(updated, previous_end=iso(signing["end"])))
-    return updated
-
-
-async def expire(hub: Any, signing: dict[str, Any]) -> dict[str, Any]:
-    updated = await _locked_transition(hub, signing, "active", {"status": "expired"})
-    await _record(hub, None, "signing.expire", updated, "")
-    await hub.events.emit("signing.expired", event_payload(updated))
-    return updated
-
-
-async def _last_closed(db: Any, resident_id: str) -> str | None:
-    last = await db.signings.find({"resident_id": resident_id, "status": {"$in": list(CLOSED)}}
-                                  ).sort("_id", -1).limit(1).to_list()
-    return last[0]["status"] if last else None
-
-
-async def refuse(hub: Any, actor: dict[str, Any], resident: dict[str, Any], reason: str, address: str = ""
-                 ) -> dict[str, Any]:
-    """拒签: the resident declined; recorded as a closed signing record of the doctor's team. Not for a resident
-    who holds a signing, is already 拒签 (a refusal counts once until something else happens), or is registered
-    as unable to sign (a dead, imprisoned or departed person does not refuse)."""
-    team = await hub.roster.teams.find(actor["team_id"])
-    record_id = new_id()
-    screened = await hub.screen(reason, actor, {"plugin": "signing", "object": record_id})
-    async with locks.resident_lock(hub, resident["_id"]):
-        resident = await _fresh_resident(hub, resident["_id"])
-        if resident.get("unable"):
-            kind = resident["unable"].get("kind")
-            message = "该居民已登记死亡，不能记录拒签" if kind == "死亡" else "该居民已登记为无法签约，不能记录拒签"
-            raise UnableToSign(message, resident_id=resident["_id"], kind=kind)
-        if await hub.db.signings.find_one({"active_key": resident["_id"]}, {"_id": 1}):
-            raise AlreadySigned(resident_id=resident["_id"])
-        if await _last_closed(hub.db, resident["_id"]) == "refused":
-            raise AlreadyRefused(resident_id=resident["_id"])
-        moment = now()
-        record = {"_id": record_id, "resident_id": resident["_id"], "resident_name": resident["name"],
-                  "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
-                  "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
-                  "institution_id": team.get("institution_id"), "doctor_id": actor["_id"],
-                  "doctor_name": actor["name"], "package_id": None, "package_name": None, "mode": "entry",
-                  "status": "refused", "term_years": None, "auto_renew": False, "start": None, "end": None,
-                  "terms": [], "active_key": record_id, "created_by": actor["_id"], "created_at": moment,
-                  "updated_at": moment, "reason": screened.text, "reviewed_by": None, "reviewed_at": None}
-        await hub.db.signings.insert_one(record)
-        await refresh_status(hub, resident["_id"])
-    await _record(hub, actor, "signing.refuse", record, address)
-    await hub.events.emit("signing.refused", event_payload(record))
-    return record
 
 
 # -- in force -------------------------------------------------------------------------------------------------
@@ -397,163 +143,11 @@ def in_force(moment: datetime) -> dict[str, Any]:
 
 # -- the scheduled job -------------------------------------------------------------------------------------
 
-async def _each_due(hub: Any, query: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-    """The signings matching ``query``, in id order, in batches (a skipped one is not found again)."""
-    after = ""
-    while True:
-        due = await hub.db.signings.find({**query, "_id": {"$gt": after}}).sort("_id", 1).limit(JOB_BATCH).to_list()
-        for signing in due:
-            yield signing
-        if len(due) < JOB_BATCH:
-            return
-        after = due[-1]["_id"]
-
-
-def renew_ahead(hub: Any) -> timedelta:
-    """How long before its end the job renews an auto-renewing signing: up to its own interval (so the term is
-    renewed by the last run before it ends, never after), and never before the renewal window opens."""
-    _, notice_days = settings(hub)
-    return min(timedelta(seconds=hub.config["signing.renewal_job_interval_secs"]), timedelta(days=notice_days))
-
-
-async def run_renewals(hub: Any) -> dict[str, int]:
-    """Renew auto-renewing signings by the last run before their end (so the resident is never left without a
-    doctor in between), expire the others at their end; mark residents 待续签 ``renewal_notice_days`` before and
-    publish ``signing.expiring`` once per term."""
-    counts = {"renewed": 0, "expired": 0, "expiring": 0}
-    _, notice_days = settings(hub)
-    moment = now()
-    async for signing in _each_due(hub, {"status": "active", "end": {"$lte": moment + renew_ahead(hub)}}):
-        try:
-            resident = await hub.roster.residents.find(signing["resident_id"], {"unable": 1})
-            if signing.get("auto_renew", True) and not (resident or {}).get("unable"):
-                await renew(hub, None, signing)
-                counts["renewed"] += 1
-            elif signing["end"] <= moment:
-                await expire(hub, signing)
-                counts["expired"] += 1
-        except (WrongState, locks.Busy):
-            continue  # changed meanwhile, or being changed by a person: the next run looks again
-    cutoff = now() + timedelta(days=notice_days)
-    async for signing in _each_due(hub, {"status": "active", "end": {"$lte": cutoff},
-                                         "expiring_notified": {"$ne": True}}):
-        claimed = await hub.db.signings.update_one({"_id": signing["_id"], "expiring_notified": {"$ne": True}},
-                                                   {"$set": {"expiring_notified": True}})
-        if claimed.modified_count:
-            await refresh_status(hub, signing["resident_id"])
-            await hub.events.emit("signing.expiring", event_payload(signing, days_left=max(
-                0, (signing["end"] - now()).days)))
-            counts["expiring"] += 1
-    return counts
-
-
 # -- unable to sign (无法签约) -----------------------------------------------------------------------------
-
-async def request_unable(hub: Any, actor: dict[str, Any], resident: dict[str, Any], kind: object, reason: str,
-                         address: str = "") -> dict[str, Any]:
-    if kind not in UNABLE_KINDS:
-        raise InvalidInput(f"kind 应为 {' / '.join(UNABLE_KINDS)}", field="kind")
-    if resident.get("unable"):
-        raise UnableToSign(resident_id=resident["_id"])
-    request_id = new_id()
-    screened = await hub.screen(reason, actor, {"plugin": "signing", "object": request_id})
-    async with locks.resident_lock(hub, resident["_id"]):
-        resident = await _fresh_resident(hub, resident["_id"])
-        if resident.get("unable"):
-            raise UnableToSign(resident_id=resident["_id"])
-        doc = {"_id": request_id, "resident_id": resident["_id"], "resident_name": resident["name"],
-               "id_number": resident.get("id_number"), "region": resident.get("region", ""),
-               "team_id": actor.get("team_id"), "institution_id": actor.get("institution_id"), "kind": kind,
-               "reason": screened.text, "status": "pending", "pending_key": resident["_id"],
-               "requested_by": actor["_id"], "requested_by_name": actor["name"], "created_at": now(),
-               "reviewed_by": None, "reviewed_at": None, "note": None}
-        try:
-            await hub.db.unable_requests.insert_one(doc)
-        except DuplicateKeyError:
-            raise Conflict("该居民已有待审核的无法签约申请", resident_id=resident["_id"],
-                           reason="pending_request") from None
-    await hub.audit.record(actor=actor, action="signing.unable_request", target=request_id, address=address,
-                           region=doc["region"], details={"resident_id": resident["_id"], "kind": kind})
-    await hub.events.emit("unable_to_sign.requested", unable_payload(doc))
-    return doc
-
-
-async def get_unable_request(db: Any, request_id: str) -> dict[str, Any]:
-    return await get_by_id(db.unable_requests, request_id, "申请不存在")
-
 
 def unable_payload(doc: dict[str, Any]) -> dict[str, Any]:
     return {"request_id": doc["_id"], "resident_id": doc["resident_id"], "region": doc["region"],
             "team_id": doc["team_id"], "kind": doc["kind"], "status": doc["status"]}
-
-
-async def _close_holder(hub: Any, resident_id: str, reason: str) -> dict[str, Any] | None:
-    """Close the resident's pending or active signing (the caller holds the lease); returns a terminated one."""
-    holder = await hub.db.signings.find_one({"active_key": resident_id})
-    if holder is not None and holder["status"] == "active":
-        return await _terminate(hub, holder, reason)
-    if holder is not None:
-        await _transition(hub, holder, "pending", {"status": "cancelled", "reason": reason})
-    return None
-
-
-async def review_unable(hub: Any, actor: dict[str, Any], request: dict[str, Any], *, approved: bool, note: str,
-                        address: str = "") -> dict[str, Any]:
-    """A supervisor approves (the resident becomes 无法签约 and their signing closes) or rejects."""
-    if note:
-        note = (await hub.screen(note, actor, {"plugin": "signing", "object": request["_id"]})).text
-    terminated = None
-    reason = f"无法签约：{request['kind']}"
-    async with locks.resident_lock(hub, request["resident_id"]):
-        updated = await hub.db.unable_requests.find_one_and_update(
-            {"_id": request["_id"], "status": "pending"},
-            {"$set": {"status": "approved" if approved else "rejected", "reviewed_by": actor["_id"],
-                      "reviewed_at": now(), "note": note or None, "pending_key": request["_id"]}},
-            return_document=ReturnDocument.AFTER)
-        if updated is None:
-            raise WrongState(request_id=request["_id"], expected="pending")
-        if approved:
-            await hub.roster.residents.set_state(request["resident_id"], {"unable": {
-                "kind": request["kind"], "request_id": request["_id"], "at": iso(now())}})
-            terminated = await _close_holder(hub, request["resident_id"], reason)
-            await refresh_status(hub, request["resident_id"])
-    if terminated is not None:
-        await _announce_termination(hub, actor, terminated, reason, address)
-    await hub.audit.record(actor=actor, action="signing.unable_" + ("approve" if approved else "reject"),
-                           target=request["_id"], address=address, region=request["region"],
-                           details={"resident_id": request["resident_id"], "kind": request["kind"]})
-    await hub.events.emit("unable_to_sign." + ("approved" if approved else "rejected"), unable_payload(updated))
-    return updated
-
-
-async def lift_unable(hub: Any, actor: dict[str, Any], request: dict[str, Any], resident: dict[str, Any],
-                      reason: str, address: str = "") -> dict[str, Any]:
-    """撤销无法签约: an approved unable-to-sign is lifted with a reason (the resident came back, was released, the
-    record was wrong). The request becomes ``lifted``, the resident's flag goes, their status is derived again
-    (未签约, or 拒签 when their last record is a refusal) and they may be signed again."""
-    def refused() -> WrongState:
-        return WrongState("只能撤销已通过且仍有效的无法签约", request_id=request["_id"], status=request["status"],
-                          expected="approved")
-    if request["status"] != "approved" or (resident.get("unable") or {}).get("request_id") != request["_id"]:
-        raise refused()
-    reason = (await hub.screen(reason, actor, {"plugin": "signing", "object": request["_id"]})).text
-    async with locks.resident_lock(hub, resident["_id"]):
-        moment = now()
-        updated = await hub.db.unable_requests.find_one_and_update(
-            {"_id": request["_id"], "status": "approved"},
-            {"$set": {"status": "lifted", "lifted_by": actor["_id"], "lifted_by_name": actor["name"],
-                      "lifted_at": moment, "lift_reason": reason}},
-            return_document=ReturnDocument.AFTER)
-        if updated is None:  # lifted by someone else meanwhile
-            raise refused()
-        await hub.roster.residents.set_state(resident["_id"], {"unable": None},
-                                             only_if={"unable.request_id": request["_id"]})
-        status = await refresh_status(hub, resident["_id"])
-    await hub.audit.record(actor=actor, action="signing.unable_lift", target=request["_id"], address=address,
-                           region=resident.get("region", ""),
-                           details={"resident_id": resident["_id"], "kind": request["kind"], "status": status})
-    await hub.events.emit("unable_to_sign.lifted", {**unable_payload(updated), "resident_status": status})
-    return updated
 
 
 # -- the review center ---------------------------------------------------------------------------------------
@@ -580,20 +174,6 @@ def list_filter(user: dict[str, Any], args: dict[str, str]) -> dict[str, Any]:
     return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
 
 
-async def list_signings(db: Any, user: dict[str, Any], args: dict[str, str], *, limit: int, cursor: str | None
-                        ) -> tuple[list[dict[str, Any]], str | None]:
-    return await page(db.signings, list_filter(user, args), limit=limit, cursor=cursor)
-
-
-async def progress(db: Any, query: dict[str, Any]) -> dict[str, int]:
-    """How many signings are in each state (a doctor's 签约进度)."""
-    counts = {state: 0 for state in STATES}
-    async for row in await db.signings.aggregate([{"$match": query},
-                                                  {"$group": {"_id": "$status", "n": {"$sum": 1}}}]):
-        counts[row["_id"]] = row["n"]
-    return counts
-
-
 def render_signing(doc: dict[str, Any], *, whole: bool = False) -> dict[str, Any]:
     return {
         "id": doc["_id"], "resident_id": doc["resident_id"], "resident_name": doc["resident_name"],
@@ -618,24 +198,438 @@ def render_unable(doc: dict[str, Any]) -> dict[str, Any]:
             "lift_reason": doc.get("lift_reason")}
 
 
-async def in_force_for(hub: Any, resident_ids: list[str]) -> list[dict[str, Any]]:
-    """The signings in force today of these resident records (through a renewal too: ``in_force``)."""
-    return await hub.db.signings.find({"resident_id": {"$in": resident_ids}, **in_force(now())}).to_list(20)
+class Signings:
+    """The signing workflow, built once per hub (``service(hub)``): every state change of a signing or an
+    unable-to-sign request goes through one of its methods, under the resident's lease, audited and published."""
+
+    def __init__(self, hub: Any) -> None:
+        self.hub = hub
+        self.db = hub.db
+        self.roster = hub.roster
+
+    def settings(self) -> tuple[int, int]:
+        return self.hub.config["signing.max_term_years"], self.hub.config["signing.renewal_notice_days"]
+
+    async def get_signing(self, signing_id: str) -> dict[str, Any]:
+        return await get_by_id(self.db.signings, signing_id, "签约不存在")
+
+    async def refresh_status(self, resident_id: str) -> str:
+        """Derive the resident's status from their records and store it with the holding signing's team."""
+        resident = await self.hub.roster.residents.find(resident_id, {"unable": 1})
+        if resident is None:
+            return "unsigned"
+        holder = await self.db.signings.find_one({"resident_id": resident_id, "status": {"$in": list(HOLDING)}})
+        last = await self.db.signings.find({"resident_id": resident_id, "status": {"$in": list(CLOSED)}}
+                                      ).sort("_id", -1).limit(1).to_list()
+        active = holder if holder and holder["status"] == "active" else None
+        status = derive_status(unable=bool(resident.get("unable")), active_end=active["end"] if active else None,
+                               last_closed=last[0]["status"] if last else None, moment=now(),
+                               notice_days=self.settings()[1])
+        await self.hub.roster.residents.set_state(resident_id, {
+            "status": status, "team_id": holder["team_id"] if holder else None,
+            "institution_id": holder["institution_id"] if holder else None,
+            "doctor_id": holder["doctor_id"] if holder else None, "signing_id": active["_id"] if active else None,
+            "signing_end": active["end"] if active else None})
+        return status
+
+    async def _record(self, actor: dict[str, Any] | None, action: str, signing: dict[str, Any], address: str,
+                      **details: Any) -> None:
+        await self.hub.audit.record(actor=actor, action=action, target=signing["_id"], address=address,
+                               region=signing.get("region", ""),
+                                    details={"resident_id": signing["resident_id"], "team_id": signing["team_id"],
+                                             **details})
+
+    async def _tag_populations(self, resident: dict[str, Any]) -> None:
+        names = [*resident.get("key_populations", []), *resident.get("chronic_diseases", [])]
+        await self.hub.roster.residents.add_tag_names(resident["_id"], names)
+
+    async def _fresh_resident(self, resident_id: str) -> dict[str, Any]:
+        return await self.hub.roster.residents.get(resident_id)
+
+    async def open_signing(self, ctx: RequestContext, resident: dict[str, Any], *, team: dict[str, Any],
+                           doctor: dict[str, Any], mode: str, pending: bool = False, term_years: int | None = None,
+                           package_id: str | None = None, auto_renew: bool = True, start: datetime | None = None,
+                           given_name: str | None = None) -> dict[str, Any]:
+        """Sign a resident with a team (active at once), or file a resident's application (pending)."""
+        actor, address = ctx.actor, ctx.address
+        max_term, _ = self.settings()
+        if resident.get("unable"):
+            raise UnableToSign(resident_id=resident["_id"], kind=resident["unable"].get("kind"))
+        if doctor["_id"] not in team.get("members", []):
+            raise InvalidInput("医生不是该团队成员", field="doctor_id")
+        package = await self.hub.roster.packages.get(package_id)
+        term = check_term(term_years if term_years is not None else package["term_years"], max_term)
+        if not isinstance(auto_renew, bool):
+            raise InvalidInput("auto_renew 应为 true 或 false", field="auto_renew")
+        async with locks.resident_lock(self.hub, resident["_id"]):
+            resident = await self._fresh_resident(resident["_id"])
+            holder = await self.db.signings.find_one({"active_key": resident["_id"]}, {"status": 1})
+            check_signable(actor, resident, holder=holder, team=team, doctor=doctor, given_name=given_name)
+            moment = now()
+            begin = None if pending else (start or moment)
+            signing = {
+                "_id": new_id(), "resident_id": resident["_id"], "resident_name": resident["name"],
+                "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
+                "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
+                "institution_id": team.get("institution_id"), "doctor_id": doctor["_id"], "doctor_name": doctor["name"],
+                "package_id": package["_id"], "package_name": package["name"], "mode": mode,
+                "status": "pending" if pending else "active", "term_years": term, "auto_renew": auto_renew,
+                "start": begin, "end": add_years(begin, term) if begin else None, "terms": [],
+                "active_key": resident["_id"], "created_by": actor["_id"], "created_at": moment, "updated_at": moment,
+                "reviewed_by": None, "reviewed_at": None, "reason": None, "expiring_notified": False,
+            }
+            if signing["end"] is not None and signing["end"] <= moment:
+                raise InvalidInput("签约已过期", field="start")
+            try:  # the unique index stays the last word, should a writer ever skip the lease
+                await self.db.signings.insert_one(signing)
+            except DuplicateKeyError:
+                holder = await self.db.signings.find_one({"active_key": resident["_id"]}, {"status": 1})
+                raise AlreadySigned(resident_id=resident["_id"], signing_id=holder["_id"] if holder else None,
+                                    signing_status=holder["status"] if holder else None) from None
+            await self.refresh_status(resident["_id"])
+        if not pending:
+            await self._tag_populations(resident)
+        await self._record(actor, "signing.apply" if pending else "signing.create", signing, address, mode=mode,
+                      term_years=term)
+        await self.hub.events.emit("signing.created", event_payload(signing))
+        return signing
+
+    async def _transition(self, signing: dict[str, Any], expect: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Move a signing from ``expect`` to a new state; the caller holds the resident's lease."""
+        changes = {**changes, "updated_at": now()}
+        if changes.get("status") in CLOSED:
+            changes["active_key"] = signing["_id"]
+        updated = await self.db.signings.find_one_and_update({"_id": signing["_id"], "status": expect},
+                                                            {"$set": changes}, return_document=ReturnDocument.AFTER)
+        if updated is None:
+            current = await self.db.signings.find_one({"_id": signing["_id"]}, {"status": 1})
+            raise WrongState(signing_id=signing["_id"], status=current["status"] if current else None, expected=expect)
+        await self.refresh_status(signing["resident_id"])
+        return updated
+
+    async def _locked_transition(self, signing: dict[str, Any], expect: str, changes: dict[str, Any]
+                                 ) -> dict[str, Any]:
+        async with locks.resident_lock(self.hub, signing["resident_id"]):
+            return await self._transition(signing, expect, changes)
+
+    async def approve(self, ctx: RequestContext, signing: dict[str, Any], *, term_years: int | None = None
+                     ) -> dict[str, Any]:
+        """A doctor of the team approves a pending application; the term may be changed."""
+        actor, address = ctx.actor, ctx.address
+        max_term, _ = self.settings()
+        term = check_term(term_years if term_years is not None else signing["term_years"], max_term)
+        async with locks.resident_lock(self.hub, signing["resident_id"]):
+            resident = await self._fresh_resident(signing["resident_id"])
+            if resident.get("unable"):
+                raise UnableToSign(resident_id=resident["_id"], kind=resident["unable"].get("kind"))
+            moment = now()
+            updated = await self._transition(signing, "pending", {
+                "status": "active", "term_years": term, "start": moment, "end": add_years(moment, term),
+                "reviewed_by": actor["_id"], "reviewed_at": moment})
+        await self._tag_populations(resident)
+        await self._record(actor, "signing.approve", updated, address, term_years=term)
+        await self.hub.events.emit("signing.approved", event_payload(updated))
+        return updated
+
+    async def reject(self, ctx: RequestContext, signing: dict[str, Any], reason: str) -> dict[str, Any]:
+        actor, address = ctx.actor, ctx.address
+        screened = await self.hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})
+        updated = await self._locked_transition(signing, "pending", {
+            "status": "rejected", "reason": screened.text, "reviewed_by": actor["_id"], "reviewed_at": now()})
+        await self._record(actor, "signing.reject", updated, address)
+        await self.hub.events.emit("signing.rejected", event_payload(updated))
+        return updated
+
+    async def cancel(self, ctx: RequestContext, signing: dict[str, Any]) -> dict[str, Any]:
+        """The applicant withdraws a pending application."""
+        actor, address = ctx.actor, ctx.address
+        updated = await self._locked_transition(signing, "pending", {"status": "cancelled"})
+        await self._record(actor, "signing.cancel", updated, address)
+        await self.hub.events.emit("signing.cancelled", event_payload(updated))
+        return updated
+
+    async def _terminate(self, signing: dict[str, Any], reason: str) -> dict[str, Any]:
+        return await self._transition(signing, "active", {"status": "terminated", "reason": reason,
+                                                          "terminated_at": now(), "end": now()})
+
+    async def _announce_termination(self, actor: dict[str, Any] | None, updated: dict[str, Any], reason: str,
+                                    address: str) -> None:
+        await self._record(actor, "signing.terminate", updated, address)
+        await self.hub.events.emit("signing.terminated", event_payload(updated, reason=reason))
+
+    async def terminate(self, ctx: RequestContext, signing: dict[str, Any], reason: str, screen: bool = True
+                       ) -> dict[str, Any]:
+        """解约: an active signing ends before its term, with a reason."""
+        actor, address = ctx.actor, ctx.address
+        if screen and actor is not None:
+            reason = (await self.hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})).text
+        async with locks.resident_lock(self.hub, signing["resident_id"]):
+            updated = await self._terminate(signing, reason)
+        await self._announce_termination(actor, updated, reason, address)
+        return updated
+
+    async def renew(self, ctx: RequestContext, signing: dict[str, Any], *, term_years: int | None = None
+                   ) -> dict[str, Any]:
+        """续签: the same signing runs on for a new term from its current end (in place, so the resident's
+        active_key never lets go, and the old term stays in ``terms``: the signing is in force without a gap, see
+        ``in_force``). Only within the renewal window, so no renewal reaches further than one term past the current
+        end, and a term (whole years, at most ``signing.max_term_years``) always counts from its own start."""
+        actor, address = ctx.actor, ctx.address
+        max_term, notice_days = self.settings()
+        term = check_term(term_years if term_years is not None else signing["term_years"], max_term)
+        async with locks.resident_lock(self.hub, signing["resident_id"]):
+            signing = await self.get_signing(signing["_id"])
+            if signing["status"] != "active":
+                raise WrongState(signing_id=signing["_id"], status=signing["status"], expected="active")
+            opens = renewable_from(signing["end"], notice_days)
+            if opens > now():
+                raise WrongState("签约未到续签期", signing_id=signing["_id"], reason="not_due",
+                                 renewable_from=iso(opens))
+            start = signing["end"]
+            end = add_years(start, term)
+            while end <= now():  # the job was down for longer than a term: catch up
+                start, end = end, add_years(end, term)
+            updated = await self.db.signings.find_one_and_update(
+                {"_id": signing["_id"], "status": "active", "end": signing["end"]},
+                {"$set": {"start": start, "end": end, "term_years": term, "expiring_notified": False,
+                          "updated_at": now()},
+                 "$push": {"terms": {"start": signing["start"], "end": signing["end"],
+                                     "term_years": signing["term_years"], "renewed_at": now(),
+                                     "by": actor["_id"] if actor else None}}},
+                return_document=ReturnDocument.AFTER)
+            if updated is None:
+                raise WrongState(signing_id=signing["_id"], reason="changed_concurrently")
+            await self.refresh_status(signing["resident_id"])
+        await self._record(actor, "signing.renew", updated, address, term_years=term)
+        await self.hub.events.emit("signing.renewed", event_payload(updated, previous_end=iso(signing["end"])))
+        return updated
+
+    async def expire(self, signing: dict[str, Any]) -> dict[str, Any]:
+        updated = await self._locked_transition(signing, "active", {"status": "expired"})
+        await self._record(None, "signing.expire", updated, "")
+        await self.hub.events.emit("signing.expired", event_payload(updated))
+        return updated
+
+    async def _last_closed(self, resident_id: str) -> str | None:
+        last = await self.db.signings.find({"resident_id": resident_id, "status": {"$in": list(CLOSED)}}
+                                      ).sort("_id", -1).limit(1).to_list()
+        return last[0]["status"] if last else None
+
+    async def refuse(self, ctx: RequestContext, resident: dict[str, Any], reason: str) -> dict[str, Any]:
+        """拒签: the resident declined; recorded as a closed signing record of the doctor's team. Not for a resident
+        who holds a signing, is already 拒签 (a refusal counts once until something else happens), or is registered
+        as unable to sign (a dead, imprisoned or departed person does not refuse)."""
+        actor, address = ctx.actor, ctx.address
+        team = await self.hub.roster.teams.find(actor["team_id"])
+        record_id = new_id()
+        screened = await self.hub.screen(reason, actor, {"plugin": "signing", "object": record_id})
+        async with locks.resident_lock(self.hub, resident["_id"]):
+            resident = await self._fresh_resident(resident["_id"])
+            if resident.get("unable"):
+                kind = resident["unable"].get("kind")
+                message = "该居民已登记死亡，不能记录拒签" if kind == "死亡" else "该居民已登记为无法签约，不能记录拒签"
+                raise UnableToSign(message, resident_id=resident["_id"], kind=kind)
+            if await self.db.signings.find_one({"active_key": resident["_id"]}, {"_id": 1}):
+                raise AlreadySigned(resident_id=resident["_id"])
+            if await self._last_closed(resident["_id"]) == "refused":
+                raise AlreadyRefused(resident_id=resident["_id"])
+            moment = now()
+            record = {"_id": record_id, "resident_id": resident["_id"], "resident_name": resident["name"],
+                      "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
+                      "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
+                      "institution_id": team.get("institution_id"), "doctor_id": actor["_id"],
+                      "doctor_name": actor["name"], "package_id": None, "package_name": None, "mode": "entry",
+                      "status": "refused", "term_years": None, "auto_renew": False, "start": None, "end": None,
+                      "terms": [], "active_key": record_id, "created_by": actor["_id"], "created_at": moment,
+                      "updated_at": moment, "reason": screened.text, "reviewed_by": None, "reviewed_at": None}
+            await self.db.signings.insert_one(record)
+            await self.refresh_status(resident["_id"])
+        await self._record(actor, "signing.refuse", record, address)
+        await self.hub.events.emit("signing.refused", event_payload(record))
+        return record
+
+    async def _each_due(self, query: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The signings matching ``query``, in id order, in batches (a skipped one is not found again)."""
+        after = ""
+        while True:
+            due = await self.db.signings.find({**query, "_id": {"$gt": after}}).sort("_id", 1).limit(
+                JOB_BATCH).to_list()
+            for signing in due:
+                yield signing
+            if len(due) < JOB_BATCH:
+                return
+            after = due[-1]["_id"]
+
+    def renew_ahead(self) -> timedelta:
+        """How long before its end the job renews an auto-renewing signing: up to its own interval (so the term is
+        renewed by the last run before it ends, never after), and never before the renewal window opens."""
+        _, notice_days = self.settings()
+        return min(timedelta(seconds=self.hub.config["signing.renewal_job_interval_secs"]), timedelta(days=notice_days))
+
+    async def run_renewals(self) -> dict[str, int]:
+        """Renew auto-renewing signings by the last run before their end (so the resident is never left without a
+        doctor in between), expire the others at their end; mark residents 待续签 ``renewal_notice_days`` before and
+        publish ``signing.expiring`` once per term."""
+        counts = {"renewed": 0, "expired": 0, "expiring": 0}
+        _, notice_days = self.settings()
+        moment = now()
+        async for signing in self._each_due({"status": "active", "end": {"$lte": moment + self.renew_ahead()}}):
+            try:
+                resident = await self.hub.roster.residents.find(signing["resident_id"], {"unable": 1})
+                if signing.get("auto_renew", True) and not (resident or {}).get("unable"):
+                    await self.renew(SYSTEM, signing)
+                    counts["renewed"] += 1
+                elif signing["end"] <= moment:
+                    await self.expire(signing)
+                    counts["expired"] += 1
+            except (WrongState, locks.Busy):
+                continue  # changed meanwhile, or being changed by a person: the next run looks again
+        cutoff = now() + timedelta(days=notice_days)
+        async for signing in self._each_due({"status": "active", "end": {"$lte": cutoff},
+                                             "expiring_notified": {"$ne": True}}):
+            claimed = await self.db.signings.update_one({"_id": signing["_id"], "expiring_notified": {"$ne": True}},
+                                                       {"$set": {"expiring_notified": True}})
+            if claimed.modified_count:
+                await self.refresh_status(signing["resident_id"])
+                await self.hub.events.emit("signing.expiring", event_payload(signing, days_left=max(
+                    0, (signing["end"] - now()).days)))
+                counts["expiring"] += 1
+        return counts
+
+    async def request_unable(self, ctx: RequestContext, resident: dict[str, Any], kind: object, reason: str
+                            ) -> dict[str, Any]:
+        actor, address = ctx.actor, ctx.address
+        if kind not in UNABLE_KINDS:
+            raise InvalidInput(f"kind 应为 {' / '.join(UNABLE_KINDS)}", field="kind")
+        if resident.get("unable"):
+            raise UnableToSign(resident_id=resident["_id"])
+        request_id = new_id()
+        screened = await self.hub.screen(reason, actor, {"plugin": "signing", "object": request_id})
+        async with locks.resident_lock(self.hub, resident["_id"]):
+            resident = await self._fresh_resident(resident["_id"])
+            if resident.get("unable"):
+                raise UnableToSign(resident_id=resident["_id"])
+            doc = {"_id": request_id, "resident_id": resident["_id"], "resident_name": resident["name"],
+                   "id_number": resident.get("id_number"), "region": resident.get("region", ""),
+                   "team_id": actor.get("team_id"), "institution_id": actor.get("institution_id"), "kind": kind,
+                   "reason": screened.text, "status": "pending", "pending_key": resident["_id"],
+                   "requested_by": actor["_id"], "requested_by_name": actor["name"], "created_at": now(),
+                   "reviewed_by": None, "reviewed_at": None, "note": None}
+            try:
+                await self.db.unable_requests.insert_one(doc)
+            except DuplicateKeyError:
+                raise Conflict("该居民已有待审核的无法签约申请", resident_id=resident["_id"],
+                               reason="pending_request") from None
+        await self.hub.audit.record(actor=actor, action="signing.unable_request", target=request_id, address=address,
+                               region=doc["region"], details={"resident_id": resident["_id"], "kind": kind})
+        await self.hub.events.emit("unable_to_sign.requested", unable_payload(doc))
+        return doc
+
+    async def get_unable_request(self, request_id: str) -> dict[str, Any]:
+        return await get_by_id(self.db.unable_requests, request_id, "申请不存在")
+
+    async def _close_holder(self, resident_id: str, reason: str) -> dict[str, Any] | None:
+        """Close the resident's pending or active signing (the caller holds the lease); returns a terminated one."""
+        holder = await self.db.signings.find_one({"active_key": resident_id})
+        if holder is not None and holder["status"] == "active":
+            return await self._terminate(holder, reason)
+        if holder is not None:
+            await self._transition(holder, "pending", {"status": "cancelled", "reason": reason})
+        return None
+
+    async def review_unable(self, ctx: RequestContext, request: dict[str, Any], *, approved: bool, note: str
+                           ) -> dict[str, Any]:
+        """A supervisor approves (the resident becomes 无法签约 and their signing closes) or rejects."""
+        actor, address = ctx.actor, ctx.address
+        if note:
+            note = (await self.hub.screen(note, actor, {"plugin": "signing", "object": request["_id"]})).text
+        terminated = None
+        reason = f"无法签约：{request['kind']}"
+        async with locks.resident_lock(self.hub, request["resident_id"]):
+            updated = await self.db.unable_requests.find_one_and_update(
+                {"_id": request["_id"], "status": "pending"},
+                {"$set": {"status": "approved" if approved else "rejected", "reviewed_by": actor["_id"],
+                          "reviewed_at": now(), "note": note or None, "pending_key": request["_id"]}},
+                return_document=ReturnDocument.AFTER)
+            if updated is None:
+                raise WrongState(request_id=request["_id"], expected="pending")
+            if approved:
+                await self.hub.roster.residents.set_state(request["resident_id"], {"unable": {
+                    "kind": request["kind"], "request_id": request["_id"], "at": iso(now())}})
+                terminated = await self._close_holder(request["resident_id"], reason)
+                await self.refresh_status(request["resident_id"])
+        if terminated is not None:
+            await self._announce_termination(actor, terminated, reason, address)
+        await self.hub.audit.record(actor=actor, action="signing.unable_" + ("approve" if approved else "reject"),
+                               target=request["_id"], address=address, region=request["region"],
+                               details={"resident_id": request["resident_id"], "kind": request["kind"]})
+        await self.hub.events.emit("unable_to_sign." + ("approved" if approved else "rejected"),
+                                   unable_payload(updated))
+        return updated
+
+    async def lift_unable(self, ctx: RequestContext, request: dict[str, Any], resident: dict[str, Any], reason: str
+                         ) -> dict[str, Any]:
+        """撤销无法签约: an approved unable-to-sign is lifted with a reason (the resident came back, was released, the
+        record was wrong). The request becomes ``lifted``, the resident's flag goes, their status is derived again
+        (未签约, or 拒签 when their last record is a refusal) and they may be signed again."""
+        actor, address = ctx.actor, ctx.address
+        def refused() -> WrongState:
+            return WrongState("只能撤销已通过且仍有效的无法签约", request_id=request["_id"], status=request["status"],
+                              expected="approved")
+        if request["status"] != "approved" or (resident.get("unable") or {}).get("request_id") != request["_id"]:
+            raise refused()
+        reason = (await self.hub.screen(reason, actor, {"plugin": "signing", "object": request["_id"]})).text
+        async with locks.resident_lock(self.hub, resident["_id"]):
+            moment = now()
+            updated = await self.db.unable_requests.find_one_and_update(
+                {"_id": request["_id"], "status": "approved"},
+                {"$set": {"status": "lifted", "lifted_by": actor["_id"], "lifted_by_name": actor["name"],
+                          "lifted_at": moment, "lift_reason": reason}},
+                return_document=ReturnDocument.AFTER)
+            if updated is None:  # lifted by someone else meanwhile
+                raise refused()
+            await self.hub.roster.residents.set_state(resident["_id"], {"unable": None},
+                                                 only_if={"unable.request_id": request["_id"]})
+            status = await self.refresh_status(resident["_id"])
+        await self.hub.audit.record(actor=actor, action="signing.unable_lift", target=request["_id"], address=address,
+                               region=resident.get("region", ""),
+                               details={"resident_id": resident["_id"], "kind": request["kind"], "status": status})
+        await self.hub.events.emit("unable_to_sign.lifted", {**unable_payload(updated), "resident_status": status})
+        return updated
+
+    async def list_signings(self, user: dict[str, Any], args: dict[str, str], *, limit: int, cursor: str | None
+                            ) -> tuple[list[dict[str, Any]], str | None]:
+        return await page(self.db.signings, list_filter(user, args), limit=limit, cursor=cursor)
+
+    async def progress(self, query: dict[str, Any]) -> dict[str, int]:
+        """How many signings are in each state (a doctor's 签约进度)."""
+        counts = {state: 0 for state in STATES}
+        async for row in await self.db.signings.aggregate([{"$match": query},
+                                                      {"$group": {"_id": "$status", "n": {"$sum": 1}}}]):
+            counts[row["_id"]] = row["n"]
+        return counts
+
+    async def in_force_for(self, resident_ids: list[str]) -> list[dict[str, Any]]:
+        """The signings in force today of these resident records (through a renewal too: ``in_force``)."""
+        return await self.db.signings.find({"resident_id": {"$in": resident_ids}, **in_force(now())}).to_list(20)
+
+    async def renumbered(self, resident_id: str, number: str) -> None:
+        """What the roster calls when it rewrites a stored ID number: the signings' copies follow."""
+        await self.db.signings.update_many({"resident_id": resident_id}, {"$set": {"id_number": number}})
+
+    async def remove_family_member(self, resident: dict[str, Any]) -> str:
+        """Unlink a family member from its account (the roster deletes a record the account created and that was
+        never signed); the signings' copies of the account follow. Returns "deleted" or "unlinked"."""
+        signed = await self.db.signings.find_one({"resident_id": resident["_id"]}, {"_id": 1})
+        outcome = await self.hub.roster.residents.detach(resident, ever_signed=signed is not None)
+        if outcome == "unlinked":
+            await self.db.signings.update_many({"resident_id": resident["_id"]}, {"$set": {"account_id": None}})
+        return outcome
 
 
-def renumbered(hub: Any) -> Any:
-    """What the roster calls when it rewrites a stored ID number: the signings' copies follow."""
-    async def follow(resident_id: str, number: str) -> None:
-        await hub.db.signings.update_many({"resident_id": resident_id}, {"$set": {"id_number": number}})
-    return follow
-
-
-async def remove_family_member(hub: Any, resident: dict[str, Any]) -> str:
-    """Unlink a family member from its account (the roster deletes a record the account created and that was
-    never signed); the signings' copies of the account follow. Returns "deleted" or "unlinked"."""
-    signed = await hub.db.signings.find_one({"resident_id": resident["_id"]}, {"_id": 1})
-    outcome = await hub.roster.residents.detach(resident, ever_signed=signed is not None)
-    if outcome == "unlinked":
-        await hub.db.signings.update_many({"resident_id": resident["_id"]}, {"$set": {"account_id": None}})
-    return outcome
-
+def service(hub: Any) -> Signings:
+    """The hub's one ``Signings`` (kept in ``hub.plugin_state["signing"]``, built on first use)."""
+    state = hub.plugin_state.setdefault("signing", {})
+    if "signings" not in state:
+        state["signings"] = Signings(hub)
+    return state["signings"]

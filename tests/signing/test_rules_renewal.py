@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hub.ids import now, parse_time
-from plugins.signing.signings import add_years, run_renewals
+from plugins.signing.signings import add_years, service
 from tests.signing.test_signings import family_member
 from tests.signing.world import World
 
@@ -46,14 +46,14 @@ async def test_renewal_job_renews_before_the_end_without_a_gap(world: World) -> 
     off = (await world.sign("doctor_a1", manual["id"], auto_renew=False))[1]
     end = now() + timedelta(minutes=30)
     await world.hub.db.signings.update_many({}, {"$set": {"end": end}})
-    counts = await run_renewals(world.hub)
+    counts = await service(world.hub).run_renewals()
     assert counts["renewed"] == 1 and counts["expired"] == 0, counts  # the other expires at its end, not before
     renewed = await world.hub.db.signings.find_one({"_id": signing["id"]})
     assert renewed["status"] == "active" and len(renewed["terms"]) == 1
     assert abs(renewed["start"] - end) < timedelta(seconds=1) and renewed["end"] > now() + timedelta(days=360)
     assert world.id("doctor_a1") in await my_doctors(world)
     assert (await world.hub.db.signings.find_one({"_id": off["id"]}))["status"] == "active"
-    assert await run_renewals(world.hub) == {"renewed": 0, "expired": 0, "expiring": 0}  # renewed once
+    assert await service(world.hub).run_renewals() == {"renewed": 0, "expired": 0, "expiring": 0}  # renewed once
 
 
 async def test_renewal_only_within_the_window_and_never_past_the_longest_term(world: World) -> None:

@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from hub.ids import now, parse_time
-from plugins.signing.signings import run_renewals
+from plugins.signing.signings import service
 from tests.signing.world import VILLAGE_A, VILLAGE_B, VILLAGE_C, World, id_number
 
 
@@ -98,7 +98,7 @@ async def test_applicant_cancels_and_renews(world: World) -> None:
     status, data = await world.call("res1", "POST", f"/api/signing/signings/{app2['id']}/renew")
     assert status == 409 and data["error"]["code"] == "invalid_state"  # not yet due
     await world.hub.db.signings.update_one({"_id": app2["id"]}, {"$set": {"end": now() + timedelta(days=10)}})
-    await run_renewals(world.hub)
+    await service(world.hub).run_renewals()
     assert (await world.call("res1", "GET", "/api/signing/family"))[1]["items"][0]["status"] == "to_renew"
     status, renewed = await world.call("res1", "POST", f"/api/signing/signings/{app2['id']}/renew")
     assert status == 200 and renewed["renewals"] == 1
@@ -165,13 +165,13 @@ async def test_renewal_job_marks_renews_and_expires(world: World, events: list) 
     s_manual = (await world.sign("doctor_a1", manual["id"], auto_renew=False))[1]
     soon = now() + timedelta(days=20)
     await world.hub.db.signings.update_many({}, {"$set": {"end": soon}})
-    assert await run_renewals(world.hub) == {"renewed": 0, "expired": 0, "expiring": 2}
-    assert await run_renewals(world.hub) == {"renewed": 0, "expired": 0, "expiring": 0}  # once per term
+    assert await service(world.hub).run_renewals() == {"renewed": 0, "expired": 0, "expiring": 2}
+    assert await service(world.hub).run_renewals() == {"renewed": 0, "expired": 0, "expiring": 0}  # once per term
     status, data = await world.call("doctor_a1", "GET", "/api/signing/residents?status=to_renew")
     assert {r["name"] for r in data["items"]} == {"自动续约", "不自动续约"}
     past = now() - timedelta(hours=1)
     await world.hub.db.signings.update_many({}, {"$set": {"end": past}})
-    assert await run_renewals(world.hub) == {"renewed": 1, "expired": 1, "expiring": 0}
+    assert await service(world.hub).run_renewals() == {"renewed": 1, "expired": 1, "expiring": 0}
     renewed = await world.hub.db.signings.find_one({"_id": s_auto["id"]})
     assert renewed["status"] == "active" and renewed["end"] > now() + timedelta(days=360)
     assert renewed["terms"][0]["end"].replace(microsecond=0) == past.replace(microsecond=0)
