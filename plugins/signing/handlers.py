@@ -9,7 +9,6 @@ from urllib.parse import quote
 from handlers.base import XLSX, BaseHandler
 from hub import Conflict, Forbidden, InvalidInput, NotFound
 from hub.ids import iso
-from hub.pages import page
 from hub.policy import in_region, require_role
 from hub.roster import Roster, regions, residents, tags, teams
 from hub.roster.checks import optional_text, reason_text
@@ -295,7 +294,7 @@ class ResidentHandler(SigningHandler):
         """One resident with their signings; numbers whole only for the managing account and the holding team."""
         user = await self.authenticate()
         doc = await self.visible_resident(user, resident_id)
-        history = await self.hub.db.signings.find({"resident_id": resident_id}).sort("_id", -1).to_list(50)
+        history = await self.signings.history_of(resident_id)
         whole = self.roster.scopes.shows_whole_numbers(user, doc)
         self.reply({**await self.render_one(user, doc),
                     "signings": [signings.render_signing(s, whole=whole) for s in history]})
@@ -384,8 +383,7 @@ class FamilyHandler(SigningHandler):
         user = await self.authenticate()
         require_role(user, "resident")
         docs = await self.roster.residents.managed_by(user["_id"])
-        holders = {s["resident_id"]: s async for s in self.hub.db.signings.find(
-            {"resident_id": {"$in": [d["_id"] for d in docs]}, "status": {"$in": list(signings.HOLDING)}})}
+        holders = await self.signings.holding([d["_id"] for d in docs])
         names = await self.roster.tags.names(docs)
         self.reply_page([{**residents.render_resident(d, tags=names),
                           "signing": signings.render_signing(holders[d["_id"]])
@@ -432,7 +430,7 @@ class FamilyLinksHandler(SigningHandler):
 class FamilyLinkAccess(SigningHandler):
     async def visible_link(self, user: dict[str, Any], link_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """The request and its record: the requesting account's own, or staff who may edit the record."""
-        link = await links.get_link(self.hub.db, link_id)
+        link = await links.get_link(self.hub, link_id)
         resident = await self.roster.residents.get(link["resident_id"])
         if user["role"] == "resident":
             if link["account_id"] != user["_id"]:
@@ -486,8 +484,7 @@ class FamilyMemberHandler(SigningHandler):
         user = await self.authenticate()
         require_role(user, "resident")
         doc = await self.visible_resident(user, resident_id)
-        holder = await self.hub.db.signings.find_one({"resident_id": resident_id,
-                                                      "status": {"$in": list(signings.HOLDING)}})
+        holder = (await self.signings.holding([resident_id])).get(resident_id)
         self.reply({**await self.render_one(user, doc),
                     "signing": signings.render_signing(holder, whole=True) if holder else None})
 
@@ -505,9 +502,6 @@ class FamilyMemberHandler(SigningHandler):
         user = await self.authenticate()
         require_role(user, "resident")
         doc = await self.visible_resident(user, resident_id)
-        if doc.get("status") in ("signed", "to_renew") or await self.hub.db.signings.find_one(
-                {"active_key": resident_id, "status": "pending"}, {"_id": 1}):
-            raise signings.WrongState("有有效签约或待审核申请的成员不能删除", resident_id=resident_id)
         outcome = await self.signings.remove_family_member(doc)
         await self.audit("signing.family_remove", resident_id, outcome=outcome)
         self.reply({"id": resident_id, "outcome": outcome})
@@ -687,13 +681,8 @@ class UnableRequestsHandler(SigningHandler):
 
         Supervisors see their region's, staff their team's or institution's."""
         user = await self.authenticate()
-        query = dict(scopes.unable_filter(user))
-        if status := self.get_query_argument("status", ""):
-            if status not in signings.UNABLE_STATES:
-                raise InvalidInput(f"status 应为 {' / '.join(signings.UNABLE_STATES)}", field="status")
-            query = {"$and": [query, {"status": status}]}
-        docs, cursor = await page(self.hub.db.unable_requests, query, limit=self.limit(),
-                                  cursor=self.get_query_argument("cursor", None))
+        docs, cursor = await self.signings.page_unable(user, self.get_query_argument("status", ""), limit=self.limit(),
+                                                       cursor=self.get_query_argument("cursor", None))
         self.reply_page([signings.render_unable(d) for d in docs], cursor)
 
     async def post(self) -> None:
@@ -822,8 +811,8 @@ class ImportsHandler(SigningHandler):
         """The imports of the caller's team, newest first."""
         user = await self.authenticate()
         team_id = scopes.require_signing_staff(user)
-        docs, cursor = await page(self.hub.db.signing_imports, {"team_id": team_id}, limit=self.limit(),
-                                  cursor=self.get_query_argument("cursor", None))
+        docs, cursor = await imports.page_imports(self.hub, team_id, limit=self.limit(),
+                                                  cursor=self.get_query_argument("cursor", None))
         self.reply_page([imports.render_import(d) for d in docs], cursor)
 
     async def post(self) -> None:
@@ -846,11 +835,7 @@ class ImportsHandler(SigningHandler):
 class ImportHandler(SigningHandler):
     async def visible_import(self, import_id: str) -> dict[str, Any]:
         user = await self.authenticate()
-        job = await imports.get_import(self.hub.db, import_id)
-        if job["by"] != user["_id"] and not (user["role"] in self.roster.scopes.TEAM_ROLES
-                                             and user.get("team_id") == job["team_id"]):
-            raise Forbidden("无权查看该导入", import_id=import_id)
-        return job
+        return await imports.get_import(self.hub, user, import_id)
 
     async def get(self, import_id: str) -> None:
         """An import's progress and counts (total, processed, imported, unchanged, failed)."""
@@ -863,10 +848,9 @@ class ImportErrorsHandler(ImportHandler):
     async def get(self, import_id: str) -> None:
         """An import's per-row errors (JSON, paged by row)."""
         await self.visible_import(import_id)
-        docs, cursor = await page(self.hub.db.signing_import_errors, {"import_id": import_id}, limit=self.limit(),
-                                  cursor=self.get_query_argument("cursor", None), newest_first=False)
-        self.reply_page([{"row": d["row"], "name": d["name"], "id_number": d["id_number"], "errors": d["errors"]}
-                         for d in docs], cursor)
+        docs, cursor = await imports.page_errors(self.hub, import_id, limit=self.limit(),
+                                                 cursor=self.get_query_argument("cursor", None))
+        self.reply_page([imports.render_error(d) for d in docs], cursor)
 
 
 class ImportReportHandler(ImportHandler):
@@ -875,7 +859,7 @@ class ImportReportHandler(ImportHandler):
     async def get(self, import_id: str) -> None:
         """Download an import's error report as .xlsx (row, name, masked ID number, column, error)."""
         await self.visible_import(import_id)
-        docs = await self.hub.db.signing_import_errors.find({"import_id": import_id}).sort("row", 1).to_list()
+        docs = await imports.all_errors(self.hub, import_id)
         self.reply_xlsx(imports.report_bytes(docs), f"导入错误报告-{import_id}.xlsx")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from hub import (
     Body,
     ContentBlocked,
+    Forbidden,
     HubError,
     InvalidInput,
     Sheet,
@@ -32,8 +33,10 @@ from hub import (
 )
 from hub.accounts import PHONE_RE
 from hub.ids import CST, iso, new_id, now
+from hub.pages import page
 from hub.roster import idcard, residents
 from hub.roster.packages import check_term
+from hub.roster.scopes import TEAM_ROLES
 from hub.store import insert_unordered
 from plugins.signing import locks, signings
 from plugins.signing.schemas import RESIDENT_TEXT
@@ -428,8 +431,33 @@ def _problem(row: dict[str, Any], key: str, message: str) -> dict[str, Any]:
             "errors": [{"column": TITLES[key], "message": message}]}
 
 
-async def get_import(db: Any, import_id: str) -> dict[str, Any]:
-    return await get_by_id(db.signing_imports, import_id, "导入任务不存在")
+async def get_import(hub: Any, user: dict[str, Any], import_id: str) -> dict[str, Any]:
+    """An import, for the account that started it or a member of its team."""
+    job = await get_by_id(hub.db.signing_imports, import_id, "导入任务不存在")
+    if job["by"] != user["_id"] and not (user["role"] in TEAM_ROLES and user.get("team_id") == job["team_id"]):
+        raise Forbidden("无权查看该导入", import_id=import_id)
+    return job
+
+
+async def page_imports(hub: Any, team_id: str, *, limit: int, cursor: str | None
+                       ) -> tuple[list[dict[str, Any]], str | None]:
+    """A team's imports, newest first."""
+    return await page(hub.db.signing_imports, {"team_id": team_id}, limit=limit, cursor=cursor)
+
+
+async def page_errors(hub: Any, import_id: str, *, limit: int, cursor: str | None
+                      ) -> tuple[list[dict[str, Any]], str | None]:
+    """An import's per-row errors, by row."""
+    return await page(hub.db.signing_import_errors, {"import_id": import_id}, limit=limit, cursor=cursor,
+                      newest_first=False)
+
+
+async def all_errors(hub: Any, import_id: str) -> list[dict[str, Any]]:
+    return await hub.db.signing_import_errors.find({"import_id": import_id}).sort("row", 1).to_list()
+
+
+def render_error(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"row": doc["row"], "name": doc["name"], "id_number": doc["id_number"], "errors": doc["errors"]}
 
 
 def render_import(doc: dict[str, Any]) -> dict[str, Any]:

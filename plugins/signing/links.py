@@ -37,8 +37,8 @@ class WrongState(Conflict):
     code, message = "invalid_state", "该关联申请已处理"
 
 
-async def get_link(db: Any, link_id: str) -> dict[str, Any]:
-    return await get_by_id(db.family_links, link_id, "关联申请不存在")
+async def get_link(hub: Any, link_id: str) -> dict[str, Any]:
+    return await get_by_id(hub.db.family_links, link_id, "关联申请不存在")
 
 
 async def family_size(hub: Any, account_id: str) -> int:

@@ -619,12 +619,35 @@ class Signings:
 
     async def remove_family_member(self, resident: dict[str, Any]) -> str:
         """Unlink a family member from its account (the roster deletes a record the account created and that was
-        never signed); the signings' copies of the account follow. Returns "deleted" or "unlinked"."""
+        never signed); the signings' copies of the account follow. Not while the member holds a signing in
+        force or a pending application. Returns "deleted" or "unlinked"."""
+        if resident.get("status") in ("signed", "to_renew") or await self.db.signings.find_one(
+                {"active_key": resident["_id"], "status": "pending"}, {"_id": 1}):
+            raise WrongState("有有效签约或待审核申请的成员不能删除", resident_id=resident["_id"])
         signed = await self.db.signings.find_one({"resident_id": resident["_id"]}, {"_id": 1})
         outcome = await self.hub.roster.residents.detach(resident, ever_signed=signed is not None)
         if outcome == "unlinked":
             await self.db.signings.update_many({"resident_id": resident["_id"]}, {"$set": {"account_id": None}})
         return outcome
+
+    async def history_of(self, resident_id: str, most: int = 50) -> list[dict[str, Any]]:
+        """A resident's signing records, newest first."""
+        return await self.db.signings.find({"resident_id": resident_id}).sort("_id", -1).to_list(most)
+
+    async def holding(self, resident_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Resident id → their pending or active signing, for those that hold one."""
+        return {s["resident_id"]: s async for s in self.db.signings.find(
+            {"resident_id": {"$in": resident_ids}, "status": {"$in": list(HOLDING)}})}
+
+    async def page_unable(self, user: dict[str, Any], status: str, *, limit: int, cursor: str | None
+                          ) -> tuple[list[dict[str, Any]], str | None]:
+        """Unable-to-sign requests in the user's scope (``scopes.unable_filter``), by ``status``, newest first."""
+        query = dict(scopes.unable_filter(user))
+        if status:
+            if status not in UNABLE_STATES:
+                raise InvalidInput(f"status 应为 {' / '.join(UNABLE_STATES)}", field="status")
+            query = {"$and": [query, {"status": status}]}
+        return await page(self.db.unable_requests, query, limit=limit, cursor=cursor)
 
 
 def service(hub: Any) -> Signings:
