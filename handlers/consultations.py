@@ -26,14 +26,7 @@ class ConsultationsHandler(BaseHandler):
     async def post(self) -> None:
         """A resident opens a consultation with a doctor of their signed team (or gets the open one)."""
         user = await self.authenticate()
-        conv, created = await self.hub.consultations.open(user, self.json_body().get("doctor_id"))
-        if created:
-            await self.audit("consultation.open", conv["_id"], doctor=conv["doctor"]["id"])
-            await self.hub.notices.notify([conv["doctor"]["id"]], kind="consultation", title="新的在线咨询",
-                                          body=f"{user['name']} 发起了在线咨询", data={"conv": conv["_id"]},
-                                          dedupe=f"consultation:{conv['_id']}")
-            await self.hub.events.emit("consultation.opened", {"conv": conv["_id"], "resident_id": user["_id"],
-                                                               "doctor_id": conv["doctor"]["id"]})
+        conv, created = await self.hub.consultations.open(self.context(user), self.json_body().get("doctor_id"))
         self.reply(render_conversation(conv, user["_id"]), 201 if created else 200)
 
 
@@ -63,11 +56,7 @@ class EndHandler(BaseHandler):
     async def post(self, conv_id: str) -> None:
         """The doctor ends the consultation; everyone in it gets a ``conv`` frame."""
         user = await self.authenticate()
-        conv = await self.hub.consultations.end(user, conv_id)
-        await self.hub.announce_conversation_changed(conv_id)
-        await self.hub.publish(conv["participants"], {"type": "conv", "conv": conv_id, "status": "ended",
-                                                      "by": user["_id"]})
-        await self.audit("consultation.end", conv_id)
+        await self.hub.consultations.end(self.context(user), conv_id)
         self.reply(render_conversation(await self.hub.consultations.full(conv_id), user["_id"]))
 
 

@@ -86,7 +86,9 @@ class Hub:
         self.alerts = Alerts(self.db, self.notices)
         self.roster = Roster(self.db, self.accounts)
         self.consultations = Consultations(self.db, may_consult=self.may_consult,
-                                           list_doctors=self.consultable_doctor_ids)
+                                           list_doctors=self.consultable_doctor_ids, audit=self.audit,
+                                           notices=self.notices, events=self.events, publish=self.publish,
+                                           announce=self.announce_conversation_changed)
         self.messaging = Messaging(self.db, self.consultations, publish=self.publish, check=self.check_text,
                                    raise_alert=self.alerts.raise_alert, batch_max=config.write_batch_max,
                                    recall_window_secs=config.recall_window_secs,

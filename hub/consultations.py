@@ -12,9 +12,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hub.accounts import public_user
+from hub.audit import AuditLog, RequestContext
 from hub.errors import ConversationClosed, Forbidden, InvalidInput, NotFound
-from hub.events import EventType
+from hub.events import EventLog, EventType
 from hub.ids import iso, new_id, now
+from hub.notices import Notices
 from hub.pages import page
 from hub.policy import CONSULTING_STAFF, require_participant, require_role
 from hub.store import Index
@@ -32,6 +34,8 @@ CACHE_SIZE = 50_000
 
 Permission = Callable[[dict[str, Any], dict[str, Any]], Awaitable[bool]]
 Candidates = Callable[[dict[str, Any]], Awaitable[list[str]]]
+Publish = Callable[[list[str], dict[str, Any]], Awaitable[None]]
+Announce = Callable[[str], Awaitable[None]]
 
 
 class Consultations:
@@ -41,11 +45,18 @@ class Consultations:
     after ``CACHE_TTL_SECS`` in any case.
     """
 
-    def __init__(self, db: AsyncDatabase, *, may_consult: Permission, list_doctors: Candidates) -> None:
+    def __init__(self, db: AsyncDatabase, *, may_consult: Permission, list_doctors: Candidates,
+                 audit: AuditLog, notices: Notices, events: EventLog, publish: Publish,
+                 announce: Announce) -> None:
         self._convs = db.conversations
         self._users = db.users
         self._may_consult = may_consult
         self._list_doctors = list_doctors
+        self._audit = audit
+        self._notices = notices
+        self._events = events
+        self._publish = publish
+        self._announce = announce
         self._cache: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
 
     async def get(self, conv_id: Any) -> dict[str, Any]:
@@ -77,8 +88,22 @@ class Consultations:
             raise ConversationClosed(conv=conv["_id"])
         return conv
 
-    async def open(self, resident: dict[str, Any], doctor_id: Any) -> tuple[dict[str, Any], bool]:
-        """Open a consultation with a doctor, or return the one already open. Returns it and whether it is new."""
+    async def open(self, ctx: RequestContext, doctor_id: Any) -> tuple[dict[str, Any], bool]:
+        """A resident opens a consultation with a doctor, or gets the one already open. Returns it and whether it
+        is new; a new one is audited, noticed to the doctor and emitted as ``consultation.opened``."""
+        conv, created = await self._open(ctx.actor or {}, doctor_id)
+        if created:
+            resident = ctx.actor or {}
+            await self._audit.record(actor=resident, action="consultation.open", target=conv["_id"],
+                                     address=ctx.address, details={"doctor": conv["doctor"]["id"]})
+            await self._notices.notify([conv["doctor"]["id"]], kind="consultation", title="新的在线咨询",
+                                       body=f"{resident['name']} 发起了在线咨询", data={"conv": conv["_id"]},
+                                       dedupe=f"consultation:{conv['_id']}")
+            await self._events.emit("consultation.opened", {"conv": conv["_id"], "resident_id": resident["_id"],
+                                                            "doctor_id": conv["doctor"]["id"]})
+        return conv, created
+
+    async def _open(self, resident: dict[str, Any], doctor_id: Any) -> tuple[dict[str, Any], bool]:
         require_role(resident, "resident")
         if not isinstance(doctor_id, str) or not doctor_id:
             raise InvalidInput("doctor_id 必须是字符串", field="doctor_id")
@@ -120,8 +145,19 @@ class Consultations:
         allowed = await asyncio.gather(*(self._may_consult(resident, doctor) for doctor in candidates))
         return [doctor for doctor, ok in zip(candidates, allowed, strict=True) if ok]
 
-    async def end(self, user: dict[str, Any], conv_id: Any) -> dict[str, Any]:
-        """The doctor ends a consultation; it takes no more messages."""
+    async def end(self, ctx: RequestContext, conv_id: Any) -> dict[str, Any]:
+        """The doctor ends a consultation; it takes no more messages. Every process forgets its cached copy,
+        everyone in it gets a ``conv`` frame, and the end is audited."""
+        user = ctx.actor or {}
+        ended = await self._end(user, conv_id)
+        await self._announce(ended["_id"])
+        await self._publish(ended["participants"], {"type": "conv", "conv": ended["_id"], "status": "ended",
+                                                    "by": user["_id"]})
+        await self._audit.record(actor=user, action="consultation.end", target=ended["_id"], address=ctx.address,
+                                 details={})
+        return ended
+
+    async def _end(self, user: dict[str, Any], conv_id: Any) -> dict[str, Any]:
         conv = await self.get_for(user, conv_id)
         if user["_id"] != conv["doctor"]["id"]:
             raise Forbidden("只有医生可以结束咨询")
