@@ -197,21 +197,14 @@ def _resident(name: str, id_number: str, phone: str | None, village: str, househ
 def _signing(resident: dict[str, Any], team: dict[str, Any], doctor: dict[str, Any], package: dict[str, Any],
              status: str, start: Any, term: int | None, *, mode: str = "entry", reason: str | None = None
              ) -> dict[str, Any]:
-    signing_id = new_id()
-    end = signings.add_years(start, term) if start and term else None
-    if status in ("terminated", "expired") and end is not None:
-        end = min(end, now() - timedelta(days=1))
-    return {"_id": signing_id, "resident_id": resident["_id"], "resident_name": resident["name"],
-            "id_number": resident["id_number"], "account_id": resident.get("account_id"),
-            "region": resident["region"], "team_id": team["_id"], "team_name": team["name"],
-            "institution_id": team["institution_id"], "doctor_id": doctor["_id"], "doctor_name": doctor["name"],
-            "package_id": package["_id"] if term else None, "package_name": package["name"] if term else None,
-            "mode": mode, "status": status, "term_years": term, "auto_renew": True, "start": start, "end": end,
-            "terms": [], "active_key": resident["_id"] if status in signings.HOLDING else signing_id,
-            "created_by": doctor["_id"], "created_at": now(), "updated_at": now(),
-            "reviewed_by": doctor["_id"] if status == "rejected" else None,
-            "reviewed_at": now() if status == "rejected" else None, "reason": reason,
-            "expiring_notified": False}
+    doc = signings.new_signing(resident, team=team, doctor=doctor, mode=mode, status=status,
+                               created_by=doctor["_id"], package=package if term else None, term_years=term,
+                               start=start, reason=reason)
+    if status in ("terminated", "expired") and doc["end"] is not None:
+        doc["end"] = min(doc["end"], now() - timedelta(days=1))
+    if status == "rejected":
+        doc.update(reviewed_by=doctor["_id"], reviewed_at=now())
+    return doc
 
 
 def _derive(docs: list[dict[str, Any]], records: list[dict[str, Any]], moment: Any, notice_days: int) -> None:

@@ -367,16 +367,10 @@ async def _sign_rows(hub: Any, actor: dict[str, Any], team: dict[str, Any], job:
             continue
         end = signings.add_years(start, row["term_years"])
         signing_id = new_id()
-        new_signings.append({
-            "_id": signing_id, "resident_id": resident["_id"], "resident_name": resident["name"],
-            "id_number": row["id_number"], "account_id": resident.get("account_id"),
-            "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
-            "institution_id": team.get("institution_id"), "doctor_id": actor["_id"], "doctor_name": actor["name"],
-            "package_id": row["package"]["_id"], "package_name": row["package"]["name"], "mode": "import",
-            "status": "active", "term_years": row["term_years"], "auto_renew": True, "start": start, "end": end,
-            "terms": [], "active_key": resident["_id"], "created_by": actor["_id"], "created_at": moment,
-            "updated_at": moment, "reviewed_by": None, "reviewed_at": None, "reason": None,
-            "expiring_notified": False, "import_id": job["_id"], "row": row["row"]})
+        new_signings.append(signings.new_signing(
+            resident | {"id_number": row["id_number"]}, team=team, doctor=actor, mode="import", status="active",
+            created_by=actor["_id"], package=row["package"], term_years=row["term_years"], start=start,
+            moment=moment, signing_id=signing_id, import_id=job["_id"], row=row["row"]))
         signed = {"status": signings.derive_status(unable=False, active_end=end, last_closed=None, moment=moment,
                                                    notice_days=notice_days),
                   "team_id": team["_id"], "institution_id": team.get("institution_id"), "doctor_id": actor["_id"],

@@ -85,6 +85,28 @@ def derive_status(*, unable: bool, active_end: datetime | None, last_closed: str
 
 # -- records -----------------------------------------------------------------------------------------------
 
+def new_signing(resident: dict[str, Any], *, team: dict[str, Any], doctor: dict[str, Any], mode: str, status: str,
+                created_by: str, package: dict[str, Any] | None = None, term_years: int | None = None,
+                auto_renew: bool = True, start: datetime | None = None, reason: str | None = None,
+                moment: datetime | None = None, signing_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The one constructor of a signing record, for every mode, the import and the demo: a holding state
+    (pending, active) takes the resident's ``active_key``, a closed one its own id; the end follows from the
+    start and the term."""
+    moment = moment or now()
+    signing_id = signing_id or new_id()
+    return {
+        "_id": signing_id, "resident_id": resident["_id"], "resident_name": resident["name"],
+        "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
+        "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
+        "institution_id": team.get("institution_id"), "doctor_id": doctor["_id"], "doctor_name": doctor["name"],
+        "package_id": package["_id"] if package else None, "package_name": package["name"] if package else None,
+        "mode": mode, "status": status, "term_years": term_years, "auto_renew": auto_renew, "start": start,
+        "end": add_years(start, term_years) if start and term_years else None, "terms": [],
+        "active_key": resident["_id"] if status in HOLDING else signing_id, "created_by": created_by,
+        "created_at": moment, "updated_at": moment, "reviewed_by": None, "reviewed_at": None, "reason": reason,
+        "expiring_notified": False, **extra}
+
+
 def event_payload(signing: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """What subscribers get: ids, places and times, never names or numbers of people."""
     return {"signing_id": signing["_id"], "resident_id": signing["resident_id"], "team_id": signing["team_id"],
@@ -267,17 +289,10 @@ class Signings:
             check_signable(actor, resident, holder=holder, team=team, doctor=doctor, given_name=given_name)
             moment = now()
             begin = None if pending else (start or moment)
-            signing = {
-                "_id": new_id(), "resident_id": resident["_id"], "resident_name": resident["name"],
-                "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
-                "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
-                "institution_id": team.get("institution_id"), "doctor_id": doctor["_id"], "doctor_name": doctor["name"],
-                "package_id": package["_id"], "package_name": package["name"], "mode": mode,
-                "status": "pending" if pending else "active", "term_years": term, "auto_renew": auto_renew,
-                "start": begin, "end": add_years(begin, term) if begin else None, "terms": [],
-                "active_key": resident["_id"], "created_by": actor["_id"], "created_at": moment, "updated_at": moment,
-                "reviewed_by": None, "reviewed_at": None, "reason": None, "expiring_notified": False,
-            }
+            signing = new_signing(resident, team=team, doctor=doctor, mode=mode,
+                                  status="pending" if pending else "active", created_by=actor["_id"],
+                                  package=package, term_years=term, auto_renew=auto_renew, start=begin,
+                                  moment=moment)
             if signing["end"] is not None and signing["end"] <= moment:
                 raise InvalidInput("签约已过期", field="start")
             try:  # the unique index stays the last word, should a writer ever skip the lease
@@ -434,14 +449,9 @@ class Signings:
             if await self._last_closed(resident["_id"]) == "refused":
                 raise AlreadyRefused(resident_id=resident["_id"])
             moment = now()
-            record = {"_id": record_id, "resident_id": resident["_id"], "resident_name": resident["name"],
-                      "id_number": resident.get("id_number"), "account_id": resident.get("account_id"),
-                      "region": resident.get("region", ""), "team_id": team["_id"], "team_name": team["name"],
-                      "institution_id": team.get("institution_id"), "doctor_id": actor["_id"],
-                      "doctor_name": actor["name"], "package_id": None, "package_name": None, "mode": "entry",
-                      "status": "refused", "term_years": None, "auto_renew": False, "start": None, "end": None,
-                      "terms": [], "active_key": record_id, "created_by": actor["_id"], "created_at": moment,
-                      "updated_at": moment, "reason": screened.text, "reviewed_by": None, "reviewed_at": None}
+            record = new_signing(resident, team=team, doctor=actor, mode="entry", status="refused",
+                                 created_by=actor["_id"], auto_renew=False, reason=screened.text, moment=moment,
+                                 signing_id=record_id)
             await self.db.signings.insert_one(record)
             await self.refresh_status(resident["_id"])
         await self._record(actor, "signing.refuse", record, address)
