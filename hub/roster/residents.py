@@ -168,6 +168,12 @@ class Residents:
                                                             fields.get("key_populations", []))
         return fields
 
+    async def add(self, actor: dict[str, Any], details: dict[str, Any]) -> dict[str, Any]:
+        """A new record entered by staff, in a village of their service area (``new_resident``)."""
+        fields = await self.check_details(details)
+        scopes.require_in_service_area(actor, fields["village"])
+        return await self.insert(new_resident(fields, created_by=actor["_id"]))
+
     async def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         try:
             await self.db.residents.insert_one(doc)

@@ -79,6 +79,12 @@ def require_edit_resident(user: dict[str, Any], resident: dict[str, Any]) -> Non
     require_see_resident(user, resident)
 
 
+def require_in_service_area(user: dict[str, Any], village: str) -> None:
+    """A new resident record: a village of the user's own service area (a sysadmin anywhere)."""
+    if user["role"] != "sysadmin" and not (user.get("region") and in_region(village, user["region"])):
+        raise Forbidden("该村不在您的服务范围内", field="village")
+
+
 def shows_whole_numbers(user: dict[str, Any], resident: dict[str, Any]) -> bool:
     """On a detail view only: the managing account, and the staff of the team holding the resident."""
     if resident.get("account_id") == user["_id"]:
@@ -169,6 +175,7 @@ class RosterScopes:
     can_see_resident = staticmethod(can_see_resident)
     require_see_resident = staticmethod(require_see_resident)
     require_edit_resident = staticmethod(require_edit_resident)
+    require_in_service_area = staticmethod(require_in_service_area)
     shows_whole_numbers = staticmethod(shows_whole_numbers)
     scope_filter = staticmethod(scope_filter)
     staff_filter = staticmethod(staff_filter)

@@ -7,13 +7,13 @@ from typing import Any
 from urllib.parse import quote
 
 from handlers.base import XLSX, BaseHandler
-from hub import Conflict, Forbidden, InvalidInput, NotFound
+from hub import Forbidden, InvalidInput
 from hub.ids import iso
-from hub.policy import in_region, require_role
+from hub.policy import require_role
 from hub.roster import Roster, regions, residents, tags, teams
 from hub.roster.checks import optional_text, reason_text
 from hub.roster.numbers import whole_numbers
-from hub.roster.packages import check_term, render_package
+from hub.roster.packages import render_package
 from hub.schema import PAGE, SCREEN, Body, Code, Enum, Id, Text
 from plugins.signing import imports, links, lookups, scopes, signings
 from plugins.signing.schemas import (
@@ -279,10 +279,7 @@ class ResidentsHandler(SigningHandler):
         """Add a resident to the roster (team staff, institution admin, sysadmin) without signing them."""
         user = await self.authenticate()
         require_role(user, *self.roster.scopes.TEAM_ROLES, "admin", "sysadmin")
-        fields = await self.roster.residents.check_details(self.json_body())
-        if user["role"] != "sysadmin" and not (user.get("region") and in_region(fields["village"], user["region"])):
-            raise Forbidden("该村不在您的服务范围内", field="village")
-        doc = await self.roster.residents.insert(residents.new_resident(fields, created_by=user["_id"]))
+        doc = await self.roster.residents.add(user, self.json_body())
         await self.audit("signing.resident_create", doc["_id"], village=doc["village"])
         self.reply(await self.render_one(user, doc), 201)
 
@@ -519,9 +516,9 @@ class ApplicationsHandler(SigningHandler):
         user = await self.authenticate()
         require_role(user, "resident")
         body = self.json_body()
-        resident = await self.visible_resident(user, _id(body, "resident_id"))
-        team = await self.roster.teams.get(_id(body, "team_id"))
-        doctor = await self.hub.accounts.get_user(_id(body, "doctor_id"))
+        resident = await self.visible_resident(user, signings.required_id(body, "resident_id"))
+        team = await self.roster.teams.get(signings.required_id(body, "team_id"))
+        doctor = await self.hub.accounts.get_user(signings.required_id(body, "doctor_id"))
         if doctor["role"] not in scopes.SIGNING_ROLES:
             raise InvalidInput("请选择家庭医生", field="doctor_id")
         signing = await self.signings.open_signing(
@@ -555,29 +552,8 @@ class SigningsHandler(SigningHandler):
         ``{resident_id}`` from the roster, or ``{resident: {details}}`` entered now; ``package_id``,
         ``term_years`` and ``auto_renew`` default to the standard package's term with auto-renewal."""
         user = await self.authenticate()
-        team_id = scopes.require_signing_staff(user)
-        body = self.json_body()
-        await check_terms(self.hub, body)  # before a new resident record is written: a refusal changes nothing
-        given_name = None  # a name typed for a number the roster holds must be that record's (signings rules)
-        if "resident" in body:
-            if not isinstance(body["resident"], dict):
-                raise InvalidInput("resident 应为居民信息", field="resident")
-            fields = await self.roster.residents.check_details(body["resident"])
-            given_name = fields["name"]
-            found = await self.roster.residents.find_by_id_number(fields["id_number"])
-            if found is not None:
-                self.roster.scopes.require_see_resident(user, found)
-                resident = found
-            else:
-                if not (user.get("region") and in_region(fields["village"], user["region"])):
-                    raise Forbidden("该村不在您的服务范围内", field="village")
-                resident = await self.roster.residents.insert(residents.new_resident(fields, created_by=user["_id"]))
-        else:
-            resident = await self.visible_resident(user, _id(body, "resident_id"))
-        team = await self.roster.teams.get(team_id)
-        signing = await self.signings.open_signing(
-            self.context(user), resident, team=team, doctor=user, mode="entry", term_years=body.get("term_years"),
-            package_id=body.get("package_id"), auto_renew=body.get("auto_renew", True), given_name=given_name)
+        scopes.require_signing_staff(user)
+        signing = await self.signings.enter(self.context(user), self.json_body())
         self.reply(signings.render_signing(signing, whole=True), 201)
 
 
@@ -589,23 +565,13 @@ class SigningBatchHandler(SigningHandler):
 
         ``{resident_ids: [...]}``; each one is signed or reported with the reason it was not."""
         user = await self.authenticate()
-        team_id = scopes.require_signing_staff(user)
+        scopes.require_signing_staff(user)
         body = self.json_body()
         ids = tags.check_ids(body.get("resident_ids"), "resident_ids")
         if len(ids) > MAX_BATCH:
             raise InvalidInput(f"一次最多签约 {MAX_BATCH} 人", field="resident_ids")
-        team = await self.roster.teams.get(team_id)
-        package = await check_terms(self.hub, body)  # once, not per resident
-        signed, failed = [], []
-        for resident_id in ids:
-            try:
-                resident = await self.visible_resident(user, resident_id)
-                signing = await self.signings.open_signing(
-                    self.context(user), resident, team=team, doctor=user, mode="pick",
-                    term_years=body.get("term_years"), package_id=package["_id"])
-                signed.append(signings.render_signing(signing))
-            except (InvalidInput, Forbidden, Conflict, NotFound) as exc:
-                failed.append({"resident_id": resident_id, "code": exc.code, "message": exc.message})
+        done, failed = await self.signings.sign_many(self.context(user), ids, body)
+        signed = [signings.render_signing(d) for d in done]
         self.reply({"signed": signed, "failed": failed})
 
 
@@ -653,10 +619,7 @@ class SigningActionHandler(SigningHandler):
             require_role(user, "resident")
             result = await self.signings.cancel(self.context(user), signing)
         elif action == "renew" and user["role"] == "resident":
-            resident = await self.roster.residents.get(signing["resident_id"])
-            if resident.get("status") != "to_renew":
-                raise signings.WrongState("签约未到续签期", signing_id=signing_id)
-            result = await self.signings.renew(self.context(user), signing)
+            result = await self.signings.renew_by_resident(self.context(user), signing)
         else:
             scopes.require_team_member(user, signing)
             if action == "approve":
@@ -690,7 +653,7 @@ class UnableRequestsHandler(SigningHandler):
         user = await self.authenticate()
         scopes.require_signing_staff(user)
         body = self.json_body()
-        resident = await self.visible_resident(user, _id(body, "resident_id"))
+        resident = await self.visible_resident(user, signings.required_id(body, "resident_id"))
         doc = await self.signings.request_unable(self.context(user), resident, body.get("kind"), reason_text(body))
         self.reply(signings.render_unable(doc), 201)
 
@@ -861,23 +824,6 @@ class ImportReportHandler(ImportHandler):
         await self.visible_import(import_id)
         docs = await imports.all_errors(self.hub, import_id)
         self.reply_xlsx(imports.report_bytes(docs), f"导入错误报告-{import_id}.xlsx")
-
-
-async def check_terms(hub: Any, body: dict[str, Any]) -> dict[str, Any]:
-    """The package, term and auto-renewal a signing request names (the rules re-check them when signing)."""
-    package = await hub.roster.packages.get(body.get("package_id"))
-    if body.get("term_years") is not None:
-        check_term(body["term_years"], hub.config["signing.max_term_years"])
-    if not isinstance(body.get("auto_renew", True), bool):
-        raise InvalidInput("auto_renew 应为 true 或 false", field="auto_renew")
-    return package
-
-
-def _id(body: dict[str, Any], field: str) -> str:
-    value = body.get(field)
-    if not isinstance(value, str) or not value:
-        raise InvalidInput(f"{field} 必填", field=field)
-    return value
 
 
 ID = r"([^/]+)"

@@ -25,11 +25,12 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from hub import SYSTEM, Conflict, Forbidden, InvalidInput, RequestContext, get_by_id
+from hub import SYSTEM, Conflict, Forbidden, InvalidInput, NotFound, RequestContext, get_by_id
 from hub.ids import iso, new_id, now
 from hub.pages import page
 from hub.roster.idcard import mask_id_number, normalise_id_number
 from hub.roster.packages import check_term
+from hub.roster.residents import new_resident
 from hub.roster.scopes import can_see_resident
 from plugins.signing import locks, scopes
 
@@ -84,6 +85,13 @@ def derive_status(*, unable: bool, active_end: datetime | None, last_closed: str
 
 
 # -- records -----------------------------------------------------------------------------------------------
+
+def required_id(body: dict[str, Any], field: str) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{field} 必填", field=field)
+    return value
+
 
 def new_signing(resident: dict[str, Any], *, team: dict[str, Any], doctor: dict[str, Any], mode: str, status: str,
                 created_by: str, package: dict[str, Any] | None = None, term_years: int | None = None,
@@ -639,6 +647,69 @@ class Signings:
         if outcome == "unlinked":
             await self.db.signings.update_many({"resident_id": resident["_id"]}, {"$set": {"account_id": None}})
         return outcome
+
+    async def check_terms(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The package, term and auto-renewal a signing request names (the rules re-check them when signing)."""
+        package = await self.roster.packages.get(body.get("package_id"))
+        if body.get("term_years") is not None:
+            check_term(body["term_years"], self.settings()[0])
+        if not isinstance(body.get("auto_renew", True), bool):
+            raise InvalidInput("auto_renew 应为 true 或 false", field="auto_renew")
+        return package
+
+    async def enter(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+        """Entry mode: a doctor signs on the spot a resident of the roster (``resident_id``) or one entered now
+        (``resident``: details; a number the roster holds must come with that record's name)."""
+        actor = ctx.actor or {}
+        team_id = scopes.require_signing_staff(actor)
+        await self.check_terms(body)  # before a new resident record is written: a refusal changes nothing
+        given_name = None
+        if "resident" in body:
+            if not isinstance(body["resident"], dict):
+                raise InvalidInput("resident 应为居民信息", field="resident")
+            fields = await self.roster.residents.check_details(body["resident"])
+            given_name = fields["name"]
+            resident = await self.roster.residents.find_by_id_number(fields["id_number"])
+            if resident is not None:
+                self.roster.scopes.require_see_resident(actor, resident)
+            else:
+                self.roster.scopes.require_in_service_area(actor, fields["village"])
+                resident = await self.roster.residents.insert(new_resident(fields, created_by=actor["_id"]))
+        else:
+            resident = await self.visible_resident(actor, required_id(body, "resident_id"))
+        team = await self.roster.teams.get(team_id)
+        return await self.open_signing(ctx, resident, team=team, doctor=actor, mode="entry",
+                                       term_years=body.get("term_years"), package_id=body.get("package_id"),
+                                       auto_renew=body.get("auto_renew", True), given_name=given_name)
+
+    async def sign_many(self, ctx: RequestContext, resident_ids: list[str], body: dict[str, Any]
+                        ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Pick mode: sign each resident ticked in the roster; returns the signings and the failures (resident
+        id, code, message)."""
+        actor = ctx.actor or {}
+        team = await self.roster.teams.get(scopes.require_signing_staff(actor))
+        package = await self.check_terms(body)  # once, not per resident
+        signed, failed = [], []
+        for resident_id in resident_ids:
+            try:
+                resident = await self.visible_resident(actor, resident_id)
+                signed.append(await self.open_signing(ctx, resident, team=team, doctor=actor, mode="pick",
+                                                      term_years=body.get("term_years"), package_id=package["_id"]))
+            except (InvalidInput, Forbidden, Conflict, NotFound) as exc:
+                failed.append({"resident_id": resident_id, "code": exc.code, "message": exc.message})
+        return signed, failed
+
+    async def renew_by_resident(self, ctx: RequestContext, signing: dict[str, Any]) -> dict[str, Any]:
+        """The resident account renews once the resident is 待续签."""
+        resident = await self.roster.residents.get(signing["resident_id"])
+        if resident.get("status") != "to_renew":
+            raise WrongState("签约未到续签期", signing_id=signing["_id"])
+        return await self.renew(ctx, signing)
+
+    async def visible_resident(self, user: dict[str, Any], resident_id: str) -> dict[str, Any]:
+        resident = await self.roster.residents.get(resident_id)
+        self.roster.scopes.require_see_resident(user, resident)
+        return resident
 
     async def history_of(self, resident_id: str, most: int = 50) -> list[dict[str, Any]]:
         """A resident's signing records, newest first."""
