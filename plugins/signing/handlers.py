@@ -58,6 +58,10 @@ class SigningHandler(BaseHandler):
     def signings(self) -> signings.Signings:
         return signings.service(self.hub)
 
+    @property
+    def links(self) -> links.FamilyLinks:
+        return links.service(self.hub)
+
     def args(self, names: tuple[str, ...]) -> dict[str, str]:
         return {n: v for n in names if (v := self.get_query_argument(n, "").strip())}
 
@@ -396,11 +400,11 @@ class FamilyHandler(SigningHandler):
         account gets a ``family_link`` notice either way. A record another account manages: 409."""
         user = await self.authenticate()
         require_role(user, "resident")
-        if await links.family_size(self.hub, user["_id"]) >= links.FAMILY_MAX:
+        if await self.links.family_size(user["_id"]) >= links.FAMILY_MAX:
             raise InvalidInput(f"家庭成员最多 {links.FAMILY_MAX} 人（含待确认的关联申请）")
         fields, existing = await self.roster.residents.check_family_member(user, self.json_body())
         if existing is not None:
-            link = await links.request_link(self.hub, user, existing, fields["relation"], self.address)
+            link = await self.links.request_link(self.context(user), existing, fields["relation"])
             self.reply(links.render_for_account(link), 202)
             return
         doc = await self.roster.residents.add_family_member(user, fields)
@@ -419,7 +423,7 @@ class FamilyLinksHandler(SigningHandler):
         doctors, assistants and leader, the institution admin, for a record no team holds the staff of its
         area; a sysadmin all. Supervisors decide nothing here (403)."""
         user = await self.authenticate()
-        docs, cursor = await links.list_links(self.hub, user, self.get_query_argument("status", ""),
+        docs, cursor = await self.links.list_links(user, self.get_query_argument("status", ""),
                                               limit=self.limit(), cursor=self.get_query_argument("cursor", None))
         self.reply_page([links.render(user, d) for d in docs], cursor)
 
@@ -427,7 +431,7 @@ class FamilyLinksHandler(SigningHandler):
 class FamilyLinkAccess(SigningHandler):
     async def visible_link(self, user: dict[str, Any], link_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """The request and its record: the requesting account's own, or staff who may edit the record."""
-        link = await links.get_link(self.hub, link_id)
+        link = await self.links.get_link(link_id)
         resident = await self.roster.residents.get(link["resident_id"])
         if user["role"] == "resident":
             if link["account_id"] != user["_id"]:
@@ -450,7 +454,7 @@ class FamilyLinkHandler(FamilyLinkAccess):
         user = await self.authenticate()
         require_role(user, "resident")
         link, _ = await self.visible_link(user, link_id)
-        self.reply(links.render(user, await links.withdraw(self.hub, user, link, self.address)))
+        self.reply(links.render(user, await self.links.withdraw(self.context(user), link)))
 
 
 class FamilyLinkDecisionHandler(FamilyLinkAccess):
@@ -468,8 +472,8 @@ class FamilyLinkDecisionHandler(FamilyLinkAccess):
         require_role(user, *links.EDITOR_ROLES, "sysadmin")
         link, resident = await self.visible_link(user, link_id)
         note = self.json_body().get("note") or None  # screened at the edge (body_schema)
-        updated = await links.decide(self.hub, user, link, resident, confirm=action == "approve", note=note,
-                                     address=self.address)
+        updated = await self.links.decide(self.context(user), link, resident, confirm=action == "approve",
+                                          note=note)
         self.reply(links.render(user, updated))
 
 
