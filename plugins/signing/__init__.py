@@ -106,7 +106,7 @@ async def hub_startup(hub: Any) -> None:
 
 @hookimpl
 async def hub_shutdown(hub: Any) -> None:
-    await imports.stop_imports(hub)
+    await imports.service(hub).stop_imports()
 
 
 async def consulting_team_ids(hub: Any, account: dict[str, Any]) -> list[str]:

@@ -62,6 +62,10 @@ class SigningHandler(BaseHandler):
     def links(self) -> links.FamilyLinks:
         return links.service(self.hub)
 
+    @property
+    def imports(self) -> imports.Imports:
+        return imports.service(self.hub)
+
     def args(self, names: tuple[str, ...]) -> dict[str, str]:
         return {n: v for n in names if (v := self.get_query_argument(n, "").strip())}
 
@@ -778,7 +782,7 @@ class ImportsHandler(SigningHandler):
         """The imports of the caller's team, newest first."""
         user = await self.authenticate()
         team_id = scopes.require_signing_staff(user)
-        docs, cursor = await imports.page_imports(self.hub, team_id, limit=self.limit(),
+        docs, cursor = await self.imports.page_imports(team_id, limit=self.limit(),
                                                   cursor=self.get_query_argument("cursor", None))
         self.reply_page([imports.render_import(d) for d in docs], cursor)
 
@@ -794,15 +798,15 @@ class ImportsHandler(SigningHandler):
         if not self.request.body:
             raise InvalidInput("请上传 .xlsx 文件", field="file", reason="missing")
         team = await self.roster.teams.get(team_id)
-        job = await imports.start_import(self.hub, user, team, self.request.body,
-                                         self.get_query_argument("filename", "import.xlsx"), self.address)
+        job = await self.imports.start_import(self.context(user), team, self.request.body,
+                                              self.get_query_argument("filename", "import.xlsx"))
         self.reply(imports.render_import(job), 202)
 
 
 class ImportHandler(SigningHandler):
     async def visible_import(self, import_id: str) -> dict[str, Any]:
         user = await self.authenticate()
-        return await imports.get_import(self.hub, user, import_id)
+        return await self.imports.get_import(user, import_id)
 
     async def get(self, import_id: str) -> None:
         """An import's progress and counts (total, processed, imported, unchanged, failed)."""
@@ -815,7 +819,7 @@ class ImportErrorsHandler(ImportHandler):
     async def get(self, import_id: str) -> None:
         """An import's per-row errors (JSON, paged by row)."""
         await self.visible_import(import_id)
-        docs, cursor = await imports.page_errors(self.hub, import_id, limit=self.limit(),
+        docs, cursor = await self.imports.page_errors(import_id, limit=self.limit(),
                                                  cursor=self.get_query_argument("cursor", None))
         self.reply_page([imports.render_error(d) for d in docs], cursor)
 
@@ -826,7 +830,7 @@ class ImportReportHandler(ImportHandler):
     async def get(self, import_id: str) -> None:
         """Download an import's error report as .xlsx (row, name, masked ID number, column, error)."""
         await self.visible_import(import_id)
-        docs = await imports.all_errors(self.hub, import_id)
+        docs = await self.imports.all_errors(import_id)
         self.reply_xlsx(imports.report_bytes(docs), f"导入错误报告-{import_id}.xlsx")
 
 

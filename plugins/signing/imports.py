@@ -22,6 +22,7 @@ from hub import (
     Forbidden,
     HubError,
     InvalidInput,
+    RequestContext,
     Sheet,
     WorkbookLimits,
     WorkbookTooLarge,
@@ -238,216 +239,10 @@ def _moment(day: date) -> datetime:
 
 # -- running an import -------------------------------------------------------------------------------------------
 
-def running_imports(hub: Any) -> set[asyncio.Task]:
-    """This hub's import tasks (kept on the hub, so that each hub in a process has its own)."""
-    return hub.plugin_state.setdefault("signing", {}).setdefault("imports", set())
-
-
-async def start_import(hub: Any, actor: dict[str, Any], team: dict[str, Any], data: bytes, filename: str,
-                       address: str) -> dict[str, Any]:
-    await read_header(data)
-    job = {"_id": new_id(), "by": actor["_id"], "team_id": team["_id"], "institution_id": team.get("institution_id"),
-           "filename": filename[:100], "status": "reading", "total": 0, "processed": 0, "imported": 0,
-           "unchanged": 0, "failed": 0, "created_at": now(), "updated_at": now(), "finished_at": None}
-    await hub.db.signing_imports.insert_one(job)
-    await hub.audit.record(actor=actor, action="signing.import_start", target=job["_id"], address=address,
-                           details={"filename": job["filename"], "bytes": len(data)})
-    task = asyncio.create_task(_run(hub, actor, team, job, data, address), name=f"signing-import-{job['_id']}")
-    tasks = running_imports(hub)
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
-    return job
-
-
-async def stop_imports(hub: Any) -> None:
-    tasks = set(running_imports(hub))
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _run(hub: Any, actor: dict[str, Any], team: dict[str, Any], job: dict[str, Any], data: bytes,
-               address: str) -> None:
-    db = hub.db
-    try:
-        rows = await read_rows(data, hub.config["signing.import_max_rows"])
-        await _progress(db, job, status="importing", total=len(rows))
-        villages = await hub.roster.regions.village_codes()
-        by_name = {p["name"]: p for p in await hub.roster.packages.enabled()}
-        by_name[""] = await hub.roster.packages.get(None)
-        checker = RowChecker(villages, by_name, hub.config["signing.max_term_years"], datetime.now(CST).date())
-        counts = {"imported": 0, "unchanged": 0, "failed": 0}
-        for first in range(0, len(rows), BATCH_ROWS):
-            batch = rows[first:first + BATCH_ROWS]
-            await _import_batch(hub, actor, team, job, checker, batch, counts)
-            await _progress(db, job, processed=first + len(batch), **counts)
-        await _progress(db, job, status="done", finished_at=now())
-        await hub.audit.record(actor=actor, action="signing.import", target=job["_id"], address=address,
-                               details={"total": len(rows), **counts})
-    except HubError as exc:
-        await _progress(db, job, status="failed", error=exc.message, finished_at=now())
-    except asyncio.CancelledError:
-        await asyncio.shield(_progress(db, job, status="interrupted", finished_at=now()))
-        raise
-    except Exception:
-        log.exception("signing import %s failed", job["_id"])
-        await _progress(db, job, status="failed", error="导入出错，请重试", finished_at=now())
-
-
-async def _progress(db: Any, job: dict[str, Any], **changes: Any) -> None:
-    await db.signing_imports.update_one({"_id": job["_id"]}, {"$set": {**changes, "updated_at": now()}})
-
-
-async def _import_batch(hub: Any, actor: dict[str, Any], team: dict[str, Any], job: dict[str, Any],
-                        checker: RowChecker, batch: list[tuple[int, tuple]], counts: dict[str, int]) -> None:
-    problems: list[dict[str, Any]] = []
-    valid: list[dict[str, Any]] = []
-    for number, values in batch:
-        row, errors = checker.check(number, values)
-        if row is not None and (errors := await _screen_row(hub, actor, job, row)):
-            row = None
-        if row is None:
-            problems.append({"row": number, "name": _text(values[0])[:30],
-                             "id_number": idcard.mask_id_number(_text(values[1])[:18]), "errors": errors})
-        else:
-            valid.append(row)
-    owner, locked = await _lease_existing(hub, valid)
-    try:
-        await _sign_rows(hub, actor, team, job, valid, locked, problems, counts)
-    finally:
-        await locks.release_many(hub, owner, locked)
-
-
-async def _lease_existing(hub: Any, valid: list[dict[str, Any]]) -> tuple[str, set[str]]:
-    """The leases of the rows' residents already in the roster (a new resident's id is nobody else's yet)."""
-    ids = [r["_id"] for r in await hub.roster.residents.by_id_numbers([r["id_number"] for r in valid], {"_id": 1})]
-    return await locks.acquire_many(hub, ids)
-
-
-async def _sign_rows(hub: Any, actor: dict[str, Any], team: dict[str, Any], job: dict[str, Any],
-                     valid: list[dict[str, Any]], locked: set[str], problems: list[dict[str, Any]],
-                     counts: dict[str, int]) -> None:
-    """Sign the checked rows of a batch through the rules every mode uses (``signings.check_signable``), the
-    rows' residents read again under their leases; written in bulk."""
-    db = hub.db
-    existing = {r["id_number"]: r for r in await hub.roster.residents.by_id_numbers(
-        [r["id_number"] for r in valid],
-        {"id_number": 1, "unable": 1, "tags": 1, "account_id": 1, "region": 1, "name": 1, "team_id": 1})}
-    holders = {s["active_key"]: s for s in await find_in(
-        db.signings, "active_key", [r["_id"] for r in existing.values()],
-        {"active_key": 1, "team_id": 1, "start": 1, "status": 1})}
-    names = sorted({n for r in valid for n in (*r["key_populations"], *r["chronic_diseases"])} | DERIVED)
-    tag_ids = dict(zip(names, await hub.roster.tags.ensure(names), strict=True))
-    moment = now()
-    notice_days = hub.config["signing.renewal_notice_days"]
-    new_residents, new_signings, updates = [], [], []
-    row_of: dict[str, dict[str, Any]] = {}
-    for row in valid:
-        start = _moment(row["start"])
-        found = existing.get(row["id_number"])
-        holder = holders.get(found["_id"]) if found else None
-        if found and found["_id"] not in locked:
-            problems.append(_problem(row, "id_number", locks.Busy.message))
-            continue
-        if (holder is not None and holder["status"] == "active" and holder["team_id"] == team["_id"]
-                and holder.get("start") == start and (found or {}).get("name") == row["name"]):
-            counts["unchanged"] += 1
-            continue
-        populations = residents.derived_populations(row["birth_date"], row["key_populations"])
-        resident = found or residents.new_resident(
-            {"name": row["name"], "id_number": row["id_number"], "birth_date": row["birth_date"].isoformat(),
-             "sex": row["sex"], "phone": row["phone"], "address": row["address"], "village": row["village"],
-             "region": row["village"], "household": row["household"], "key_populations": populations,
-             "chronic_diseases": row["chronic_diseases"]}, created_by=actor["_id"])
-        try:
-            signings.check_signable(actor, resident, holder=holder, team=team, doctor=actor,
-                                    given_name=row["name"] if found else None)
-        except HubError as exc:
-            problems.append(_problem(row, "id_number" if found else "village", exc.message))
-            continue
-        end = signings.add_years(start, row["term_years"])
-        signing_id = new_id()
-        new_signings.append(signings.new_signing(
-            resident | {"id_number": row["id_number"]}, team=team, doctor=actor, mode="import", status="active",
-            created_by=actor["_id"], package=row["package"], term_years=row["term_years"], start=start,
-            moment=moment, signing_id=signing_id, import_id=job["_id"], row=row["row"]))
-        signed = {"status": signings.derive_status(unable=False, active_end=end, last_closed=None, moment=moment,
-                                                   notice_days=notice_days),
-                  "team_id": team["_id"], "institution_id": team.get("institution_id"), "doctor_id": actor["_id"],
-                  "signing_id": signing_id, "signing_end": end, "updated_at": moment}
-        row_tags = [tag_ids[n] for n in dict.fromkeys([*populations, *row["chronic_diseases"]])]
-        if found:
-            updates.append((found["_id"], signed, row_tags))
-        else:
-            new_residents.append({**resident, **signed, "tags": row_tags})
-            row_of[resident["_id"]] = row
-    failed_residents = await hub.roster.residents.insert_many(new_residents)
-    for resident_id in failed_residents:
-        problems.append(_problem(row_of[resident_id], "id_number", "该身份证号的居民已存在（并发导入）"))
-    new_signings = [s for s in new_signings if s["resident_id"] not in failed_residents]
-    failed_signings = await insert_unordered(db.signings, new_signings)
-    for doc in new_signings:
-        if doc["_id"] in failed_signings:
-            problems.append(_problem(doc, "id_number", "该居民已有有效签约或待审核的申请"))
-            await signings.service(hub).refresh_status(doc["resident_id"])
-    signed_ids = {s["resident_id"] for s in new_signings if s["_id"] not in failed_signings}
-    await hub.roster.residents.apply_states([u for u in updates if u[0] in signed_ids])
-    if problems:
-        await db.signing_import_errors.insert_many([{"_id": new_id(), "import_id": job["_id"], **p}
-                                                    for p in sorted(problems, key=lambda p: p["row"])])
-    counts["imported"] += len(signed_ids)
-    counts["failed"] += len(problems)
-    if signed_ids:
-        await hub.events.emit("signing.imported", {
-            "import_id": job["_id"], "team_id": team["_id"], "institution_id": team.get("institution_id"),
-            "doctor_id": actor["_id"], "count": len(signed_ids),
-            "signing_ids": [s["_id"] for s in new_signings if s["_id"] not in failed_signings]})
-
-
-async def _screen_row(hub: Any, actor: dict[str, Any], job: dict[str, Any], row: dict[str, Any]
-                      ) -> list[dict[str, str]]:
-    """A row's typed text checked and screened as the resident form's (``schemas.RESIDENT_TEXT``): a control
-    character or a blocked word fails the row naming the column; masked text is stored masked."""
-    declared = Body("resident", **RESIDENT_TEXT)
-    try:
-        checked = declared.check({key: row[key] for key in declared.fields})
-        await screen_fields(hub, declared, checked, actor, {"plugin": "signing", "import_id": job["_id"],
-                                                             "row": row["row"]})
-    except (InvalidInput, ContentBlocked) as exc:
-        return [{"column": TITLES[exc.details["field"]], "message": exc.message}]
-    row.update(checked)
-    return []
-
-
 def _problem(row: dict[str, Any], key: str, message: str) -> dict[str, Any]:
     return {"row": row["row"], "name": row.get("name") or row.get("resident_name", ""),
             "id_number": idcard.mask_id_number(row.get("id_number")),
             "errors": [{"column": TITLES[key], "message": message}]}
-
-
-async def get_import(hub: Any, user: dict[str, Any], import_id: str) -> dict[str, Any]:
-    """An import, for the account that started it or a member of its team."""
-    job = await get_by_id(hub.db.signing_imports, import_id, "导入任务不存在")
-    if job["by"] != user["_id"] and not (user["role"] in TEAM_ROLES and user.get("team_id") == job["team_id"]):
-        raise Forbidden("无权查看该导入", import_id=import_id)
-    return job
-
-
-async def page_imports(hub: Any, team_id: str, *, limit: int, cursor: str | None
-                       ) -> tuple[list[dict[str, Any]], str | None]:
-    """A team's imports, newest first."""
-    return await page(hub.db.signing_imports, {"team_id": team_id}, limit=limit, cursor=cursor)
-
-
-async def page_errors(hub: Any, import_id: str, *, limit: int, cursor: str | None
-                      ) -> tuple[list[dict[str, Any]], str | None]:
-    """An import's per-row errors, by row."""
-    return await page(hub.db.signing_import_errors, {"import_id": import_id}, limit=limit, cursor=cursor,
-                      newest_first=False)
-
-
-async def all_errors(hub: Any, import_id: str) -> list[dict[str, Any]]:
-    return await hub.db.signing_import_errors.find({"import_id": import_id}).sort("row", 1).to_list()
 
 
 def render_error(doc: dict[str, Any]) -> dict[str, Any]:
@@ -462,3 +257,215 @@ def render_import(doc: dict[str, Any]) -> dict[str, Any]:
             "processed": doc["processed"], "imported": doc["imported"], "unchanged": doc["unchanged"],
             "failed": doc["failed"], "error": doc.get("error"), "created_at": iso(doc["created_at"]),
             "finished_at": iso(doc.get("finished_at")), "team_id": doc["team_id"], "by": doc["by"]}
+
+
+class Imports:
+    """Excel imports of signing data (``signing_imports``, ``signing_import_errors``), built once per hub
+    (``service(hub)``); running imports are this hub's tasks."""
+
+    def __init__(self, hub: Any) -> None:
+        self.hub = hub
+        self.db = hub.db
+
+    def running_imports(self) -> set[asyncio.Task]:
+        """This hub's import tasks (kept on the self.hub, so that each hub in a process has its own)."""
+        return self.hub.plugin_state.setdefault("signing", {}).setdefault("imports", set())
+
+    async def start_import(self, ctx: RequestContext, team: dict[str, Any], data: bytes, filename: str
+                           ) -> dict[str, Any]:
+        """Check the header, store the job, and import in the background (this hub's task)."""
+        actor, address = ctx.actor or {}, ctx.address
+        await read_header(data)
+        job = {"_id": new_id(), "by": actor["_id"], "team_id": team["_id"],
+               "institution_id": team.get("institution_id"),
+               "filename": filename[:100], "status": "reading", "total": 0, "processed": 0, "imported": 0,
+               "unchanged": 0, "failed": 0, "created_at": now(), "updated_at": now(), "finished_at": None}
+        await self.db.signing_imports.insert_one(job)
+        await self.hub.audit.record(actor=actor, action="signing.import_start", target=job["_id"], address=address,
+                               details={"filename": job["filename"], "bytes": len(data)})
+        task = asyncio.create_task(self._run(actor, team, job, data, address), name=f"signing-import-{job['_id']}")
+        tasks = self.running_imports()
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        return job
+
+    async def stop_imports(self) -> None:
+        tasks = set(self.running_imports())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _run(self, actor: dict[str, Any], team: dict[str, Any], job: dict[str, Any], data: bytes,
+                   address: str) -> None:
+        try:
+            rows = await read_rows(data, self.hub.config["signing.import_max_rows"])
+            await self._progress(job, status="importing", total=len(rows))
+            villages = await self.hub.roster.regions.village_codes()
+            by_name = {p["name"]: p for p in await self.hub.roster.packages.enabled()}
+            by_name[""] = await self.hub.roster.packages.get(None)
+            checker = RowChecker(villages, by_name, self.hub.config["signing.max_term_years"], datetime.now(CST).date())
+            counts = {"imported": 0, "unchanged": 0, "failed": 0}
+            for first in range(0, len(rows), BATCH_ROWS):
+                batch = rows[first:first + BATCH_ROWS]
+                await self._import_batch(actor, team, job, checker, batch, counts)
+                await self._progress(job, processed=first + len(batch), **counts)
+            await self._progress(job, status="done", finished_at=now())
+            await self.hub.audit.record(actor=actor, action="signing.import", target=job["_id"], address=address,
+                                   details={"total": len(rows), **counts})
+        except HubError as exc:
+            await self._progress(job, status="failed", error=exc.message, finished_at=now())
+        except asyncio.CancelledError:
+            await asyncio.shield(self._progress(job, status="interrupted", finished_at=now()))
+            raise
+        except Exception:
+            log.exception("signing import %s failed", job["_id"])
+            await self._progress(job, status="failed", error="导入出错，请重试", finished_at=now())
+
+    async def _progress(self, job: dict[str, Any], **changes: Any) -> None:
+        await self.db.signing_imports.update_one({"_id": job["_id"]}, {"$set": {**changes, "updated_at": now()}})
+
+    async def _import_batch(self, actor: dict[str, Any], team: dict[str, Any], job: dict[str, Any],
+                            checker: RowChecker, batch: list[tuple[int, tuple]], counts: dict[str, int]) -> None:
+        problems: list[dict[str, Any]] = []
+        valid: list[dict[str, Any]] = []
+        for number, values in batch:
+            row, errors = checker.check(number, values)
+            if row is not None and (errors := await self._screen_row(actor, job, row)):
+                row = None
+            if row is None:
+                problems.append({"row": number, "name": _text(values[0])[:30],
+                                 "id_number": idcard.mask_id_number(_text(values[1])[:18]), "errors": errors})
+            else:
+                valid.append(row)
+        owner, locked = await self._lease_existing(valid)
+        try:
+            await self._sign_rows(actor, team, job, valid, locked, problems, counts)
+        finally:
+            await locks.release_many(self.hub, owner, locked)
+
+    async def _lease_existing(self, valid: list[dict[str, Any]]) -> tuple[str, set[str]]:
+        """The leases of the rows' residents already in the roster (a new resident's id is nobody else's yet)."""
+        found = await self.hub.roster.residents.by_id_numbers([r["id_number"] for r in valid], {"_id": 1})
+        ids = [r["_id"] for r in found]
+        return await locks.acquire_many(self.hub, ids)
+
+    async def _sign_rows(self, actor: dict[str, Any], team: dict[str, Any], job: dict[str, Any],
+                         valid: list[dict[str, Any]], locked: set[str], problems: list[dict[str, Any]],
+                         counts: dict[str, int]) -> None:
+        """Sign the checked rows of a batch through the rules every mode uses (``signings.check_signable``), the
+        rows' residents read again under their leases; written in bulk."""
+        existing = {r["id_number"]: r for r in await self.hub.roster.residents.by_id_numbers(
+            [r["id_number"] for r in valid],
+            {"id_number": 1, "unable": 1, "tags": 1, "account_id": 1, "region": 1, "name": 1, "team_id": 1})}
+        holders = {s["active_key"]: s for s in await find_in(
+            self.db.signings, "active_key", [r["_id"] for r in existing.values()],
+            {"active_key": 1, "team_id": 1, "start": 1, "status": 1})}
+        names = sorted({n for r in valid for n in (*r["key_populations"], *r["chronic_diseases"])} | DERIVED)
+        tag_ids = dict(zip(names, await self.hub.roster.tags.ensure(names), strict=True))
+        moment = now()
+        notice_days = self.hub.config["signing.renewal_notice_days"]
+        new_residents, new_signings, updates = [], [], []
+        row_of: dict[str, dict[str, Any]] = {}
+        for row in valid:
+            start = _moment(row["start"])
+            found = existing.get(row["id_number"])
+            holder = holders.get(found["_id"]) if found else None
+            if found and found["_id"] not in locked:
+                problems.append(_problem(row, "id_number", locks.Busy.message))
+                continue
+            if (holder is not None and holder["status"] == "active" and holder["team_id"] == team["_id"]
+                    and holder.get("start") == start and (found or {}).get("name") == row["name"]):
+                counts["unchanged"] += 1
+                continue
+            populations = residents.derived_populations(row["birth_date"], row["key_populations"])
+            resident = found or residents.new_resident(
+                {"name": row["name"], "id_number": row["id_number"], "birth_date": row["birth_date"].isoformat(),
+                 "sex": row["sex"], "phone": row["phone"], "address": row["address"], "village": row["village"],
+                 "region": row["village"], "household": row["household"], "key_populations": populations,
+                 "chronic_diseases": row["chronic_diseases"]}, created_by=actor["_id"])
+            try:
+                signings.check_signable(actor, resident, holder=holder, team=team, doctor=actor,
+                                        given_name=row["name"] if found else None)
+            except HubError as exc:
+                problems.append(_problem(row, "id_number" if found else "village", exc.message))
+                continue
+            end = signings.add_years(start, row["term_years"])
+            signing_id = new_id()
+            new_signings.append(signings.new_signing(
+                resident | {"id_number": row["id_number"]}, team=team, doctor=actor, mode="import", status="active",
+                created_by=actor["_id"], package=row["package"], term_years=row["term_years"], start=start,
+                moment=moment, signing_id=signing_id, import_id=job["_id"], row=row["row"]))
+            signed = {"status": signings.derive_status(unable=False, active_end=end, last_closed=None, moment=moment,
+                                                       notice_days=notice_days),
+                      "team_id": team["_id"], "institution_id": team.get("institution_id"), "doctor_id": actor["_id"],
+                      "signing_id": signing_id, "signing_end": end, "updated_at": moment}
+            row_tags = [tag_ids[n] for n in dict.fromkeys([*populations, *row["chronic_diseases"]])]
+            if found:
+                updates.append((found["_id"], signed, row_tags))
+            else:
+                new_residents.append({**resident, **signed, "tags": row_tags})
+                row_of[resident["_id"]] = row
+        failed_residents = await self.hub.roster.residents.insert_many(new_residents)
+        for resident_id in failed_residents:
+            problems.append(_problem(row_of[resident_id], "id_number", "该身份证号的居民已存在（并发导入）"))
+        new_signings = [s for s in new_signings if s["resident_id"] not in failed_residents]
+        failed_signings = await insert_unordered(self.db.signings, new_signings)
+        for doc in new_signings:
+            if doc["_id"] in failed_signings:
+                problems.append(_problem(doc, "id_number", "该居民已有有效签约或待审核的申请"))
+                await signings.service(self.hub).refresh_status(doc["resident_id"])
+        signed_ids = {s["resident_id"] for s in new_signings if s["_id"] not in failed_signings}
+        await self.hub.roster.residents.apply_states([u for u in updates if u[0] in signed_ids])
+        if problems:
+            await self.db.signing_import_errors.insert_many([{"_id": new_id(), "import_id": job["_id"], **p}
+                                                        for p in sorted(problems, key=lambda p: p["row"])])
+        counts["imported"] += len(signed_ids)
+        counts["failed"] += len(problems)
+        if signed_ids:
+            await self.hub.events.emit("signing.imported", {
+                "import_id": job["_id"], "team_id": team["_id"], "institution_id": team.get("institution_id"),
+                "doctor_id": actor["_id"], "count": len(signed_ids),
+                "signing_ids": [s["_id"] for s in new_signings if s["_id"] not in failed_signings]})
+
+    async def _screen_row(self, actor: dict[str, Any], job: dict[str, Any], row: dict[str, Any]
+                          ) -> list[dict[str, str]]:
+        """A row's typed text checked and screened as the resident form's (``schemas.RESIDENT_TEXT``): a control
+        character or a blocked word fails the row naming the column; masked text is stored masked."""
+        declared = Body("resident", **RESIDENT_TEXT)
+        try:
+            checked = declared.check({key: row[key] for key in declared.fields})
+            await screen_fields(self.hub, declared, checked, actor, {"plugin": "signing", "import_id": job["_id"],
+                                                                 "row": row["row"]})
+        except (InvalidInput, ContentBlocked) as exc:
+            return [{"column": TITLES[exc.details["field"]], "message": exc.message}]
+        row.update(checked)
+        return []
+
+    async def get_import(self, user: dict[str, Any], import_id: str) -> dict[str, Any]:
+        """An import, for the account that started it or a member of its team."""
+        job = await get_by_id(self.db.signing_imports, import_id, "导入任务不存在")
+        if job["by"] != user["_id"] and not (user["role"] in TEAM_ROLES and user.get("team_id") == job["team_id"]):
+            raise Forbidden("无权查看该导入", import_id=import_id)
+        return job
+
+    async def page_imports(self, team_id: str, *, limit: int, cursor: str | None
+                           ) -> tuple[list[dict[str, Any]], str | None]:
+        """A team's imports, newest first."""
+        return await page(self.db.signing_imports, {"team_id": team_id}, limit=limit, cursor=cursor)
+
+    async def page_errors(self, import_id: str, *, limit: int, cursor: str | None
+                          ) -> tuple[list[dict[str, Any]], str | None]:
+        """An import's per-row errors, by row."""
+        return await page(self.db.signing_import_errors, {"import_id": import_id}, limit=limit, cursor=cursor,
+                          newest_first=False)
+
+    async def all_errors(self, import_id: str) -> list[dict[str, Any]]:
+        return await self.db.signing_import_errors.find({"import_id": import_id}).sort("row", 1).to_list()
+
+
+def service(hub: Any) -> Imports:
+    """The hub's one ``Imports`` (kept in ``hub.plugin_state["signing"]``, built on first use)."""
+    state = hub.plugin_state.setdefault("signing", {})
+    if "imports_service" not in state:
+        state["imports_service"] = Imports(hub)
+    return state["imports_service"]
