@@ -14,7 +14,9 @@ Modules: ``idcard`` (GB 11643 checks and masking), ``numbers`` (finding a reside
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.policy import REGION_LEVEL_DIGITS
 from hub.roster.packages import Packages
@@ -24,6 +26,9 @@ from hub.roster.scopes import TEAM_ROLES, RosterScopes, can_see_resident
 from hub.roster.tags import Tags
 from hub.roster.teams import Institutions, Staff, Teams
 from hub.store import Index
+
+if TYPE_CHECKING:
+    from hub.accounts import Accounts
 
 EDITOR_ROLES = frozenset({*TEAM_ROLES, "admin"})  # may change a resident record (supervisors watch)
 
@@ -49,7 +54,7 @@ INDEXES = [
 class Roster:
     """The roster's services, built once per hub (``hub.roster``)."""
 
-    def __init__(self, db: Any, accounts: Any) -> None:
+    def __init__(self, db: AsyncDatabase, accounts: Accounts) -> None:
         self.scopes = RosterScopes()
         self.regions = Regions(db)
         self.institutions = Institutions(db, self.regions)
