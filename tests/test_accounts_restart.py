@@ -58,6 +58,26 @@ async def log_says(path: Path, text: str, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.05)
 
 
+async def finish(node: HubProcess, users: dict, conv: str, ack: dict, text: str, resident: Client,
+                 databases: set[int]) -> None:
+    """After the restart: the doctor syncs exactly the acked message, the hub stops cleanly, no database is left."""
+    databases.add(folder_holder(Path(node.env["HUB_EMBEDDED_DB_PATH"])) or 0)
+    doctor = await Client.connect(node.ws_url, users["doctor"]["token"])
+    frames, _ = await doctor.sync({conv: 0})
+    assert [(m["seq"], m["text"]) for m in messages_of(frames, conv)] == [(ack["seq"], text)]
+    await doctor.close()
+    await resident.close()
+    assert await asyncio.to_thread(node.stop) == 0
+    assert [pid for pid in databases if alive(pid)] == []
+
+
+def end_node(node: HubProcess, databases: set[int]) -> None:
+    if node.process is not None and node.process.poll() is None:
+        node.process.kill()
+        node.process.wait()
+    end_processes(databases)
+
+
 def crashy_node(folder: Path, log_path: Path) -> HubProcess:
     return HubProcess({"HUB_MONGO_URI": "", "HUB_EMBEDDED_DB_PATH": str(folder), "HUB_MONGO_DB": "jthy",
                        "HUB_SECRET_KEY": SECRET, "HUB_PLUGINS": "signing=false", "HUB_NODE_ID": "crashy",
@@ -82,19 +102,9 @@ async def test_a_restart_within_a_second_of_kill_9_comes_up_with_the_acked_messa
         await asyncio.sleep(0)
         assert time.monotonic() - killed_at < 1.0  # started again at once, as systemd would
         await restart
-        databases.add(folder_holder(folder) or 0)
-        doctor = await Client.connect(node.ws_url, users["doctor"]["token"])
-        frames, _ = await doctor.sync({conv: 0})
-        assert [(m["seq"], m["text"]) for m in messages_of(frames, conv)] == [(ack["seq"], "今天血糖 6.1")]
-        await doctor.close()
-        await resident.close()
-        assert await asyncio.to_thread(node.stop) == 0
-        assert [pid for pid in databases if alive(pid)] == []
+        await finish(node, users, conv, ack, "今天血糖 6.1", resident, databases)
     finally:
-        if node.process is not None and node.process.poll() is None:
-            node.process.kill()
-            node.process.wait()
-        end_processes(databases)
+        end_node(node, databases)
 
 
 async def test_a_restart_right_after_kill_9_waits_for_the_folder_and_keeps_the_acked_message(tmp_path: Path) -> None:
@@ -133,20 +143,9 @@ async def test_a_restart_right_after_kill_9_waits_for_the_folder_and_keeps_the_a
             holder.stdout.close()  # type: ignore[union-attr]
         await restart
         await log_says(node.log_path, "released after")
-        databases.add(folder_holder(folder) or 0)
-        assert not alive(first_db)
-        doctor = await Client.connect(node.ws_url, users["doctor"]["token"])
-        frames, _ = await doctor.sync({conv: 0})
-        assert [(m["seq"], m["text"]) for m in messages_of(frames, conv)] == [(ack["seq"], "血压 135/85，需要复诊吗")]
-        await doctor.close()
-        await resident.close()
-        assert await asyncio.to_thread(node.stop) == 0
-        assert [pid for pid in databases if alive(pid)] == []
+        await finish(node, users, conv, ack, "血压 135/85，需要复诊吗", resident, databases)
     finally:
-        if node.process is not None and node.process.poll() is None:
-            node.process.kill()
-            node.process.wait()
-        end_processes(databases)
+        end_node(node, databases)
 
 
 def test_a_folder_held_past_the_bound_fails_with_the_holder_named(tmp_path: Path) -> None:
