@@ -131,7 +131,8 @@ def _too_many_pixels(max_pixels: int, width: int | None = None, height: int | No
 def _encode(image: Image.Image, image_format: str) -> bytes:
     """Pillow writes some of ``image.info`` back (a JPEG's comment, a PNG's profile and transparency): only
     what is not about the person or the place is kept."""
-    kept = {k: image.info[k] for k in ("icc_profile", "transparency") if k in image.info}
+    kept: dict[str | tuple[int, int], Any] = {k: image.info[k] for k in ("icc_profile", "transparency")
+                                             if k in image.info}
     image.info = kept
     options: dict[str, Any] = {"icc_profile": kept["icc_profile"]} if "icc_profile" in kept else {}
     if image_format == "JPEG":
@@ -241,6 +242,11 @@ class MediaStore:
             raise InvalidFrame("media 必须是图片", field="media")
         await self._files.update_one({"_id": media_id}, {"$addToSet": {"metadata.convs": conv_id}})
         return media_id
+
+    async def unshare_from_conversation(self, media_id: str, conv_id: str) -> None:
+        """After the last message of a conversation naming the media was recalled: its participants no longer
+        read it through that conversation (the owner and granted users still do)."""
+        await self._files.update_one({"_id": media_id}, {"$pull": {"metadata.convs": conv_id}})
 
     def close(self) -> None:
         self._workers.shutdown(wait=False, cancel_futures=True)

@@ -233,5 +233,9 @@ class Messaging:
                 "$unset": {"media": ""}})
             recalled = {**doc, "recalled": True, "text": ""}
             await self._convs.update_one({"_id": conv["_id"]}, {"$max": {"last_message": summary_of(recalled)}})
+            if doc.get("media") and await self._messages.find_one(
+                    {"conv": conv["_id"], "media": doc["media"]}, {"_id": 1}) is None:
+                # a recalled photo is no longer the others' to fetch (unless it is still in another message here)
+                await self._media.unshare_from_conversation(doc["media"], conv["_id"])
         await self._publish(conv["participants"],
                             {"type": "recalled", "conv": conv["_id"], "seq": seq, "by": user["_id"]})

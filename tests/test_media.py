@@ -151,6 +151,22 @@ async def test_a_consultation_peer_can_fetch_after_the_image_message(hub: Runnin
     assert (await fetch(hub, "doctor2", f"/api/media/{media['id']}")).code == 404
 
 
+async def test_a_recalled_image_is_no_longer_the_peers_to_fetch(hub: RunningHub) -> None:
+    conv, resident, doctor = await pair(hub)
+    media = await uploaded(hub, "resident", image_bytes())
+    first = await resident.request({"type": "send", "conv": conv, "kind": "image", "media": media["id"]})
+    second = await resident.request({"type": "send", "conv": conv, "kind": "image", "media": media["id"]})
+    assert (first["seq"], second["seq"]) == (1, 2)
+    path = f"/api/media/{media['id']}"
+    await resident.send({"type": "recall", "conv": conv, "seq": 1})
+    await doctor.expect("recalled", seq=1)
+    assert (await fetch(hub, "doctor", path)).code == 200  # still in message 2
+    await resident.send({"type": "recall", "conv": conv, "seq": 2})
+    await doctor.expect("recalled", seq=2)
+    assert (await fetch(hub, "doctor", path)).code == 404
+    assert (await fetch(hub, "resident", path)).code == 200
+
+
 async def test_an_image_message_names_an_image_its_sender_uploaded(hub: RunningHub) -> None:
     conv, resident, _doctor = await pair(hub)
     others = await uploaded(hub, "doctor", image_bytes())
@@ -223,9 +239,12 @@ async def test_broken_and_disguised_files_are_refused(hub: RunningHub) -> None:
         got, error = await upload(hub, "resident", data, content_type)
         assert (got, error["error"]["code"]) == (status, code), (data[:40], content_type, error)
     assert await hub.hub.db["media.files"].count_documents({}) == 0
-    # a generic type is fine: the bytes say what it is
-    media = await uploaded(hub, "resident", image_bytes("PNG"), "application/octet-stream")
+    # a generic type is fine: the bytes say what it is; what rides after the image is not stored (re-encoded)
+    polyglot = image_bytes("PNG") + b"<html><script>alert(1)</script></html>"
+    media = await uploaded(hub, "resident", polyglot, "application/octet-stream")
     assert media["content_type"] == "image/png"
+    response = await fetch(hub, "resident", f"/api/media/{media['id']}")
+    assert response.code == 200 and b"<script>" not in response.body
 
 
 async def test_an_oversize_upload_is_refused_from_its_headers(hub: RunningHub) -> None:
