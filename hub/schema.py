@@ -67,15 +67,23 @@ def has_bad_characters(text: str, *, multiline: bool = False) -> bool:
     return False
 
 
-def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
-    """Bound the nesting of a parsed body (iteratively: a deep body must not exhaust the stack here either)."""
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests dicts and lists deeper than ``limit`` (walked without recursion: a deep value must
+    not exhaust the stack here either). Request bodies and WebSocket frames are both held to it."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
-            raise InvalidJSON(f"JSON 嵌套超过 {limit} 层", reason="too_deep")
+            return True
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """Bound the nesting of a parsed body."""
+    if nesting_exceeds(value, limit):
+        raise InvalidJSON(f"JSON 嵌套超过 {limit} 层", reason="too_deep")
 
 
 def check_any(value: Any, path: str = "") -> None:
