@@ -276,6 +276,9 @@ class Int(Field):
     def clean(self, value: Any, path: str) -> int:
         if not isinstance(value, int) or isinstance(value, bool):
             raise _refuse(path, "应为整数", reason="type")
+        return self._in_range(value, path)
+
+    def _in_range(self, value: Any, path: str) -> Any:
         if (self.least is not None and value < self.least) or (self.most is not None and value > self.most):
             raise _refuse(path, f"应在 {self.least} 到 {self.most} 之间", reason="range")
         return value
@@ -299,9 +302,7 @@ class Number(Int):
     def clean(self, value: Any, path: str) -> float:
         if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
             raise _refuse(path, "应为数字", reason="type")
-        if (self.least is not None and value < self.least) or (self.most is not None and value > self.most):
-            raise _refuse(path, f"应在 {self.least} 到 {self.most} 之间", reason="range")
-        return value
+        return self._in_range(value, path)
 
     def openapi(self) -> dict[str, Any]:
         return {**super().openapi(), "type": "number"}
