@@ -440,22 +440,21 @@ def check_query(declared: dict[str, Field], arguments: dict[str, list[bytes]]) -
 
 # -- screening -------------------------------------------------------------------------------------------------
 
-def screened_texts(shape: Body | Field, value: Any, path: str) -> Iterator[tuple[str, str, Any, Any]]:
-    """Every (path, field name, container, key) of screened text in a checked value."""
+def screened_texts(shape: Body | Field, value: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
+    """Every (path, container, key) of screened text in a checked value."""
     if isinstance(shape, Body) and isinstance(value, dict):
         for name, kind in shape.fields.items():
             if name in value:
-                yield from _walk(kind, value, name, _join(path, name), name)
+                yield from _walk(kind, value, name, _join(path, name))
     elif isinstance(shape, ListOf) and isinstance(value, list):
         for i in range(len(value)):
-            yield from _walk(shape.item, value, i, f"{path}[{i}]", path.rsplit(".", 1)[-1])
+            yield from _walk(shape.item, value, i, f"{path}[{i}]")
 
 
-def _walk(kind: Body | Field, container: Any, key: Any, path: str, name: str
-          ) -> Iterator[tuple[str, str, Any, Any]]:
+def _walk(kind: Body | Field, container: Any, key: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
     child = container[key]
     if kind.screen == SCREEN and isinstance(child, str) and child:
-        yield path, name, container, key
+        yield path, container, key
     else:
         yield from screened_texts(kind, child, path)
 
@@ -465,7 +464,7 @@ async def screen_fields(hub: Hub, declared: Body, values: dict[str, Any], user: 
     """Screen every declared text field of checked ``values`` in place: a ``block`` word refuses the request
     with ``details.field`` naming the field; a ``mask`` word leaves the masked text; ``alert`` (and ``block``)
     hits raise an alert whose ``where`` names the document type and the field."""
-    for path, _name, container, key in list(screened_texts(declared, values, "")):
+    for path, container, key in list(screened_texts(declared, values, "")):
         text = container[key]
         if hub.check_text(text).action == "pass":
             continue
@@ -481,7 +480,7 @@ async def screen_fields(hub: Hub, declared: Body, values: dict[str, Any], user: 
 
 def has_hits(hub: Hub, declared: Body, values: dict[str, Any]) -> bool:
     """Whether any declared text of ``values`` hits a word (screening then needs to know who typed it)."""
-    return any(hub.check_text(c[k]).action != "pass" for _, _, c, k in screened_texts(declared, values, ""))
+    return any(hub.check_text(c[k]).action != "pass" for _, c, k in screened_texts(declared, values, ""))
 
 
 def screened_fields(declared: Body) -> list[str]:
