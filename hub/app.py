@@ -13,7 +13,7 @@ import pluggy
 import tornado.web
 from pymongo import AsyncMongoClient
 
-from hub import accounts, alerts, audit, consultations, events, locks, messaging, notices, sensitive_words, store
+from hub import accounts, alerts, audit, consultations, events, locks, media, messaging, notices, sensitive_words, store
 from hub import roster as roster_owner
 from hub.accounts import Accounts
 from hub.addresses import TrustedProxies
@@ -26,6 +26,7 @@ from hub.errors import ContentBlocked, Unauthorized
 from hub.events import DispatchSettings, EventLog
 from hub.jobs import JobRunner
 from hub.locks import Locks, SharedCache, make_backend
+from hub.media import MediaStore
 from hub.messaging import Messaging
 from hub.notices import Notices
 from hub.plugins import answers_by_plugin, make_plugin_manager
@@ -45,9 +46,9 @@ class Hub:
     """Everything a request, a socket or a plugin needs, built once per process.
 
     Plugins get this object in their hooks and may use: ``config``, ``db``, ``accounts``, ``audit``,
-    ``notices``, ``events``, ``locks``, ``cache``, ``publish``, ``screen``, ``consultations``, ``roster`` (the
-    typed ``hub.roster.Roster``), ``sessions`` (read-only) and ``plugin_state[<plugin name>]`` for the plugin's
-    own long-lived objects.
+    ``notices``, ``events``, ``locks``, ``cache``, ``media``, ``publish``, ``screen``, ``consultations``,
+    ``roster`` (the typed ``hub.roster.Roster``), ``sessions`` (read-only) and ``plugin_state[<plugin name>]``
+    for the plugin's own long-lived objects.
     """
 
     def __init__(self, config: Config, client: AsyncMongoClient, broker: Broker, pm: pluggy.PluginManager) -> None:
@@ -89,9 +90,10 @@ class Hub:
                                            list_doctors=self.consultable_doctor_ids, audit=self.audit,
                                            notices=self.notices, events=self.events, publish=self.publish,
                                            announce=self.announce_conversation_changed)
-        self.messaging = Messaging(self.db, self.consultations, publish=self.publish, check=self.check_text,
-                                   raise_alert=self.alerts.raise_alert, batch_max=config.write_batch_max,
-                                   recall_window_secs=config.recall_window_secs,
+        self.media = MediaStore(self.db, max_bytes=config.media_max_bytes, max_pixels=config.media_max_pixels)
+        self.messaging = Messaging(self.db, self.consultations, self.media, publish=self.publish,
+                                   check=self.check_text, raise_alert=self.alerts.raise_alert,
+                                   batch_max=config.write_batch_max, recall_window_secs=config.recall_window_secs,
                                    sync_max_messages=config.sync_max_messages)
         self.shutting_down = False
         # Per-plugin objects that live as long as this hub (running imports, caches): plugins keep them here,
@@ -161,7 +163,7 @@ class Hub:
     async def start(self) -> None:
         indexes = [*accounts.INDEXES, *audit.INDEXES, *consultations.INDEXES, *messaging.INDEXES,
                    *notices.INDEXES, *alerts.INDEXES, *sensitive_words.INDEXES, *locks.INDEXES, *events.INDEXES,
-                   *roster_owner.INDEXES]
+                   *media.INDEXES, *roster_owner.INDEXES]
         indexes += [i for found in self.pm.hook.register_indexes() for i in found]
         await store.ensure_indexes(self.db, indexes)
         await self.broker.start(self._on_broker_event)
@@ -203,6 +205,7 @@ class Hub:
         await self.socket_leases.close()
         await self.locks.close()
         await self.broker.close()
+        self.media.close()
         await self.client.close()
 
 

@@ -83,6 +83,10 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("events_poll_secs", float, 1.0, "Longest wait of an idle event dispatcher before it looks again."),
     Setting("events_retry_base_secs", float, 0.5, "First pause before a failed subscriber is called again."),
     Setting("events_retry_max_secs", float, 60.0, "Longest pause between calls of a failing subscriber."),
+    Setting("media_max_bytes", int, 10 * 1024 * 1024,
+            "Largest media upload (an image or a PDF), refused from its headers."),
+    Setting("media_max_pixels", int, 40_000_000,
+            "Most pixels of an uploaded image, checked from its header before it is decoded."),
     Setting("shutdown_grace_secs", float, 5.0, "Time in-flight writes get to finish on shutdown."),
     Setting("seed_demo", bool, False, "Seed demo accounts and data on first start."),
     Setting("log_format", str, "text", "Log format.", choices=("text", "json")),
@@ -247,6 +251,6 @@ def validate_core(values: dict[str, Any]) -> None:
     parse_networks(values["trusted_proxies"])
     for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max",
                  "ws_max_sockets_per_user", "events_lease_secs", "events_poll_secs", "events_retry_base_secs",
-                 "events_retry_max_secs"):
+                 "events_retry_max_secs", "media_max_bytes", "media_max_pixels"):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")
