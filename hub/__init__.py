@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pluggy
 
+from hub.channels import Channel, ChannelError, Outcome
 from hub.config import Setting
 from hub.errors import (
     Conflict,
@@ -51,6 +52,8 @@ __all__ = [
     "SCREEN_BY_SERVICE",
     "Body",
     "Bool",
+    "Channel",
+    "ChannelError",
     "Code",
     "Conflict",
     "ContentBlocked",
@@ -74,6 +77,7 @@ __all__ = [
     "Moment",
     "NotFound",
     "Number",
+    "Outcome",
     "Phone",
     "RateLimited",
     "Search",
