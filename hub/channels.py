@@ -4,7 +4,9 @@ Every notice is stored in the user's inbox first (``hub.notices``): the inbox is
 ``sync`` delivers it whatever happens here. Then:
 
 - a user with a live socket on any hub process (presence: the socket leases in Redis, and this process's own
-  sessions) got the notice as a ``notice`` frame; it counts as delivered by ``ws`` and nothing else is tried;
+  sessions) got the notice as a ``notice`` frame; it counts as delivered by ``ws`` and nothing else is tried.
+  Presence is taken when the notice is pushed, not when the chain is walked: that is when the frame went out,
+  and a backlog of the walker must not turn a user who read it live into one who gets an SMS too;
 - for everyone else the configured chain (``notify_chain``, or ``notify_chain_by_kind`` for the notice's kind,
   or the caller's ``chain=``) is walked, each channel's ``send(user, notice)`` tried in order until one
   delivers or accepts. A channel that skips (no consent, no phone number) or fails (raises, times out) is

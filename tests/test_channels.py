@@ -86,6 +86,19 @@ async def test_an_offline_user_gets_the_first_channel_and_sync_still_has_it(make
     assert [(f["type"], f["inbox"], f["title"]) for f in frames] == [("notice", doc["inbox"], "离线通知")]
 
 
+async def test_one_notify_to_several_users_routes_each_on_its_own(make_hub) -> None:
+    running = await channel_hub(make_hub)
+    await Client.connect(running.ws_url, running.users["resident2"]["token"])
+    ids = [running.users[u]["_id"] for u in ("resident", "resident2", "stranger")]
+    assert await running.hub.notices.notify(ids, kind="mass", title="群发") == 3
+    assert await running.hub.db.events.count_documents({"name": "notice.stored"}) == 1
+    walks = {u: await walked(running, (await notice_of(running, u, "群发"))["_id"])
+             for u in ("resident", "resident2", "stranger")}
+    assert walks == {"resident": [("first", "delivered", "")], "resident2": [("ws", "delivered", "")],
+                     "stranger": [("first", "delivered", "")]}
+    assert sorted(s["user"] for s in await sends(running)) == sorted([ids[0], ids[2]])
+
+
 async def test_a_skipping_channel_passes_to_the_next(make_hub) -> None:
     running = await channel_hub(make_hub, **behaviour(first="skip"))
     doc = await notify(running, "resident", "未授权")
