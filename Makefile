@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint system-deps clean
+.PHONY: run test bench lint system-deps clean vendor
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,19 @@ bench: $(STAMP)
 	$(PY) -m bench.screening
 	$(PY) -m bench.hub
 	$(PY) -m bench.hot_reload
+
+# Refresh the vendored front-end libraries from npm (static/vendor/VERSIONS names each package, version and file).
+vendor:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	grep -v '^#' static/vendor/VERSIONS | while read -r pkg ver files; do \
+		[ -n "$$pkg" ] || continue; \
+		name=$$(echo "$$pkg" | tr -d @ | tr / -); dir=static/vendor/$$name-$$ver; \
+		rm -rf static/vendor/$$name-[0-9]*; mkdir -p "$$dir" "$$tmp/$$name"; \
+		(cd "$$tmp" && npm pack -q "$$pkg@$$ver" >/dev/null); \
+		tar xzf "$$tmp"/*.tgz -C "$$tmp/$$name"; rm "$$tmp"/*.tgz; \
+		for f in $$files; do mkdir -p "$$dir/$$(dirname "$$f")"; cp "$$tmp/$$name/package/$$f" "$$dir/$$f"; done; \
+		echo "$$pkg $$ver -> $$dir"; \
+	done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

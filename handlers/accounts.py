@@ -39,8 +39,7 @@ class PasswordHandler(BaseHandler):
         counts as a failed login (lockout, audit)."""
         user = await self.authenticate()
         body = self.json_body()
-        grant = await self.hub.accounts.change_password(user, body.get("old_password"), body.get("new_password"),
-                                                        self.address)
+        grant = await self.hub.accounts.change_password(user, body["old_password"], body["new_password"], self.address)
         await self.audit("auth.password_change", user["_id"])
         self.reply(grant.as_dict())
 
@@ -48,12 +47,12 @@ class PasswordHandler(BaseHandler):
 class AccountAdminHandler(BaseHandler):
     body_schema = {"post": Body("account")}  # disable and enable take no fields
 
-    async def account(self, user_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The caller and the account they may administer (``hub.policy.require_account_admin``)."""
+    async def account(self, user_id: str) -> dict[str, Any]:
+        """The account the caller may administer (``hub.policy.require_account_admin``)."""
         actor = await self.authenticate()
         account = await self.hub.accounts.get_user(user_id)
         require_account_admin(actor, account)
-        return actor, account
+        return account
 
     async def audit_account(self, action: str, account: dict[str, Any]) -> None:
         """Audited in the account's region, so that its supervisors see it."""
@@ -69,7 +68,7 @@ class AccountDisableHandler(AccountAdminHandler):
         It cannot log in; its sockets close (4001) on every hub process. A sysadmin may disable any other account,
         an institution admin the doctors, assistants and team leaders of their own institution; other roles
         (supervisors included) get 403."""
-        _, account = await self.account(user_id)
+        account = await self.account(user_id)
         account = await self.hub.accounts.set_disabled(account["_id"], True)
         await self.audit_account("account.disable", account)
         self.reply(render_account(account))
@@ -78,7 +77,7 @@ class AccountDisableHandler(AccountAdminHandler):
 class AccountEnableHandler(AccountAdminHandler):
     async def post(self, user_id: str) -> None:
         """Enable a disabled account again (who may: as for disable). Old tokens stay ended; the user logs in."""
-        _, account = await self.account(user_id)
+        account = await self.account(user_id)
         account = await self.hub.accounts.set_disabled(account["_id"], False)
         await self.audit_account("account.enable", account)
         self.reply(render_account(account))
@@ -91,8 +90,8 @@ class AccountPasswordHandler(AccountAdminHandler):
         """Reset an account's password and end every token of it.
 
         Body ``{"new_password"}`` (8 to 256 characters); who may: as for disable. Its sockets close (4001)."""
-        _, account = await self.account(user_id)
-        account = await self.hub.accounts.set_password(account["_id"], self.json_body().get("new_password"))
+        account = await self.account(user_id)
+        account = await self.hub.accounts.set_password(account["_id"], self.json_body()["new_password"])
         await self.audit_account("account.password_reset", account)
         self.reply(render_account(account))
 

@@ -59,11 +59,6 @@ class BaseHandler(tornado.web.RequestHandler):
     reply_types: ClassVar[dict[str, tuple[str, ...]]] = {}
     #: Largest request body accepted; upload endpoints set their own.
     max_body_bytes: ClassVar[int] = MAX_JSON_BODY_BYTES
-
-    @classmethod
-    def body_limit(cls, hub: Hub) -> int:
-        """This handler's body limit (a handler whose limit is a setting reads it from ``hub.config``)."""
-        return cls.max_body_bytes
     #: The JSON body and the query parameters of each method (``hub.schema``), checked before the method runs
     #: and published in the OpenAPI document, e.g. ``{"post": Body("resident", name=Text(30, required=True))}``.
     body_schema: ClassVar[dict[str, Body]] = {}
@@ -72,6 +67,12 @@ class BaseHandler(tornado.web.RequestHandler):
     public: ClassVar[bool] = False
     _checked_body: dict[str, Any] | None = None
     _body_error: HubError | None = None
+    _refusal: asyncio.Future[None] | None = None
+
+    @classmethod
+    def body_limit(cls, hub: Hub) -> int:
+        """This handler's body limit (a handler whose limit is a setting reads it from ``hub.config``)."""
+        return cls.max_body_bytes
 
     def initialize(self, hub: Hub, **_: Any) -> None:
         self.hub = hub
@@ -84,7 +85,6 @@ class BaseHandler(tornado.web.RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Content-Type-Options", "nosniff")
 
     @property
     def address(self) -> str:
@@ -105,10 +105,15 @@ class BaseHandler(tornado.web.RequestHandler):
             self.set_header("Connection", "close")
         await self.check_input()
 
+    @property
+    def _method(self) -> str:
+        """The request's method as the schemas name it (``post``)."""
+        return (self.request.method or "").lower()
+
     async def check_input(self) -> None:
         """The edge check of the request line, after the login (a caller without one learns nothing of the input
         rules): the declared query parameters. The declared body follows in ``check_body``."""
-        method = self.request.method.lower() if self.request.method else ""
+        method = self._method
         if not self.public and (method in self.query_schema or method in self.body_schema):
             await self.authenticate()
         if params := self.query_schema.get(method):
@@ -116,8 +121,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     async def check_body(self) -> None:
         """The declared body, checked and its text screened, once the whole body has been read."""
-        method = self.request.method.lower() if self.request.method else ""
-        declared = self.body_schema.get(method)
+        declared = self.body_schema.get(self._method)
         if declared is None:
             return
         try:
@@ -164,7 +168,7 @@ class BaseHandler(tornado.web.RequestHandler):
             raise self._body_error
         if self._checked_body is not None:
             return self._checked_body
-        if (self.request.method or "").lower() in self.body_schema:
+        if self._method in self.body_schema:
             # a subclass's prepare() skipped check_input(): never hand over a declared body unscreened
             raise HubError("请求体未经检查")
         return self._parsed_json()
@@ -241,13 +245,15 @@ class BaseHandler(tornado.web.RequestHandler):
         if isinstance(e, HubError):
             if e.status >= 500:
                 log.error("%s %s failed: %s", self.request.method, self.request.path, e.code)
-            if not self._finished:
-                self.clear()
-                self.set_status(e.status)
-                self.write_error(e.status, exc_info=(type(e), e, e.__traceback__))
+            self._send_error(e)
             return
         super()._handle_request_exception(e)
 
+    def _send_error(self, error: HubError) -> None:
+        if not self._finished:
+            self.clear()
+            self.set_status(error.status)
+            self.write_error(error.status, exc_info=(type(error), error, error.__traceback__))
 
     async def _refuse(self, error: Forbidden) -> None:
         user = self.current_user
@@ -258,10 +264,7 @@ class BaseHandler(tornado.web.RequestHandler):
                 details={"method": self.request.method, "path": self.request.path, "reason": error.message})
         except Exception:
             log.exception("recording the refusal of %s %s failed", self.request.method, self.request.path)
-        if not self._finished:
-            self.clear()
-            self.set_status(error.status)
-            self.write_error(error.status, exc_info=(type(error), error, error.__traceback__))
+        self._send_error(error)
 
 
 def largest_body_limit(app: tornado.web.Application, hub: Hub) -> int:

@@ -18,6 +18,7 @@ from hub.errors import HubError, InvalidFrame, RateLimited, TooManySockets, Unau
 from hub.ids import iso, now
 from hub.origins import normalise_origin
 from hub.ratelimit import FrameLimiter, Verdict
+from hub.schema import nesting_exceeds
 from hub.sessions import WS_4008_POLICY, Session
 
 if TYPE_CHECKING:
@@ -31,20 +32,6 @@ MAX_FRAME_ID_CHARS = 64
 #: No frame of PROTOCOL.md nests deeper than 3 (``sync`` → ``convs`` → a number); deeper ones are refused before
 #: anything walks them.
 MAX_FRAME_DEPTH = 8
-
-
-def frame_depth_exceeds(value: Any, limit: int) -> bool:
-    """Whether a decoded frame nests containers deeper than ``limit`` (walked without recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
 
 
 class HubSocket(tornado.websocket.WebSocketHandler):
@@ -153,7 +140,7 @@ class HubSocket(tornado.websocket.WebSocketHandler):
             raise InvalidFrame("帧嵌套过深", max_depth=MAX_FRAME_DEPTH) from None
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             raise InvalidFrame("帧必须是带 type 的 JSON 对象")
-        if frame_depth_exceeds(frame, MAX_FRAME_DEPTH):
+        if nesting_exceeds(frame, MAX_FRAME_DEPTH):
             raise InvalidFrame("帧嵌套过深", max_depth=MAX_FRAME_DEPTH)
         frame_id = frame.get("id")
         if frame_id is not None and (not isinstance(frame_id, str) or len(frame_id) > MAX_FRAME_ID_CHARS):

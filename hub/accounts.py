@@ -111,8 +111,8 @@ class Accounts:
         that cannot log in (a team member on record only)."""
         if role not in ROLES:
             raise InvalidInput(f"未知角色 {role}", field="role")
-        if password is not None and len(password) < 8:
-            raise InvalidInput("密码至少 8 位", field="password")
+        if password is not None and len(password) < MIN_PASSWORD_CHARS:
+            raise InvalidInput(f"密码至少 {MIN_PASSWORD_CHARS} 位", field="password")
         if phone is not None and not PHONE_RE.match(phone):
             raise InvalidInput("手机号格式不正确", field="phone")
         if phone and await self._users.find_one({"phone": phone}, {"_id": 1}):
@@ -140,11 +140,7 @@ class Accounts:
         """Check a username (or a resident's phone number) and password; throttle repeated failures per
         account and client address. Failures and lockouts are security events of the audit trail."""
         user = await self._users.find_one({"$or": [{"username": login}, {"phone": login, "role": "resident"}]})
-        await self._check_throttle(login, user, address, "auth.login")
-        failure = await self._check_password(user, password)
-        if failure:
-            await self._count_failure(login, user, address, "auth.login", failure)
-            raise InvalidCredentials()
+        await self._check_attempt(login, user, password, address, "auth.login", InvalidCredentials())
         await self._failures.delete_one({"_id": f"{login}|{address}"})
         if self.hasher.check_needs_rehash(user["password_hash"]):  # parameters raised since: follow them
             await self._users.update_one({"_id": user["_id"]},
@@ -172,6 +168,16 @@ class Accounts:
                                          target=user["_id"] if user else "", address=address,
                                          region=(user or {}).get("region", ""), details={"login": login, **details})
 
+    async def _check_attempt(self, login: str, user: dict[str, Any] | None, password: str, address: str,
+                             action: str, refusal: InvalidCredentials) -> None:
+        """A password attempt (a login, or the old password of a change): throttled per login and address, and a
+        failure counted and audited before ``refusal`` is raised."""
+        await self._check_throttle(login, user, address, action)
+        failure = await self._check_password(user, password)
+        if failure:
+            await self._count_failure(login, user, address, action, failure)
+            raise refusal
+
     async def _check_throttle(self, login: str, user: dict[str, Any] | None, address: str, action: str) -> None:
         record = await self._failures.find_one({"_id": f"{login}|{address}"})
         if record and record["count"] >= self._max_failures:
@@ -191,14 +197,17 @@ class Accounts:
 
     # -- revocation: logout, password change, disabling --------------------------------------------------------
 
+    async def _update(self, user_id: str, update: dict[str, Any]) -> dict[str, Any]:
+        """The user after ``update``; NotFound when there is none."""
+        user = await self._users.find_one_and_update({"_id": user_id}, update, return_document=ReturnDocument.AFTER)
+        if user is None:
+            raise NotFound("用户不存在", id=user_id)
+        return user
+
     async def _revoking_update(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply ``changes`` and end every token of the user at once: the token version moves on (REST checks it
         on every request) and every process closes the user's sockets opened with an older token."""
-        user = await self._users.find_one_and_update({"_id": user_id},
-                                                     {"$set": changes, "$inc": {"token_version": 1}},
-                                                     return_document=ReturnDocument.AFTER)
-        if user is None:
-            raise NotFound("用户不存在", id=user_id)
+        user = await self._update(user_id, {"$set": changes, "$inc": {"token_version": 1}})
         await self._announce({"kind": TOKENS_REVOKED, "user": user_id, "version": user["token_version"]})
         return user
 
@@ -214,11 +223,7 @@ class Accounts:
             raise InvalidInput("old_password 必填", field="old_password")
         check_new_password(new_password)
         login = user["username"]
-        await self._check_throttle(login, user, address, "auth.password")
-        failure = await self._check_password(user, old_password)
-        if failure:
-            await self._count_failure(login, user, address, "auth.password", failure)
-            raise InvalidCredentials("原密码错误")
+        await self._check_attempt(login, user, old_password, address, "auth.password", InvalidCredentials("原密码错误"))
         if new_password == old_password:
             raise InvalidInput("新密码不能与原密码相同", field="new_password")
         await self._failures.delete_one({"_id": f"{login}|{address}"})
@@ -234,11 +239,7 @@ class Accounts:
         """Disable (every token ends, no login) or enable an account."""
         if disabled:
             return await self._revoking_update(user_id, {"disabled": True, "disabled_at": now()})
-        user = await self._users.find_one_and_update({"_id": user_id}, {"$set": {"disabled": False}},
-                                                     return_document=ReturnDocument.AFTER)
-        if user is None:
-            raise NotFound("用户不存在", id=user_id)
-        return user
+        return await self._update(user_id, {"$set": {"disabled": False}})
 
     def grant(self, user: dict[str, Any]) -> TokenGrant:
         """A signed access token for the user."""

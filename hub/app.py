@@ -13,7 +13,7 @@ import pluggy
 import tornado.web
 from pymongo import AsyncMongoClient
 
-from hub import accounts, alerts, audit, consultations, events, locks, messaging, notices, sensitive_words, store
+from hub import accounts, alerts, audit, consultations, events, locks, media, messaging, notices, sensitive_words, store
 from hub.accounts import Accounts
 from hub.addresses import TrustedProxies
 from hub.alerts import Alerts
@@ -28,6 +28,7 @@ from hub.errors import ContentBlocked, Unauthorized
 from hub.events import DispatchSettings, EventLog
 from hub.jobs import JobRunner
 from hub.locks import Locks, SharedCache, make_backend
+from hub.media import MediaStore
 from hub.messaging import Messaging
 from hub.notices import Notices
 from hub.plugins import answers_by_plugin, make_plugin_manager
@@ -46,8 +47,9 @@ class Hub:
     """Everything a request, a socket or a plugin needs, built once per process.
 
     Plugins get this object in their hooks and may use: ``config``, ``db``, ``accounts``, ``audit``,
-    ``notices``, ``channels``, ``events``, ``locks``, ``cache``, ``publish``, ``screen``, ``consultations``,
-    ``sessions`` (read-only) and ``plugin_state[<plugin name>]`` for the plugin's own long-lived objects.
+    ``notices``, ``channels``, ``events``, ``locks``, ``cache``, ``media``, ``publish``, ``screen``,
+    ``consultations``, ``sessions`` (read-only) and ``plugin_state[<plugin name>]`` for the plugin's own
+    long-lived objects.
     """
 
     def __init__(self, config: Config, client: AsyncMongoClient, broker: Broker, pm: pluggy.PluginManager) -> None:
@@ -91,9 +93,10 @@ class Hub:
         self.alerts = Alerts(self.db, self.notices)
         self.consultations = Consultations(self.db, may_consult=self.may_consult,
                                            list_doctors=self.consultable_doctor_ids)
-        self.messaging = Messaging(self.db, self.consultations, publish=self.publish, check=self.check_text,
-                                   raise_alert=self.alerts.raise_alert, batch_max=config.write_batch_max,
-                                   recall_window_secs=config.recall_window_secs,
+        self.media = MediaStore(self.db, max_bytes=config.media_max_bytes, max_pixels=config.media_max_pixels)
+        self.messaging = Messaging(self.db, self.consultations, self.media, publish=self.publish,
+                                   check=self.check_text, raise_alert=self.alerts.raise_alert,
+                                   batch_max=config.write_batch_max, recall_window_secs=config.recall_window_secs,
                                    sync_max_messages=config.sync_max_messages)
         self.shutting_down = False
         # Per-plugin objects that live as long as this hub (running imports, caches): plugins keep them here,
@@ -170,7 +173,7 @@ class Hub:
     async def start(self) -> None:
         indexes = [*accounts.INDEXES, *audit.INDEXES, *consultations.INDEXES, *messaging.INDEXES,
                    *notices.INDEXES, *alerts.INDEXES, *sensitive_words.INDEXES, *locks.INDEXES, *events.INDEXES,
-                   *CHANNEL_INDEXES]
+                   *media.INDEXES, *CHANNEL_INDEXES]
         indexes += [i for found in self.pm.hook.register_indexes() for i in found]
         await store.ensure_indexes(self.db, indexes)
         await self.broker.start(self._on_broker_event)
@@ -217,6 +220,7 @@ class Hub:
         await self.socket_leases.close()
         await self.locks.close()
         await self.broker.close()
+        self.media.close()
         await self.client.close()
 
 

@@ -71,22 +71,30 @@ def _base_level(classes: list[str], start: int, end: int) -> int:
     return 0
 
 
-def _matching_pdi(classes: list[str], start: int, end: int) -> int:
-    """The position of the PDI closing the isolate opened just before ``start`` (``end`` if none)."""
-    depth = 1
+def _rtl_first_strong_isolates(classes: list[str], start: int, end: int) -> set[int]:
+    """The positions of the FSIs of ``start:end`` whose first strong character (outside nested isolates, up to the
+    matching PDI or the paragraph's end) is right to left (X5c). One pass: scanning each FSI's content on its own
+    costs O(n²) for a text of unclosed FSIs, and every chat message with right-to-left content comes here."""
+    open_isolates: list[int] = []  # positions of the isolates still open, innermost last
+    decided: set[int] = set()  # those whose first strong character has been seen
+    rtl: set[int] = set()
     for position in range(start, end):
-        if classes[position] in _ISOLATES:
-            depth += 1
-        elif classes[position] == "PDI":
-            depth -= 1
-            if depth == 0:
-                return position
-    return end
+        kind = classes[position]
+        if kind in _ISOLATES:
+            open_isolates.append(position)
+        elif kind == "PDI" and open_isolates:
+            open_isolates.pop()
+        elif kind in _STRONG and open_isolates and open_isolates[-1] not in decided:
+            decided.add(open_isolates[-1])
+            if kind != "L" and classes[open_isolates[-1]] == "FSI":
+                rtl.add(open_isolates[-1])
+    return rtl
 
 
 def _explicit_levels(classes: list[str], start: int, end: int, base: int) -> tuple[list[int], list[str]]:
     """X1–X8: each character's embedding level and its type after overrides (positions relative to ``start``)."""
     stack = [_Entry(base, None, False)]
+    rtl_fsis = _rtl_first_strong_isolates(classes, start, end)
     overflow_isolates = overflow_embeddings = valid_isolates = 0
     levels: list[int] = []
     types: list[str] = []
@@ -97,8 +105,7 @@ def _explicit_levels(classes: list[str], start: int, end: int, base: int) -> tup
             if kind in _ISOLATES:
                 levels.append(top.level)
                 types.append(top.override or kind)
-                rtl = kind == "RLI" or (kind == "FSI" and _base_level(
-                    classes, position + 1, _matching_pdi(classes, position + 1, end)) == 1)
+                rtl = kind == "RLI" or position in rtl_fsis
                 override = None
             else:
                 levels.append(top.level)
@@ -216,10 +223,11 @@ def _paragraph_order(classes: list[str], start: int, end: int) -> list[int]:
     base = _base_level(classes, start, end)
     levels, types = _explicit_levels(classes, start, end, base)
     kept = [offset for offset in range(end - start) if classes[start + offset] not in _REMOVED]
+    rank = {offset: number for number, offset in enumerate(kept)}  # kept.index, without a scan per sequence
     final: dict[int, int] = {}
-    for sequence in _isolating_sequences(kept, levels, [classes[start + offset] for offset in range(end - start)]):
+    for sequence in _isolating_sequences(kept, levels, classes[start:end]):
         level = levels[sequence[0]]
-        first, last = kept.index(sequence[0]), kept.index(sequence[-1])
+        first, last = rank[sequence[0]], rank[sequence[-1]]
         before = levels[kept[first - 1]] if first else base
         after = levels[kept[last + 1]] if last + 1 < len(kept) and classes[start + sequence[-1]] not in _ISOLATES \
             else base

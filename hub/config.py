@@ -83,6 +83,10 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("events_poll_secs", float, 1.0, "Longest wait of an idle event dispatcher before it looks again."),
     Setting("events_retry_base_secs", float, 0.5, "First pause before a failed subscriber is called again."),
     Setting("events_retry_max_secs", float, 60.0, "Longest pause between calls of a failing subscriber."),
+    Setting("media_max_bytes", int, 10 * 1024 * 1024,
+            "Largest media upload (an image or a PDF), refused from its headers."),
+    Setting("media_max_pixels", int, 40_000_000,
+            "Most pixels of an uploaded image, checked from its header before it is decoded."),
     Setting("notify_chain", list, [],
             "Channels tried in order for a notice to a user with no live socket, e.g. wechat,sms (registered by "
             "plugins); empty: the notice waits in the inbox for sync."),
@@ -255,6 +259,6 @@ def validate_core(values: dict[str, Any]) -> None:
     parse_networks(values["trusted_proxies"])
     for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max",
                  "ws_max_sockets_per_user", "events_lease_secs", "events_poll_secs", "events_retry_base_secs",
-                 "events_retry_max_secs", "notify_send_timeout_secs"):
+                 "events_retry_max_secs", "media_max_bytes", "media_max_pixels", "notify_send_timeout_secs"):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")

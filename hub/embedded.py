@@ -27,13 +27,13 @@ START_TIMEOUT_SECS = 30.0
 STOP_TIMEOUT_SECS = 15.0
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # SecantusDB's storage engine (WiredTiger) holds a POSIX write lock on this file of its folder while it is open,
-# and a second server on the folder exits with EBUSY. A hub killed with -9 leaves its server shutting down (it
-# gets SIGTERM and needs a few seconds to close), so a restart right away must wait for the lock to go.
+# and a second server on the folder exits with EBUSY. A server still closing (a hub stopped by a supervisor that
+# restarts it at once, an operator's server on the folder) holds it for seconds, so a start waits for the lock to go.
 FOLDER_LOCK_FILE = "WiredTiger.lock"
 RELEASE_TIMEOUT_SECS = 60.0
 RELEASE_POLL_SECS = 0.1
-# A server gets SIGTERM when its hub dies; Python acts on it only in its main thread, and a signal taken by another
-# of its threads can go unnoticed, leaving the orphan running. Past this time it is asked again.
+# Python acts on SIGTERM only in its main thread, and a SIGTERM taken by another of the server's threads can go
+# unnoticed, leaving an orphan running. Past this time an orphaned server of the folder is asked again.
 RESEND_TERM_SECS = 10.0
 # struct flock of Linux on 64-bit machines: l_type, l_whence, (pad), l_start, l_len, l_pid, (pad).
 FLOCK_LAYOUT = "hhxxxxqqixxxx"
@@ -86,11 +86,14 @@ class EmbeddedDatabase:
 
 
 def _stop_with(parent: int) -> Callable[[], None]:
-    """For the child, before it runs the server: SIGTERM when ``parent`` dies, even by kill -9 (Linux's
-    PR_SET_PDEATHSIG), so a crashed hub or test run leaves no database behind holding its port and folder."""
+    """For the child, before it runs the server: SIGKILL when ``parent`` dies, even by kill -9 (Linux's
+    PR_SET_PDEATHSIG), so a crashed hub or test run leaves no database behind holding its port and folder, and a
+    restart finds the folder free at once. SIGKILL, not SIGTERM: a SIGTERM taken by one of the server's other
+    threads went unnoticed and left orphans running for good; and with ``--sync-on-commit`` every acknowledged
+    write is in WiredTiger's journal, so a killed server loses nothing (the suite's crash tests check it)."""
 
     def arrange() -> None:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # the parent died before the line above
             os._exit(1)
 

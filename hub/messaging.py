@@ -16,8 +16,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.accounts import public_user
 from hub.consultations import Consultations
-from hub.errors import ContentBlocked, Forbidden, InvalidFrame, InvalidInput, NotFound, RecallExpired
-from hub.ids import is_id, iso, now
+from hub.errors import ContentBlocked, Forbidden, InvalidInput, NotFound, RecallExpired
+from hub.ids import iso, now
+from hub.media import MediaStore
 from hub.screening import ScreenResult
 from hub.sequencing import SequencedLog, seq_id, seq_range
 from hub.store import Index
@@ -65,23 +66,16 @@ def render_ack(doc: dict[str, Any], client_id: str) -> dict[str, Any]:
             "screen": {"action": doc["screen"]["action"]}}
 
 
-def _media_id(media: Any) -> str:
-    """The media id of an image message. Until the media store exists, anything in the hub's id format is taken
-    and nothing else: a URL or free text would be delivered to the other side unscreened."""
-    if not is_id(media):
-        raise InvalidFrame("media 必须是已上传媒体的 id", field="media")
-    return media
-
-
 class Messaging:
     """The message path: screen, store durably with the next seq, then deliver."""
 
-    def __init__(self, db: AsyncDatabase, consultations: Consultations, *, publish: Publish, check: Check,
-                 raise_alert: RaiseAlert, batch_max: int, recall_window_secs: int,
+    def __init__(self, db: AsyncDatabase, consultations: Consultations, media: MediaStore, *, publish: Publish,
+                 check: Check, raise_alert: RaiseAlert, batch_max: int, recall_window_secs: int,
                  sync_max_messages: int) -> None:
         self._messages = db.messages
         self._convs = db.conversations
         self._consultations = consultations
+        self._media = media
         self._publish = publish
         self._check = check
         self._raise_alert = raise_alert
@@ -169,7 +163,9 @@ class Messaging:
             doc["screen"] = {"action": screened.action, "words": sorted({h.word for h in screened.hits}),
                              "categories": sorted({h.category for h in screened.hits})}
         else:
-            doc["media"] = _media_id(frame.get("media"))
+            # an image the sender uploaded (else not_found, as for an unknown id), readable by the participants
+            # from now on: before the message can reach them
+            doc["media"] = await self._media.share_in_conversation(user, frame.get("media"), conv["_id"])
             doc["screen"] = {"action": "pass", "words": [], "categories": []}
         stored, new = await self.log.append(doc)
         if new:
@@ -237,5 +233,9 @@ class Messaging:
                 "$unset": {"media": ""}})
             recalled = {**doc, "recalled": True, "text": ""}
             await self._convs.update_one({"_id": conv["_id"]}, {"$max": {"last_message": summary_of(recalled)}})
+            if doc.get("media") and await self._messages.find_one(
+                    {"conv": conv["_id"], "media": doc["media"]}, {"_id": 1}) is None:
+                # a recalled photo is no longer the others' to fetch (unless it is still in another message here)
+                await self._media.unshare_from_conversation(doc["media"], conv["_id"])
         await self._publish(conv["participants"],
                             {"type": "recalled", "conv": conv["_id"], "seq": seq, "by": user["_id"]})

@@ -75,3 +75,10 @@ def require_account_admin(actor: dict[str, Any], account: dict[str, Any]) -> Non
             and account.get("institution_id") == actor["institution_id"]):
         return
     raise Forbidden("无权管理该账号", role=actor["role"])
+
+
+def may_read_media(user: dict[str, Any], media: dict[str, Any]) -> bool:
+    """Who may read a media object (its ``metadata``) without asking further: its owner, the users it was granted
+    to, and a sysadmin. The participants of a conversation it was sent in are asked of the store
+    (``MediaStore.get_for``); anyone else is told it does not exist."""
+    return user["role"] == "sysadmin" or user["_id"] == media["owner"] or user["_id"] in media.get("readers", ())

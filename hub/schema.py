@@ -34,6 +34,10 @@ MAX_ID_CHARS = 64
 ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 PHONE_RE = re.compile(r"^(1[3-9]\d{9})?$")  # empty: no phone
 _LINE_BREAKS = {"\n", "\r", "\t"}
+# What ``check_characters`` refuses (Cc is U+0000-001F and U+007F-009F), found at C speed: every string of every
+# body passes through it, often twice (the generic check, then its field's), and most hold nothing to refuse.
+_REFUSED_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_REFUSED_MULTILINE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _INDEX_RE = re.compile(r"\[\d+\]")
 
 
@@ -42,14 +46,21 @@ def field_of(path: str) -> str:
     return _INDEX_RE.sub("", path)
 
 
+def _named(path: str) -> dict[str, str]:
+    """The details naming where a refused value is: its field, and its path when that differs."""
+    name = field_of(path)
+    return {"field": name} | ({"path": path} if name != path else {})
+
+
 def _refuse(path: str, message: str, **details: Any) -> InvalidInput:
-    where = {"field": field_of(path)} | ({"path": path} if field_of(path) != path else {})
-    return InvalidInput(f"{path} {message}", **where, **details)
+    return InvalidInput(f"{path} {message}", **_named(path), **details)
 
 
 def check_characters(text: str, path: str, *, multiline: bool = False) -> str:
     """Refuse what no stored value may hold: lone surrogates, NUL and C0/C1 controls (newline, CR and tab are
     kept in multi-line text only), so that no stored text can break an export, a log or a client."""
+    if not (_REFUSED_MULTILINE_RE if multiline else _REFUSED_RE).search(text):
+        return text
     for char in text:
         if "\ud800" <= char <= "\udfff":
             raise _refuse(path, "含无效字符", reason="surrogate")
@@ -67,15 +78,23 @@ def has_bad_characters(text: str, *, multiline: bool = False) -> bool:
     return False
 
 
-def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
-    """Bound the nesting of a parsed body (iteratively: a deep body must not exhaust the stack here either)."""
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests dicts and lists deeper than ``limit`` (walked without recursion: a deep value must
+    not exhaust the stack here either). Request bodies and WebSocket frames are both held to it."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
-            raise InvalidJSON(f"JSON 嵌套超过 {limit} 层", reason="too_deep")
+            return True
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """Bound the nesting of a parsed body."""
+    if nesting_exceeds(value, limit):
+        raise InvalidJSON(f"JSON 嵌套超过 {limit} 层", reason="too_deep")
 
 
 def check_any(value: Any, path: str = "") -> None:
@@ -257,6 +276,9 @@ class Int(Field):
     def clean(self, value: Any, path: str) -> int:
         if not isinstance(value, int) or isinstance(value, bool):
             raise _refuse(path, "应为整数", reason="type")
+        return self._in_range(value, path)
+
+    def _in_range(self, value: Any, path: str) -> Any:
         if (self.least is not None and value < self.least) or (self.most is not None and value > self.most):
             raise _refuse(path, f"应在 {self.least} 到 {self.most} 之间", reason="range")
         return value
@@ -280,9 +302,7 @@ class Number(Int):
     def clean(self, value: Any, path: str) -> float:
         if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
             raise _refuse(path, "应为数字", reason="type")
-        if (self.least is not None and value < self.least) or (self.most is not None and value > self.most):
-            raise _refuse(path, f"应在 {self.least} 到 {self.most} 之间", reason="range")
-        return value
+        return self._in_range(value, path)
 
     def openapi(self) -> dict[str, Any]:
         return {**super().openapi(), "type": "number"}
@@ -420,22 +440,21 @@ def check_query(declared: dict[str, Field], arguments: dict[str, list[bytes]]) -
 
 # -- screening -------------------------------------------------------------------------------------------------
 
-def screened_texts(shape: Body | Field, value: Any, path: str) -> Iterator[tuple[str, str, Any, Any]]:
-    """Every (path, field name, container, key) of screened text in a checked value."""
+def screened_texts(shape: Body | Field, value: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
+    """Every (path, container, key) of screened text in a checked value."""
     if isinstance(shape, Body) and isinstance(value, dict):
         for name, kind in shape.fields.items():
             if name in value:
-                yield from _walk(kind, value, name, _join(path, name), name)
+                yield from _walk(kind, value, name, _join(path, name))
     elif isinstance(shape, ListOf) and isinstance(value, list):
         for i in range(len(value)):
-            yield from _walk(shape.item, value, i, f"{path}[{i}]", path.rsplit(".", 1)[-1])
+            yield from _walk(shape.item, value, i, f"{path}[{i}]")
 
 
-def _walk(kind: Body | Field, container: Any, key: Any, path: str, name: str
-          ) -> Iterator[tuple[str, str, Any, Any]]:
+def _walk(kind: Body | Field, container: Any, key: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
     child = container[key]
     if kind.screen == SCREEN and isinstance(child, str) and child:
-        yield path, name, container, key
+        yield path, container, key
     else:
         yield from screened_texts(kind, child, path)
 
@@ -445,7 +464,7 @@ async def screen_fields(hub: Hub, declared: Body, values: dict[str, Any], user: 
     """Screen every declared text field of checked ``values`` in place: a ``block`` word refuses the request
     with ``details.field`` naming the field; a ``mask`` word leaves the masked text; ``alert`` (and ``block``)
     hits raise an alert whose ``where`` names the document type and the field."""
-    for path, _name, container, key in list(screened_texts(declared, values, "")):
+    for path, container, key in list(screened_texts(declared, values, "")):
         text = container[key]
         if hub.check_text(text).action == "pass":
             continue
@@ -454,15 +473,14 @@ async def screen_fields(hub: Hub, declared: Body, values: dict[str, Any], user: 
         try:
             result = await hub.screen(text, user, {**where, "object": declared.document, "field": path})
         except ContentBlocked as exc:
-            named = {"field": field_of(path)} | ({"path": path} if field_of(path) != path else {})
-            raise ContentBlocked(f"{path} 含违禁词", **named, **exc.details) from None
+            raise ContentBlocked(f"{path} 含违禁词", **_named(path), **exc.details) from None
         container[key] = result.text
     return values
 
 
 def has_hits(hub: Hub, declared: Body, values: dict[str, Any]) -> bool:
     """Whether any declared text of ``values`` hits a word (screening then needs to know who typed it)."""
-    return any(hub.check_text(c[k]).action != "pass" for _, _, c, k in screened_texts(declared, values, ""))
+    return any(hub.check_text(c[k]).action != "pass" for _, c, k in screened_texts(declared, values, ""))
 
 
 def screened_fields(declared: Body) -> list[str]:

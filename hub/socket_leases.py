@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import redis.asyncio as redis
 
@@ -53,9 +54,12 @@ return counts
 """
 PRESENT_KEYS_PER_CALL = 500
 
+#: This process's open sockets, as ``(user_id, session_id)`` pairs.
+HeldSockets = Callable[[], Iterable[tuple[str, str]]]
+
 
 class SocketLeases(Protocol):
-    async def start(self, held: Any) -> None: ...
+    async def start(self, held: HeldSockets) -> None: ...
     async def claim(self, user_id: str, session_id: str) -> bool: ...
     async def present(self, user_ids: list[str]) -> set[str]: ...
     def release(self, user_id: str, session_id: str) -> None: ...
@@ -65,7 +69,7 @@ class SocketLeases(Protocol):
 class LocalSocketLeases:
     """One process: the registry's own count is the whole count."""
 
-    async def start(self, held: Any) -> None:
+    async def start(self, held: HeldSockets) -> None:
         return None
 
     async def claim(self, user_id: str, session_id: str) -> bool:
@@ -92,18 +96,18 @@ class RedisSocketLeases:
         self._claim = client.register_script(CLAIM_SCRIPT)
         self._renew = client.register_script(RENEW_SCRIPT)
         self._present = client.register_script(PRESENT_SCRIPT)
-        self._tasks: set[asyncio.Task] = set()
-        self._renewer: asyncio.Task | None = None
-        self._held: Any = list
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._renewer: asyncio.Task[None] | None = None
+        self._held: HeldSockets = list
         self._closed = False
 
     def _member(self, session_id: str) -> str:
         return f"{self._node_id}:{session_id}"
 
-    async def start(self, held: Any) -> None:
+    async def start(self, held: HeldSockets) -> None:
         """``held()`` gives the ``(user_id, session_id)`` of this process's open sockets, renewed periodically."""
         self._held = held
-        self._renewer = asyncio.create_task(self._renew_forever(held), name="socket-leases")
+        self._renewer = asyncio.create_task(self._renew_forever(), name="socket-leases")
 
     async def claim(self, user_id: str, session_id: str) -> bool:
         try:
@@ -138,10 +142,10 @@ class RedisSocketLeases:
         with contextlib.suppress(redis.RedisError):  # the lease then ends on its own
             await self._redis.zrem(KEY_PREFIX + user_id, self._member(session_id))
 
-    async def _renew_forever(self, held: Any) -> None:
+    async def _renew_forever(self) -> None:
         while True:
             await asyncio.sleep(self._lease_secs / 3)
-            pairs = list(held())
+            pairs = list(self._held())
             try:
                 if pairs:
                     await self._renew(keys=[KEY_PREFIX + u for u, _ in pairs],

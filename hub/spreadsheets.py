@@ -112,12 +112,25 @@ def check_archive(data: bytes, limits: WorkbookLimits) -> zipfile.ZipFile:
     return archive
 
 
+def shared_strings_parts(archive: zipfile.ZipFile) -> list[str]:
+    """The parts that may hold shared strings: any named like them, and the one openpyxl loads, which is the part
+    ``[Content_Types].xml`` gives the shared-strings type, whatever it is called (``xl/s.xml`` is as good)."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+    from openpyxl.xml.functions import fromstring  # openpyxl reads this part with it next anyway
+
+    names = [n for n in archive.namelist() if n.lower().endswith("sharedstrings.xml")]
+    declared = Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES))).find(SHARED_STRINGS)
+    if declared is not None:
+        names.append(declared.PartName[1:])  # as openpyxl opens it
+    return list(dict.fromkeys(names))
+
+
 def check_shared_strings(archive: zipfile.ZipFile, limits: WorkbookLimits) -> None:
     """Count the shared strings as they stream by, keeping none, before openpyxl loads them all."""
     from defusedxml.ElementTree import iterparse
 
-    names = [n for n in archive.namelist() if n.lower().endswith("sharedstrings.xml")]
-    for name in names:
+    for name in shared_strings_parts(archive):
         count = chars = 0
         with archive.open(name) as source:
             events = iterparse(source, events=("start", "end"), forbid_dtd=True)

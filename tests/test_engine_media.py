@@ -1,9 +1,10 @@
-"""An image message's ``media`` must be a media id (issue 7): anything else is an ``invalid_frame``, nothing stored."""
+"""An image message's ``media`` must be a media id (issue 7): anything else is an ``invalid_frame``, nothing stored.
+Since the media store (issue 8), the id must also name an image its sender uploaded (``tests/test_media.py``)."""
 
 from __future__ import annotations
 
-from hub.ids import new_id
 from tests.support import Client, RunningHub
+from tests.test_media import image_bytes, uploaded
 from tests.test_ws import pair
 
 NOT_IDS = [
@@ -36,7 +37,7 @@ async def test_image_media_must_be_a_media_id(hub: RunningHub) -> None:
     assert reply["code"] == "invalid_frame"
     assert await hub.hub.db.messages.count_documents({}) == 0
 
-    media_id = new_id()
+    media_id = (await uploaded(hub, "resident", image_bytes()))["id"]
     ack = await resident.request({"type": "send", "id": "img-ok", "conv": conv, "kind": "image", "media": media_id})
     assert ack["type"] == "ack" and ack["seq"] == 1, ack
     delivered = await doctor.expect("message")

@@ -156,3 +156,28 @@ async def test_a_large_word_import_is_checked_off_the_event_loop(hub: RunningHub
     (status, data), (health, _) = await asyncio.gather(run_import(), ping())
     assert status == 400 and data["error"]["details"]["error_count"] == 1, data
     assert health == 200 and done == ["healthz", "import"]
+
+
+def renamed_shared_strings(count: int, part: str = "xl/strs.xml") -> bytes:
+    """A workbook whose shared strings live in a part of another name, as ``[Content_Types].xml`` may declare."""
+    source = zipfile.ZipFile(io.BytesIO(strings(1)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.lower().endswith("sharedstrings.xml"):
+                continue
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"/xl/sharedStrings.xml", ("/" + part).encode())
+            if info.filename.endswith(".rels"):
+                data = data.replace(b"sharedStrings.xml", part.split("/", 1)[1].encode())
+            archive.writestr(info.filename, data)
+        archive.writestr(part, '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                         + "<si><t>词</t></si>" * count + "</sst>")
+    return out.getvalue()
+
+
+def test_shared_strings_under_another_name_are_counted_too() -> None:
+    """openpyxl loads whatever part the content types declare as shared strings: the limits hold it by that name."""
+    assert parse_workbook(renamed_shared_strings(5), LIMITS)[0][1][0] == "词"  # the renamed part is really read
+    assert refused(renamed_shared_strings(30), replace(LIMITS, max_shared_strings=20))["limit"] == "max_shared_strings"
