@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import tornado.web
 
-from handlers import accounts, auth, consultations, health, media, openapi, supervision, ws
+from handlers import accounts, auth, consultations, health, media, notices, openapi, supervision, ws
 from handlers.base import NotFoundHandler
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class IndexHandler(StaticFiles):
 
 def core_routes(hub: Hub) -> list[tuple[str, type, dict[str, Any]]]:
     rules: list[tuple[str, type, dict[str, Any]]] = []
-    for module in (auth, accounts, consultations, supervision, media, health, openapi, ws):
+    for module in (auth, accounts, consultations, supervision, media, notices, health, openapi, ws):
         rules.extend((pattern, handler, {"hub": hub}) for pattern, handler in module.ROUTES)
     rules.append((r"/()", IndexHandler, {"path": str(STATIC_DIR)}))
     rules.append((r"/static/(.*)", StaticFiles, {"path": str(STATIC_DIR)}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pluggy
 
 from hub.audit import SYSTEM, RequestContext
+from hub.channels import Channel, ChannelError, Outcome
 from hub.config import Setting
 from hub.errors import (
     Conflict,
@@ -53,6 +54,8 @@ __all__ = [
     "SYSTEM",
     "Body",
     "Bool",
+    "Channel",
+    "ChannelError",
     "Code",
     "Conflict",
     "ContentBlocked",
@@ -76,6 +79,7 @@ __all__ = [
     "Moment",
     "NotFound",
     "Number",
+    "Outcome",
     "Phone",
     "RateLimited",
     "RequestContext",

@@ -20,6 +20,9 @@ from hub.addresses import TrustedProxies
 from hub.alerts import Alerts
 from hub.audit import AuditLog
 from hub.broker import Broker, make_broker
+from hub.channels import EVENTS as CHANNEL_EVENTS
+from hub.channels import INDEXES as CHANNEL_INDEXES
+from hub.channels import Channels, parse_chains
 from hub.config import Config
 from hub.consultations import Consultations
 from hub.errors import ContentBlocked, Unauthorized
@@ -46,7 +49,7 @@ class Hub:
     """Everything a request, a socket or a plugin needs, built once per process.
 
     Plugins get this object in their hooks and may use: ``config``, ``db``, ``accounts``, ``audit``,
-    ``notices``, ``events``, ``locks``, ``cache``, ``media``, ``publish``, ``screen``, ``consultations``,
+    ``notices``, ``channels``, ``events``, ``locks``, ``cache``, ``media``, ``publish``, ``screen``, ``consultations``,
     ``roster`` (the typed ``hub.roster.Roster``), ``sessions`` (read-only) and ``plugin_state[<plugin name>]``
     for the plugin's own long-lived objects.
     """
@@ -80,7 +83,12 @@ class Hub:
                                  audit=self.audit,
                                  announce=lambda payload: self.broker.publish(CHANNEL_CONTROL, payload))
         kinds = [*notices.CORE_KINDS, *(k for ks in pm.hook.register_notice_kinds() for k in ks)]
-        self.notices = Notices(self.db, publish=self.publish, kinds=kinds, batch_max=config.write_batch_max)
+        self.channels = Channels(self.db, self.events, presence=self.present_users,
+                                 default_chain=config.notify_chain,
+                                 chains_by_kind=parse_chains(config.notify_chain_by_kind),
+                                 send_timeout_secs=config.notify_send_timeout_secs, node_id=self.node_id)
+        self.notices = Notices(self.db, publish=self.publish, kinds=kinds, batch_max=config.write_batch_max,
+                               router=self.channels)
         self.words = SensitiveWords(self.db, self.node_id,
                                     announce=lambda payload: self.broker.publish(CHANNEL_CONTROL, payload),
                                     compact_after_secs=config.words_compact_secs)
@@ -106,6 +114,13 @@ class Hub:
         """The one way to reach sockets: deliver a frame to every live session of these users, on any process."""
         text = json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
         await self.broker.publish(CHANNEL_DELIVER, {"users": list(user_ids), "frame": text})
+
+    async def present_users(self, user_ids: list[str]) -> set[str]:
+        """Those of these users with a live socket on any hub process: this process's sessions, and the socket
+        leases in Redis for the others (a lease outlives a crashed process by up to its length)."""
+        here = {u for u in user_ids if self.sessions.of_user(u)}
+        elsewhere = [u for u in user_ids if u not in here]
+        return here | (await self.socket_leases.present(elsewhere) if elsewhere else set())
 
     def check_text(self, text: str) -> ScreenResult:
         """Screen text with the engine in use; no side effects."""
@@ -163,7 +178,7 @@ class Hub:
     async def start(self) -> None:
         indexes = [*accounts.INDEXES, *audit.INDEXES, *consultations.INDEXES, *messaging.INDEXES,
                    *notices.INDEXES, *alerts.INDEXES, *sensitive_words.INDEXES, *locks.INDEXES, *events.INDEXES,
-                   *media.INDEXES, *roster_owner.INDEXES]
+                   *media.INDEXES, *roster_owner.INDEXES, *CHANNEL_INDEXES]
         indexes += [i for found in self.pm.hook.register_indexes() for i in found]
         await store.ensure_indexes(self.db, indexes)
         await self.broker.start(self._on_broker_event)
@@ -178,10 +193,15 @@ class Hub:
                  ", ".join(name for name, _ in self.pm.list_name_plugin()) or "none")
 
     def _declare_events(self) -> None:
-        """Every event the core and the plugins emit, then the subscriptions: an undeclared name fails here."""
-        self.events.declare("hub", consultations.EVENTS)
+        """Every event the core and the plugins emit, the channels, then the subscriptions: an undeclared name,
+        or a chain naming an unknown channel, fails here."""
+        self.events.declare("hub", [*consultations.EVENTS, *CHANNEL_EVENTS])
         for owner, types in answers_by_plugin(self.pm, "register_events"):
             self.events.declare(owner, types)
+        for owner, found in answers_by_plugin(self.pm, "register_channels", hub=self):
+            self.channels.register(owner, found)
+        self.channels.check_chains(self.notices.kinds)
+        self.events.subscribe("hub", self.channels.subscriber())
         for owner, subscribers in answers_by_plugin(self.pm, "register_subscribers", hub=self):
             for subscriber in subscribers:
                 self.events.subscribe(owner, subscriber)

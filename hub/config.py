@@ -87,6 +87,14 @@ CORE_SETTINGS: tuple[Setting, ...] = (
             "Largest media upload (an image or a PDF), refused from its headers."),
     Setting("media_max_pixels", int, 40_000_000,
             "Most pixels of an uploaded image, checked from its header before it is decoded."),
+    Setting("notify_chain", list, [],
+            "Channels tried in order for a notice to a user with no live socket, e.g. wechat,sms (registered by "
+            "plugins); empty: the notice waits in the inbox for sync."),
+    Setting("notify_chain_by_kind", list, [],
+            "Chains for particular notice kinds, each 'kind=channel>channel' ('alert=' for none); other kinds "
+            "use notify_chain."),
+    Setting("notify_send_timeout_secs", float, 10.0,
+            "Longest wait for one channel's send; past it the send counts as failed and the next is tried."),
     Setting("shutdown_grace_secs", float, 5.0, "Time in-flight writes get to finish on shutdown."),
     Setting("seed_demo", bool, False, "Seed demo accounts and data on first start."),
     Setting("log_format", str, "text", "Log format.", choices=("text", "json")),
@@ -251,6 +259,6 @@ def validate_core(values: dict[str, Any]) -> None:
     parse_networks(values["trusted_proxies"])
     for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max",
                  "ws_max_sockets_per_user", "events_lease_secs", "events_poll_secs", "events_retry_base_secs",
-                 "events_retry_max_secs", "media_max_bytes", "media_max_pixels"):
+                 "events_retry_max_secs", "media_max_bytes", "media_max_pixels", "notify_send_timeout_secs"):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")

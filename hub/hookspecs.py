@@ -12,6 +12,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from hub.app import Hub
+    from hub.channels import Channel
     from hub.config import Setting
     from hub.events import EventType, Subscriber
 
@@ -53,6 +54,12 @@ def register_events() -> list[EventType]:
 def register_subscribers(hub: Hub) -> list[Subscriber]:
     """Return ``hub.Subscriber(name, events, handle)`` durable subscriptions; ``handle`` gets each ``Event``
     after the subscriber's cursor, at least once and in order (be idempotent by ``event.id``)."""
+
+
+@hookspec
+def register_channels(hub: Hub) -> list[Channel]:
+    """Return notification channels: objects with a ``name`` and ``async send(user, notice) -> hub.Outcome``,
+    tried in the order of ``notify_chain`` for users with no live socket."""
 
 
 @hookspec

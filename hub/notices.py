@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -24,6 +24,13 @@ SYNC_MAX_NOTICES = 500
 Publish = Callable[[list[str], dict[str, Any]], Awaitable[None]]
 
 
+class Router(Protocol):
+    """What happens after notices are stored and pushed (``hub.channels``: presence and the fallback chain)."""
+
+    def check_chain(self, chain: list[str], where: str = ...) -> None: ...
+    async def route(self, docs: list[dict[str, Any]], chain: list[str] | None, key: str) -> None: ...
+
+
 def render_notice(doc: dict[str, Any]) -> dict[str, Any]:
     return {"type": "notice", "inbox": doc["inbox"], "kind": doc["kind"], "title": doc["title"],
             "body": doc["body"], "data": doc.get("data") or {}, "ts": iso(doc["ts"])}
@@ -32,10 +39,12 @@ def render_notice(doc: dict[str, Any]) -> dict[str, Any]:
 class Notices:
     """Stores notices durably, then delivers them live to whoever is online."""
 
-    def __init__(self, db: AsyncDatabase, *, publish: Publish, kinds: Iterable[str], batch_max: int) -> None:
+    def __init__(self, db: AsyncDatabase, *, publish: Publish, kinds: Iterable[str], batch_max: int,
+                 router: Router | None = None) -> None:
         self._inbox = db.inbox
         self._heads = db.inbox_heads
         self._publish = publish
+        self._router = router
         self.kinds = frozenset(kinds)
         self.log = SequencedLog(self._inbox, key_field="user", seq_field="inbox", dedupe_field="dedupe",
                                 batch_max=batch_max, floor=self._floor, after_insert=self._update_heads)
@@ -52,11 +61,16 @@ class Notices:
                                       for u, s in latest.items()], ordered=False)
 
     async def notify(self, user_ids: Iterable[str], *, kind: str, title: str, body: str = "",
-                     data: dict[str, Any] | None = None, dedupe: str | None = None) -> int:
-        """Put one notice in each user's inbox and deliver it. With ``dedupe``, a user who already has a notice
-        with that key gets nothing new (safe to retry). Returns how many notices were stored."""
+                     data: dict[str, Any] | None = None, dedupe: str | None = None,
+                     chain: list[str] | None = None) -> int:
+        """Put one notice in each user's inbox and deliver it: live to a user with a socket, else through the
+        channel chain (``chain``, or the one configured for the kind), off the request's path. With ``dedupe``,
+        a user who already has a notice with that key gets nothing new (safe to retry: a retry also completes
+        a hand-over to the chain an interrupted call left undone). Returns how many notices were stored."""
         if kind not in self.kinds:
             raise InvalidInput(f"未知的通知类型 {kind}", field="kind")
+        if chain is not None and self._router is not None:
+            self._router.check_chain(chain)
         key = dedupe or new_id()
         ts = now()
         docs = [{"user": u, "kind": kind, "title": title, "body": body, "data": data or {}, "ts": ts,
@@ -65,6 +79,8 @@ class Notices:
         for stored, new in results:
             if new:
                 await self._publish([stored["user"]], render_notice(stored))
+        if self._router is not None:
+            await self._router.route([stored for stored, _ in results], chain, key)
         return sum(1 for _, new in results if new)
 
     async def since(self, user_id: str, inbox_seq: Any) -> list[dict[str, Any]]:

@@ -43,6 +43,16 @@ for i, key in ipairs(KEYS) do
 end
 return #KEYS
 """
+# KEYS: users' sets. One count per key of the leases not yet ended: whether each user has a socket anywhere.
+PRESENT_SCRIPT = """
+local now = tonumber(redis.call('TIME')[1])
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('ZCOUNT', key, '(' .. now, '+inf')
+end
+return counts
+"""
+PRESENT_KEYS_PER_CALL = 500
 
 #: This process's open sockets, as ``(user_id, session_id)`` pairs.
 HeldSockets = Callable[[], Iterable[tuple[str, str]]]
@@ -51,6 +61,7 @@ HeldSockets = Callable[[], Iterable[tuple[str, str]]]
 class SocketLeases(Protocol):
     async def start(self, held: HeldSockets) -> None: ...
     async def claim(self, user_id: str, session_id: str) -> bool: ...
+    async def present(self, user_ids: list[str]) -> set[str]: ...
     def release(self, user_id: str, session_id: str) -> None: ...
     async def close(self) -> None: ...
 
@@ -63,6 +74,9 @@ class LocalSocketLeases:
 
     async def claim(self, user_id: str, session_id: str) -> bool:
         return True
+
+    async def present(self, user_ids: list[str]) -> set[str]:
+        return set()  # nobody elsewhere: the registry of this process knows its own
 
     def release(self, user_id: str, session_id: str) -> None:
         return None
@@ -81,6 +95,7 @@ class RedisSocketLeases:
         self._lease_secs = lease_secs
         self._claim = client.register_script(CLAIM_SCRIPT)
         self._renew = client.register_script(RENEW_SCRIPT)
+        self._present = client.register_script(PRESENT_SCRIPT)
         self._tasks: set[asyncio.Task[None]] = set()
         self._renewer: asyncio.Task[None] | None = None
         self._held: HeldSockets = list
@@ -102,6 +117,19 @@ class RedisSocketLeases:
             # Without Redis the process's own cap still holds; refusing everyone would be worse.
             log.warning("socket lease of %s not counted: Redis unavailable", user_id)
             return True
+
+    async def present(self, user_ids: list[str]) -> set[str]:
+        """The users holding a lease (a socket on some process). Without Redis nobody counts as present
+        elsewhere: their notices then take the fallback chain, a message too many rather than one lost."""
+        found: set[str] = set()
+        try:
+            for first in range(0, len(user_ids), PRESENT_KEYS_PER_CALL):
+                chunk = user_ids[first:first + PRESENT_KEYS_PER_CALL]
+                counts = await self._present(keys=[KEY_PREFIX + u for u in chunk], args=[])
+                found.update(u for u, n in zip(chunk, counts, strict=True) if int(n) > 0)
+        except redis.RedisError:
+            log.warning("presence of %d user(s) not known: Redis unavailable; taking the fallback", len(user_ids))
+        return found
 
     def release(self, user_id: str, session_id: str) -> None:
         if self._closed:  # given back with all the others on close
