@@ -48,7 +48,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None, name: str = "server",
+def wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen | None = None, name: str = "server",
                   log_path: Path | None = None) -> None:
     """Return once something accepts connections on 127.0.0.1:``port``. RuntimeError, with the end of
     ``log_path`` when given, if ``process`` exits first or nothing listens within ``timeout`` seconds."""
