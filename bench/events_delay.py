@@ -1,6 +1,7 @@
 """Durable events: the cost of ``hub.events.emit`` on the emitting path and the delay from its return to the
-subscriber's call. One in-process hub (tests' ``start_hub``) with the ``tests.plugins.found_probe`` subscriber,
-a fresh embedded SecantusDB, optionally a Redis (``--redis``: the wake-up then goes through pub/sub).
+subscriber's call. One in-process hub (``hub.testing.start_hub``) with the ``tests.plugins.found_probe``
+subscriber, a fresh embedded SecantusDB on disk, optionally a Redis (``--redis``: the wake-up then goes through
+pub/sub).
 
     .venv/bin/python -m bench.events_delay [--events 300] [--gap-ms 10] [--redis]
 """
@@ -10,13 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from hub.embedded import start_embedded
 from hub.ids import now
-from tests.support import hub_overrides, start_hub, start_redis
+from hub.testing import hub_settings, scratch_database, start_hub, start_redis
 
 
 def pct(values: list[float], p: float) -> float:
@@ -25,13 +23,16 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def run(events: int, gap_ms: float, redis: bool) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="bench-events-"))
-    db = start_embedded(folder)
+    with scratch_database(in_memory=False) as db:
+        await measure(db.uri, events, gap_ms, redis)
+
+
+async def measure(mongo_uri: str, events: int, gap_ms: float, redis: bool) -> None:
     server = start_redis() if redis else None
     try:
-        overrides = hub_overrides(db.uri, "bench_events", plugin_modules=["tests.plugins.found_probe"],
-                                  redis_url=server.url if server else "")
-        running = await start_hub(overrides)
+        settings = hub_settings(mongo_uri, "bench_events", plugins={"signing": False, "example_greeter": False},
+                                plugin_modules=["tests.plugins.found_probe"], redis_url=server.url if server else "")
+        running = await start_hub(settings)
         try:
             emits, returned = [], {}
             for n in range(events):
@@ -50,7 +51,6 @@ async def run(events: int, gap_ms: float, redis: bool) -> None:
     finally:
         if server:
             server.stop()
-        db.stop()
     print(f"{events} events, one every {gap_ms} ms, broker {'redis' if redis else 'in-process'}")
     print(f"emit (durable write):  p50 {statistics.median(emits):.2f} ms  p99 {pct(emits, 99):.2f} ms")
     print(f"emit return → subscriber effect: p50 {statistics.median(delays):.2f} ms  p99 {pct(delays, 99):.2f} ms"

@@ -1,6 +1,6 @@
 """How fast a sensitive-word change reaches another hub process, with the whole lexicon loaded.
 
-    python -m bench.hot_reload [--changes 20] [--hogs 2]
+    python -m bench.hot_reload [--changes 20] [--hogs 2] [--lines N]
 
 Starts SecantusDB, a Redis server and two hub processes (A and B) sharing them, imports the whole
 Sensitive-lexicon (``$HUB_SHARED_DATA``, default ``../shared/data``) through A, then adds words one by one
@@ -27,15 +27,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.hub import ROOT, Children, free_port, http_json, wait_for_port
+from bench.hub import Children, http_json
+from hub.testing import HubProcess, shared_data_dir, start_redis
 
 PASSWORD = "bench-password-1"
 HOG = "while True: pass"
 
 
 def lexicon_lines() -> list[str]:
-    base = Path(os.environ.get("HUB_SHARED_DATA") or ROOT.parent / "shared" / "data")
-    folder = base / "sensitive-lexicon" / "Vocabulary"
+    folder = shared_data_dir() / "sensitive-lexicon" / "Vocabulary"
     if not folder.is_dir():
         raise SystemExit(f"lexicon not found at {folder} (set HUB_SHARED_DATA to the shared data folder)")
     from hub.screening import normalise_word
@@ -107,10 +107,7 @@ async def run(opts: argparse.Namespace, children: Children) -> None:
     from hub.audit import AuditLog
 
     db = children.embedded("db")
-    redis_port = free_port()
-    redis = children.spawn("redis", [shutil.which("redis-server") or "redis-server", "--port", str(redis_port),
-                                     "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-    wait_for_port(redis_port, redis, children, "redis", 20)
+    redis = children.adopt("redis", start_redis(children.folder / "redis.log"))
     secret = secrets.token_urlsafe(36)
     client = store.connect(db.uri)
     database = store.database(client, "bench_reload")
@@ -121,21 +118,18 @@ async def run(opts: argparse.Namespace, children: Children) -> None:
     await client.close()
     bases = []
     for node in ("a", "b"):
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-        env.update({"HUB_MONGO_URI": db.uri, "HUB_MONGO_DB": "bench_reload", "HUB_SECRET_KEY": secret,
-                    "HUB_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "HUB_PORT": str(port),
-                    "HUB_NODE_ID": f"bench-{node}", "HUB_LOG_LEVEL": "WARNING", "HUB_PLUGINS": "signing=false"})
-        process = children.spawn(f"hub-{node}", [sys.executable, "-m", "hub"], env)
-        wait_for_port(port, process, children, f"hub-{node}", 90)
-        bases.append(f"http://127.0.0.1:{port}")
+        env = {"HUB_MONGO_URI": db.uri, "HUB_MONGO_DB": "bench_reload", "HUB_SECRET_KEY": secret,
+               "HUB_REDIS_URL": redis.url, "HUB_NODE_ID": f"bench-{node}", "HUB_LOG_LEVEL": "WARNING",
+               "HUB_PLUGINS": "signing=false"}
+        process = HubProcess(env, children.folder / f"hub-{node}.log", new_session=True)
+        bases.append(children.adopt(f"hub-{node}", process.start(90)).url)
     a, b = bases
     code, data = await http_json(a + "/api/auth/token", "POST", {"username": "bench_supervisor",
                                                                  "password": PASSWORD})
     if code != 200:
         raise SystemExit(f"login failed: {code} {data}")
     token = data["access_token"]
-    lines = lexicon_lines()
+    lines = lexicon_lines()[:opts.lines or None]
     started = time.perf_counter()
     imported = await post_text(a + "/api/sensitive-words/import?action=block", token, "\n".join(lines).encode())
     answered = time.perf_counter()
@@ -169,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--changes", type=int, default=20, help="words added per phase")
     parser.add_argument("--hogs", type=int, default=2, help="busy-looping processes in the loaded phase")
+    parser.add_argument("--lines", type=int, default=0,
+                        help="import only the first N lines of the lexicon (a quick check that it runs) [all]")
     opts = parser.parse_args(argv)
     print(f"setup: {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f} at start; two hub processes, SecantusDB, Redis on loopback")

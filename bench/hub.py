@@ -54,7 +54,6 @@ import resource
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -365,12 +364,6 @@ def raise_nofile() -> tuple[int, int]:
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process (all its threads), from /proc."""
     try:
@@ -448,6 +441,11 @@ class Children:
         self.started.append((name, process))
         return process
 
+    def adopt(self, name: str, started: Any) -> Any:
+        """Something started elsewhere (``hub.testing``: a Redis, a hub process), stopped with the rest."""
+        self.started.append((name, started))
+        return started
+
     def embedded(self, name: str) -> Any:
         from hub.embedded import start_embedded
 
@@ -482,23 +480,20 @@ class Children:
                     except subprocess.TimeoutExpired:
                         started.kill()
                         started.wait(10)
-            else:  # an EmbeddedDatabase: SIGTERM, then SIGKILL
+            else:  # an EmbeddedDatabase, RedisServer or HubProcess: SIGTERM, then SIGKILL
                 started.stop()
         except Exception as exc:
             print(f"stopping {name} failed: {exc!r}", file=sys.stderr)
 
 
-def wait_for_port(port: int, process: subprocess.Popen, children: Children, name: str, timeout: float) -> None:
-    deadline = perf() + timeout
-    while perf() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"{name} exited with {process.returncode}:\n{children.log_tail(name)}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise BenchError(f"{name} did not listen on {port} within {timeout:.0f} s:\n{children.log_tail(name)}")
+def wait_listening(port: int, process: subprocess.Popen, children: Children, name: str, timeout: float) -> None:
+    """``hub.testing.wait_for_port``, its failure a BenchError (exit status 2) with the end of the process's log."""
+    from hub.testing import wait_for_port
+
+    try:
+        wait_for_port(port, timeout, process, name, children.folder / f"{name}.log")
+    except RuntimeError as exc:
+        raise BenchError(str(exc)) from None
 
 
 # -- figures ---------------------------------------------------------------------------------------------------------
@@ -522,10 +517,9 @@ def lat_text(lat: dict[str, float]) -> str:
 
 def load_texts() -> tuple[list[str], Path]:
     """The ``ask`` and ``answer`` texts of the shared medical dialogues."""
-    base = Path(os.environ.get("HUB_SHARED_DATA") or ROOT.parent / "shared" / "data")
-    if not base.is_absolute():
-        base = ROOT / base
-    path = base / DIALOGUES
+    from hub.testing import shared_data_dir
+
+    path = shared_data_dir() / DIALOGUES
     if not path.exists():
         raise BenchError(f"dialogues not found at {path} (set HUB_SHARED_DATA to the shared data folder)")
     texts: list[str] = []
@@ -619,11 +613,13 @@ class Window:
 
 
 async def bench_relay(opts: argparse.Namespace, texts: list[bytes], children: Children) -> dict[str, Any]:
+    from hub.testing import free_port
+
     port = free_port()
     argv = [sys.executable, "-m", "bench.hub", "--serve-relay", str(port), *(["--relay-nagle"] * opts.relay_nagle)]
     process = children.spawn("relay", argv,
                              {**os.environ, "PYTHONUNBUFFERED": "1"})
-    wait_for_port(port, process, children, "relay", 30)
+    wait_listening(port, process, children, "relay", 30)
     pairs = opts.pairs
     log(f"relay: connecting {2 * pairs} sockets")
     receivers = await bounded(100, range(pairs), lambda i: ws_connect(port, f"/relay/{i}/b"))
@@ -1073,6 +1069,7 @@ def profile_summary(name: str, raw: str, top: int) -> list[str]:
 
 async def bench_hub(opts: argparse.Namespace, texts: list[str], children: Children) -> dict[str, Any]:
     from hub import store
+    from hub.testing import HubProcess
 
     result: dict[str, Any] = {}
     db = children.embedded("hub-db")
@@ -1084,25 +1081,26 @@ async def bench_hub(opts: argparse.Namespace, texts: list[str], children: Childr
         log(f"hub: {n} residents and {n} doctors (Accounts, fast hash), teams and signings")
         residents, doctors = await seed_users(database, secret, n)
 
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-        env.update({"HUB_MONGO_URI": db.uri, "HUB_MONGO_DB": HUB_DB, "HUB_SECRET_KEY": secret,
-                    "HUB_PORT": str(port), "HUB_HOST": "127.0.0.1", "HUB_NODE_ID": "bench",
-                    "HUB_PLUGINS": "signing=true", "HUB_SEED_DEMO": "false", "HUB_LOG_LEVEL": "WARNING",
-                    "HUB_WS_RATE_PER_SEC": "1000000", "HUB_WS_RATE_BURST": "1000000",
-                    # the idle-memory phase opens thousands of sockets with the tokens of a few hundred users
-                    "HUB_WS_MAX_SOCKETS_PER_USER": "1000000",
-                    "HUB_PASSWORD_TIME_COST": "1", "HUB_PASSWORD_MEMORY_KIB": "1024", "PYTHONUNBUFFERED": "1"})
+        env = {"HUB_MONGO_URI": db.uri, "HUB_MONGO_DB": HUB_DB, "HUB_SECRET_KEY": secret,
+               "HUB_PLUGINS": "signing=true", "HUB_SEED_DEMO": "false", "HUB_LOG_LEVEL": "WARNING",
+               "HUB_WS_RATE_PER_SEC": "1000000", "HUB_WS_RATE_BURST": "1000000",
+               # the idle-memory phase opens thousands of sockets with the tokens of a few hundred users
+               "HUB_WS_MAX_SOCKETS_PER_USER": "1000000",
+               "HUB_PASSWORD_TIME_COST": "1", "HUB_PASSWORD_MEMORY_KIB": "1024"}
         for item in opts.hub_env:
             key, _, value = item.partition("=")
             env[key] = value
         result["hub_env"] = {k: v for k, v in env.items()
                              if k.startswith("HUB_") and k not in ("HUB_SECRET_KEY", "HUB_MONGO_URI", "HUB_PORT")}
         log("hub: starting python -m hub")
-        hub = children.spawn("hub", [sys.executable, "-m", "hub"], env)
-        wait_for_port(port, hub, children, "hub", 90)
+        hub = HubProcess(env, children.folder / "hub.log", preexec_fn=raise_nofile, new_session=True)
+        try:
+            children.adopt("hub", hub.start(90))
+        except RuntimeError as exc:
+            raise BenchError(str(exc)) from None
+        port = hub.port
         result["hub_nofile"] = open_files_limit(hub.pid)
-        base = f"http://127.0.0.1:{port}"
+        base = hub.url
 
         log(f"hub: {2 * n} logins over POST /api/auth/token")
         started = perf()

@@ -69,8 +69,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def shared_data() -> Path:
-    """Where the lexicon and the dialogues are (the bench is a script, so it reads its one setting itself)."""
-    return Path(os.environ.get("HUB_SHARED_DATA") or ROOT.parent / "shared" / "data")
+    """Where the lexicon and the dialogues are (``$HUB_SHARED_DATA``, as the tests find them)."""
+    from hub.testing import shared_data_dir
+
+    return shared_data_dir()
 
 
 def load_lexicon(root: Path) -> list[WordEntry]:

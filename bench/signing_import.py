@@ -5,11 +5,12 @@ Run from the repository root (figures of the last run in ``bench/README-signing.
     .venv/bin/python -m bench.signing_import              # 50,000 rows
     .venv/bin/python -m bench.signing_import --rows 5000  # quicker
 
-Setup, all on this machine: a fresh embedded SecantusDB (``hub.embedded.start_embedded``) and a hub served in this
-process (signing plugin on, fast password hash), a county of 5 towns x 10 villages, one institution, one team and
-its doctor. The file (built with openpyxl, every row valid, spread over the 50 villages) is uploaded with
-``POST /api/signing/imports``; the import's progress is polled every 0.5 s until it is done. Then the same file is
-imported again (it must change nothing: every row ``unchanged``). Printed: the setup, the file, the time to the
+Setup, all on this machine: a fresh embedded SecantusDB on disk and a hub served in this process (both started
+by ``hub.testing``, as the tests start theirs; signing plugin on, fast password hash), a county of 5 towns x 10
+villages, one institution, one team and its doctor. The file (built with openpyxl, every row valid, spread over
+the 50 villages) is uploaded with ``POST /api/signing/imports``; the import's progress is polled every 0.5 s until
+it is done. Then the same file is imported again (it must change nothing: every row ``unchanged``). Printed: the
+setup, the file, the time to the
 202, the time to done, rows per second, and the counts the hub reports. Exit 1 when a count is wrong.
 """
 
@@ -22,22 +23,16 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import tornado.httpclient
-import tornado.httpserver
-import tornado.netutil
 from openpyxl import Workbook
 
 from handlers.base import XLSX
-from hub.app import create_hub, make_app
-from hub.config import load_config
-from hub.embedded import start_embedded
 from hub.roster.idcard import make_id_number
+from hub.testing import hub_settings, scratch_database, start_hub
 from plugins.signing.imports import HEADERS
 
 PASSWORD = "bench-password-1"
@@ -103,26 +98,14 @@ async def run_import(base: str, token: str, data: bytes, label: str) -> tuple[di
 
 async def main(rows: int) -> int:
     log(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
-    with tempfile.TemporaryDirectory() as folder:
-        database = start_embedded(Path(folder) / "db")
+    with scratch_database(in_memory=False) as database:
+        running = await start_hub(hub_settings(
+            database.uri, "bench_signing", plugins={"signing": True, "example_greeter": False},
+            log_level="WARNING", **{"signing.renewal_job_interval_secs": 3600.0}))
         try:
-            config = load_config(overrides={
-                "mongo_uri": database.uri, "mongo_db": "bench_signing", "secret_key": "b" * 40, "port": 0,
-                "plugins": {"signing": True, "example_greeter": False}, "strict_plugins": True,
-                "password_time_cost": 1, "password_memory_kib": 1024, "log_level": "WARNING",
-                "signing.renewal_job_interval_secs": 3600.0}, environ={})
-            hub = await create_hub(config)
-            sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-            server = tornado.httpserver.HTTPServer(make_app(hub))
-            server.add_sockets(sockets)
-            base = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
-            try:
-                return await bench(hub, base, rows)
-            finally:
-                server.stop()
-                await hub.stop()
+            return await bench(running.hub, running.url, rows)
         finally:
-            database.stop()
+            await running.stop()
 
 
 async def bench(hub: Any, base: str, rows: int) -> int:

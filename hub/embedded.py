@@ -37,6 +37,8 @@ RELEASE_POLL_SECS = 0.1
 RESEND_TERM_SECS = 10.0
 # struct flock of Linux on 64-bit machines: l_type, l_whence, (pad), l_start, l_len, l_pid, (pad).
 FLOCK_LAYOUT = "hhxxxxqqixxxx"
+PORT_POLL_SECS = 0.05
+LOG_TAIL_CHARS = 3000
 
 
 def free_port() -> int:
@@ -44,6 +46,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen | None = None, name: str = "server",
+                  log_path: Path | None = None) -> None:
+    """Return once something accepts connections on 127.0.0.1:``port``. RuntimeError, with the end of
+    ``log_path`` when given, if ``process`` exits first or nothing listens within ``timeout`` seconds."""
+
+    def tail() -> str:
+        if log_path is None or not log_path.exists():
+            return ""
+        return f"; end of {log_path}:\n" + log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode} before listening on port {port}{tail()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(PORT_POLL_SECS)
+    raise RuntimeError(f"{name} did not listen on port {port} within {timeout:.0f} s{tail()}")
 
 
 def server_binary() -> str:
@@ -165,15 +189,10 @@ def start_embedded(path: Path | str, port: int = 0, log_file: Path | None = None
         preexec_fn=_stop_with(os.getpid()) if sys.platform == "linux" else None)
     out.close()
     db = EmbeddedDatabase(process, port, folder)
-    deadline = time.monotonic() + START_TIMEOUT_SECS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"embedded database exited with {process.returncode}; see {folder}/secantusd.log")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                log.info("embedded database on port %d, data in %s", port, folder)
-                return db
-        except OSError:
-            time.sleep(0.1)
-    db.stop()
-    raise RuntimeError(f"embedded database did not open port {port} within {START_TIMEOUT_SECS:.0f} s")
+    try:
+        wait_for_port(port, START_TIMEOUT_SECS, process, "embedded database", log_file or folder / "secantusd.log")
+    except RuntimeError:
+        db.stop()
+        raise
+    log.info("embedded database on port %d, data in %s", port, folder)
+    return db

@@ -1221,6 +1221,7 @@
   // A small debugging handle (used by the browser test to drop the socket).
   window.__hub = {
     get socket() { return state.ws; },
+    get attempts() { return state.attempts; }, // reconnects scheduled since the socket was last open
     get state() {
       const convs = {};
       for (const [id, store] of state.stores) convs[id] = store.contig;

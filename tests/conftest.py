@@ -3,8 +3,6 @@ a test needs several hubs, and hubs served on free ports."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -12,9 +10,22 @@ from typing import Any
 
 import pytest
 
-from hub.embedded import EmbeddedDatabase, start_embedded
+from hub.embedded import EmbeddedDatabase
 from hub.store import connect
-from tests.support import PASSWORD, Client, RedisServer, RunningHub, hub_overrides, login, start_hub, start_redis
+from hub.testing import scratch_database
+from tests.support import (
+    PASSWORD,
+    SHARED_DATA,
+    Client,
+    RedisServer,
+    RunningHub,
+    hub_overrides,
+    redis_binary,
+    require_or_skip,
+    start_hub,
+    start_redis,
+    token_for,
+)
 
 COUNTY = "330522000000"
 OTHER_COUNTY = "330523000000"
@@ -32,22 +43,18 @@ TEST_USERS: dict[str, tuple[str, str, dict[str, Any]]] = {
 
 
 @pytest.fixture(scope="session")
-def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedDatabase]:
+def mongo() -> Iterator[EmbeddedDatabase]:
     """The suite's SecantusDB, its files in memory (tmpfs) where the machine has one, so that no test waits on the
     disk (this machine's kernel evicts idle file pages early). Durability across a crash of the *hub* is what the
     suite tests. (The whole-lexicon import still takes 12 s in most full runs and up to ~2 min in some, inside the
     server's inserts; the cause is not known: see the README's notes.)"""
-    shm = Path("/dev/shm")
-    folder = Path(tempfile.mkdtemp(prefix="hub-tests-", dir=shm)) if shm.is_dir() else tmp_path_factory.mktemp("db")
-    db = start_embedded(folder)
-    yield db
-    db.stop()
-    if folder.is_relative_to(shm):
-        shutil.rmtree(folder, ignore_errors=True)
+    with scratch_database() as db:
+        yield db
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
+    require_or_skip("Redis", redis_binary() is not None, "redis-server on PATH: apt-get install redis-server")
     server = start_redis()
     yield server
     server.stop()
@@ -100,8 +107,8 @@ async def add_users(running: RunningHub) -> dict[str, dict[str, Any]]:
                                           {"$set": {"test_doctors": [users["doctor"]["_id"]]}})
     await running.hub.db.users.update_one({"_id": users["resident2"]["_id"]},
                                           {"$set": {"test_doctors": [users["doctor2"]["_id"]]}})
-    for username, user in users.items():
-        user["token"] = await login(running.url, username)
+    for user in users.values():
+        user["token"] = token_for(running, user)  # minted: tests about logging in log in themselves
     running.users = users
     return users
 
@@ -116,4 +123,6 @@ async def hub(make_hub: Callable[..., Awaitable[RunningHub]]) -> RunningHub:
 
 @pytest.fixture
 def shared_data() -> Path:
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    """The shared data folder (``$HUB_SHARED_DATA``, else ``../shared/data``); a test checks for what it reads
+    there with ``require_or_skip``."""
+    return SHARED_DATA

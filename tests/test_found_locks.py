@@ -16,7 +16,7 @@ import pytest
 from hub.embedded import EmbeddedDatabase
 from hub.locks import Lease, LockBusy
 from hub.store import connect
-from tests.support import SECRET, HubProcess, RunningHub, api, eventually
+from tests.support import SECRET, HubProcess, RunningHub, api, eventually, wait_for
 
 PROBE = "tests.plugins.consult_allow,tests.plugins.found_probe"
 
@@ -93,7 +93,17 @@ async def test_jobs_take_their_lease_from_the_lock_service(make_hub, backend: st
     lease = await other.hub.locks.acquire("job:example_greeter.count", ttl_secs=60)  # as if another node ran it
     running = await make_hub(redis_url=redis_url, plugins={"signing": False, "example_greeter": True})
     stats = running.hub.db.hub_state
-    await asyncio.sleep(2.5)  # the job (every 1 s) comes round twice and finds the lease taken
+    refused = []  # the job's lease requests that found the lease taken, seen through the real lock service
+    acquire = running.hub.locks.acquire
+
+    async def seen_acquire(name: str, *args: Any, **kwargs: Any) -> Any:
+        lease = await acquire(name, *args, **kwargs)
+        if name == "job:example_greeter.count" and lease is None:
+            refused.append(name)
+        return lease
+
+    running.hub.locks.acquire = seen_acquire  # type: ignore[method-assign]
+    await wait_for(lambda: len(refused) >= 2, "the job (every 1 s) coming round twice")
     assert await stats.find_one({"_id": "greeter_stats"}) is None
     assert await other.hub.locks.release(lease)
     assert await eventually(lambda: stats.find_one({"_id": "greeter_stats"}), bool, timeout=20)

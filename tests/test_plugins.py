@@ -13,7 +13,7 @@ from hub import hookspecs
 from hub.config import load_config
 from hub.errors import ConfigError
 from hub.plugins import available_plugins, make_plugin_manager
-from tests.support import SECRET, Client, api
+from tests.support import SECRET, Client, api, eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,11 +82,8 @@ async def test_worked_example_plugin_end_to_end(make_hub) -> None:
     status, _ = await api(running.url, "GET", "/api/audit?action=greeting.create", users["sysadmin"]["token"])
     status, doc = await api(running.url, "GET", "/api/openapi.json")
     assert "/api/greeter/greetings" in doc["paths"]
-    for _ in range(50):  # its scheduled job runs every second
-        stats = await running.hub.db.hub_state.find_one({"_id": "greeter_stats"})
-        if stats and stats["total"] == 1:
-            break
-        await __import__("asyncio").sleep(0.1)
+    stats = await eventually(lambda: running.hub.db.hub_state.find_one({"_id": "greeter_stats"}),
+                             lambda found: bool(found) and found["total"] == 1)  # its job runs every second
     assert stats and stats["total"] == 1
 
 

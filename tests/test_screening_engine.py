@@ -3,12 +3,11 @@
 ``tests/data/lexicon-sample.txt`` is every 170th distinct word of the MIT-licensed Sensitive-lexicon
 (github.com/Konsheng/Sensitive-lexicon, licence in ``tests/data/LICENSE-sensitive-lexicon``). The test of the
 whole lexicon reads it from the shared data directory (``HUB_SHARED_DATA``, default ``../shared/data``) and is
-skipped when it is not there.
+skipped when it is not there (failed under CI).
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 import random
 import threading
@@ -25,9 +24,9 @@ from hub.screening import (
     build_engine,
     normalise_word,
 )
+from tests.support import SHARED_DATA, require_or_skip
 
 DATA = Path(__file__).parent / "data"
-SHARED_DATA = Path(os.environ.get("HUB_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 LEXICON_DIR = SHARED_DATA / "sensitive-lexicon" / "Vocabulary"
 SKIPPED_FILLERS = ["*", " ", ".", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u3000", "，", "😀",
                    "\n"]
@@ -405,8 +404,8 @@ def test_screen_is_safe_from_several_threads() -> None:
     assert not failures
 
 
-@pytest.mark.skipif(not LEXICON_DIR.is_dir(), reason=f"no shared lexicon at {LEXICON_DIR} (set HUB_SHARED_DATA)")
 def test_the_whole_real_lexicon() -> None:
+    require_or_skip(f"the shared lexicon at {LEXICON_DIR}", LEXICON_DIR.is_dir(), "set HUB_SHARED_DATA")
     entries = [
         WordEntry(line.strip(), "block", path.stem)
         for path in sorted(LEXICON_DIR.glob("*.txt"))

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from hub.screening import normalise_word
-from tests.support import Client, RunningHub, api, eventually, messages_of
+from tests.support import Client, RunningHub, api, eventually, messages_of, require_or_skip
 from tests.test_guarantees import cast, spawn  # noqa: F401 - fixtures
 from tests.test_ws import pair
 
@@ -24,14 +24,14 @@ async def add_word(hub: RunningHub, word: str, action: str, category: str = "测
     return data
 
 
-async def wait_for_version(hub: RunningHub, version: int, timeout: float = 5.0) -> None:
+async def wait_for_version(hub: RunningHub, version: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while int(hub.hub.words.engine.version or 0) < version:
         assert time.monotonic() < deadline, "the engine was not rebuilt"
         await asyncio.sleep(0.02)
 
 
-async def wait_until_folded(hub: RunningHub, timeout: float = 10.0) -> None:
+async def wait_until_folded(hub: RunningHub, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while hub.hub.words.engine.changes:
         assert time.monotonic() < deadline, "no full build folded the changes in"
@@ -238,8 +238,7 @@ async def test_xlsx_import_and_hostile_files(hub: RunningHub) -> None:
 
 async def test_import_of_the_whole_lexicon(hub: RunningHub, shared_data: Path) -> None:
     folder = shared_data / "sensitive-lexicon" / "Vocabulary"
-    if not folder.exists():
-        pytest.skip(f"{folder} is not here")
+    require_or_skip(f"the shared lexicon at {folder}", folder.is_dir(), "set HUB_SHARED_DATA")
     lines = []
     for path in sorted(folder.glob("*.txt")):
         lines += [f"{w.strip()}\t{path.stem}" for w in path.read_text(encoding="utf-8").splitlines()
@@ -293,21 +292,25 @@ async def test_a_change_is_applied_at_once_then_folded_into_a_full_build(make_hu
     assert (await resident.say(conv, "这里有违禁内容"))["type"] == "ack"
 
 
-async def test_hot_reload_reaches_another_process_within_a_second(cast, spawn, redis_server) -> None:  # noqa: F811
+async def test_hot_reload_reaches_another_process_by_its_announcement(cast, spawn, redis_server) -> None:  # noqa: F811
+    """A change made through A is screened with on B, carried by its announcement: B applies the announced delta
+    (``changes`` 1), not the full re-read its version poll would make. How long that takes is the benchmark's
+    figure (``bench/hot_reload.py``: within 1 s), not a wall-clock bound here."""
     users, conv = cast.users, cast.conv
-    node_a, node_b = spawn(redis_server.url), spawn(redis_server.url)
+    quiet = {"HUB_WORDS_COMPACT_SECS": "600"}  # no folding of the delta into a full build during the test
+    node_a, node_b = spawn(redis_server.url, **quiet), spawn(redis_server.url, **quiet)
     resident = await Client.connect(node_b.ws_url, users["resident"]["token"])
     assert (await resident.say(conv, "这里有违禁内容"))["screen"] == {"action": "pass"}
-    started = time.monotonic()
     status, word = await api(node_a.url, "POST", "/api/sensitive-words", users["supervisor"]["token"],
                              {"word": "违禁内容", "action": "block"})
     assert status == 201
-    while True:
-        _, state = await api(node_b.url, "GET", "/api/sensitive-words/status", users["supervisor"]["token"])
-        if state["version"] >= word["version"]:
-            break
-        assert time.monotonic() - started < 1.0, "node B still screens with the old words after 1 s"
-        await asyncio.sleep(0.02)
+    _, state = await eventually(lambda: api(node_b.url, "GET", "/api/sensitive-words/status",
+                                            users["supervisor"]["token"]),
+                                lambda reply: reply[1]["version"] >= word["version"])
+    assert state["version"] == word["version"], state
+    # (B's version poll, every 5 s, re-reads the whole list; only a poll landing in the milliseconds between A's
+    # write and its announcement could beat the announcement.)
+    assert state["changes"] >= 1, f"B did not apply the announced change but re-read the list: {state}"
     assert (await resident.say(conv, "这里有违禁内容"))["code"] == "content_blocked"
     frames, _ = await resident.sync({conv: 0})
     assert len(messages_of(frames, conv)) == 1

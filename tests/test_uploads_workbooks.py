@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import zipfile
 from dataclasses import replace
 from typing import Any
@@ -22,7 +23,7 @@ from hub.spreadsheets import (
 )
 from tests import spreadsheet_bombs as bombs
 from tests.spreadsheet_bombs import MAIN, SHEET_HEAD, SHEET_TAIL
-from tests.support import RunningHub, api
+from tests.support import RunningHub, api, wait_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIMITS = WorkbookLimits(max_columns=3)
@@ -147,8 +148,17 @@ async def test_a_large_word_import_is_checked_off_the_event_loop(hub: RunningHub
         done.append("import")
         return answer
 
+    checking = threading.Event()  # set by the real check when it starts (it runs in a worker thread)
+    parse_text = hub.hub.words.parse_text
+
+    def seen_parse_text(*args: Any, **kwargs: Any) -> Any:
+        checking.set()
+        return parse_text(*args, **kwargs)
+
+    hub.hub.words.parse_text = seen_parse_text  # type: ignore[method-assign]
+
     async def ping() -> Any:
-        await asyncio.sleep(0.5)  # the 2 MB upload is in by then; checking it takes several seconds
+        await wait_for(checking.is_set, "the import being checked", timeout=60)  # checking takes seconds
         answer = await api(hub.url, "GET", "/healthz", timeout=60)
         done.append("healthz")
         return answer

@@ -224,6 +224,7 @@ async def test_cross_origin_upgrade_refused(hub: RunningHub) -> None:
 async def test_allowed_origin_from_config(make_hub) -> None:
     running = await make_hub(allowed_origins=["https://h5.example.cn"])
     conn = await websockets.connect(running.ws_url, origin="https://h5.example.cn")
+    assert conn.response.status_code == 101  # the configured origin is let in
     await conn.close()
 
 

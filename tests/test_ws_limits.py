@@ -14,7 +14,7 @@ import pytest
 import websockets
 
 from tests.conftest import add_users
-from tests.support import Client, RunningHub
+from tests.support import Client, RunningHub, wait_for
 
 
 async def refused_with(ws_url: str, token: str) -> tuple[dict, int]:
@@ -39,10 +39,7 @@ async def test_one_socket_over_the_cap_is_refused_4008_and_the_others_stay(make_
     # Another user is not counted against this one; a closed socket frees its place.
     assert (await Client.connect(running.ws_url, users["resident"]["token"])).user["role"] == "resident"
     await held[0].close()
-    for _ in range(200):
-        if len(running.hub.sessions.of_user(users["doctor"]["_id"])) < 3:
-            break
-        await asyncio.sleep(0.02)
+    await wait_for(lambda: len(running.hub.sessions.of_user(users["doctor"]["_id"])) < 3, "the closed socket let go")
     assert (await Client.connect(running.ws_url, token)).user["id"] == users["doctor"]["_id"]
 
 
@@ -102,10 +99,7 @@ async def test_closing_every_socket_buys_no_new_burst(make_hub) -> None:
     first = await Client.connect(running.ws_url, users["resident"]["token"])
     assert [(await first.request({"type": "ping"}))["type"] for _ in range(3)] == ["pong"] * 3
     await first.close()
-    for _ in range(200):
-        if not running.hub.sessions.of_user(users["resident"]["_id"]):
-            break
-        await asyncio.sleep(0.02)
+    await wait_for(lambda: not running.hub.sessions.of_user(users["resident"]["_id"]), "the socket let go")
     again = await Client.connect(running.ws_url, users["resident"]["token"])
     await again.send({"type": "ping"})
     assert (await again.expect("pong", "error"))["code"] == "rate_limited"
@@ -128,10 +122,7 @@ async def test_dropping_a_stalled_reader_logs_one_line_without_traceback(make_hu
     doctor_id = users["doctor"]["_id"]
     stalled, sock = await stalled_socket(running, users["doctor"]["token"])
     healthy = await Client.connect(running.ws_url, users["resident"]["token"])
-    for _ in range(200):
-        if running.hub.sessions.of_user(doctor_id):
-            break
-        await asyncio.sleep(0.02)
+    await wait_for(lambda: running.hub.sessions.of_user(doctor_id), "the stalled reader authenticated")
     (session,) = running.hub.sessions.of_user(doctor_id)
     frame = json.dumps({"type": "notice", "kind": "system", "title": "t", "body": "长" * 20_000})
     caplog.set_level(logging.DEBUG)
@@ -145,10 +136,7 @@ async def test_dropping_a_stalled_reader_logs_one_line_without_traceback(make_hu
     assert session.closed, "the stalled reader was never dropped"
     stalled.transport.abort()  # the phone is gone: the hub's pending writes fail
     sock.close()
-    deadline = time.monotonic() + 20
-    while running.hub.sessions.of_user(doctor_id) and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    assert not running.hub.sessions.of_user(doctor_id)
+    await wait_for(lambda: not running.hub.sessions.of_user(doctor_id), "the dropped session ended")
     gc.collect()  # unretrieved failed writes are reported when collected
     await asyncio.sleep(0.1)
     assert (await healthy.request({"type": "ping"}))["type"] == "pong"
