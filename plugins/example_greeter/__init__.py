@@ -14,6 +14,9 @@ from hub import Body, Event, Id, Index, Job, Setting, Subscriber, Text, hookimpl
 from hub.ids import iso, new_id, now
 
 NOTICE_KIND = "greeting"
+# Its routes live under /api/greeter/ besides its own /api/example_greeter/: an extra prefix is declared here, or
+# start-up refuses them.
+route_prefixes = ("/api/greeter/",)
 
 
 @hookimpl
