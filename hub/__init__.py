@@ -1,9 +1,11 @@
-"""家庭好医 hub core. Plugins import from here only: ``hookimpl``, the error types and the helpers below."""
+"""家庭好医 hub core. Plugins import from here only: ``hookimpl``, ``Hub`` (the type of every hook's ``hub``
+argument), the error types and the helpers below."""
 
 from __future__ import annotations
 
 import pluggy
 
+from hub.app import Hub
 from hub.config import Setting
 from hub.errors import (
     Conflict,
@@ -61,6 +63,7 @@ __all__ = [
     "EventType",
     "Field",
     "Forbidden",
+    "Hub",
     "HubError",
     "Id",
     "Index",

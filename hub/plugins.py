@@ -40,10 +40,13 @@ def make_plugin_manager(config: Config) -> pluggy.PluginManager:
         raise ConfigError(f"unknown plugin(s) in config: {', '.join(unknown)} (known: {', '.join(sorted(declared))})")
     wanted = [(name, path) for name, path in sorted(declared.items()) if enabled.get(name, False)]
     wanted += [(path.rsplit(".", 1)[-1], path) for path in config.plugin_modules]
-    loaded = {name: module for name, path in wanted
-              if (module := _import_plugin(name, path, strict=config.strict_plugins)) is not None}
-    for name, module in _in_dependency_order(loaded, {name for name, _ in wanted}, declared):
-        pm.register(module, name=name)
+    loaded: dict[str, object] = {}
+    for name, path in wanted:
+        module = _import_plugin(name, path, strict=config.strict_plugins)
+        if module is not None:
+            loaded[name] = module
+    for name, plugin in _in_dependency_order(loaded, {name for name, _ in wanted}, declared):
+        pm.register(plugin, name=name)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

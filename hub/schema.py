@@ -277,7 +277,7 @@ class Int(Field):
 class Number(Int):
     kind = "number"
 
-    def clean(self, value: Any, path: str) -> float:
+    def clean(self, value: Any, path: str) -> float:  # type: ignore[override]  # a Number is an Int that also takes floats
         if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
             raise _refuse(path, "应为数字", reason="type")
         if (self.least is not None and value < self.least) or (self.most is not None and value > self.most):
@@ -347,7 +347,7 @@ class Moment(Field):
 
 @dataclass
 class ListOf(Field):
-    item: Field = field(default_factory=Id)
+    item: Field | Body = field(default_factory=Id)
     most: int = 200
     kind = "list"
 
@@ -369,7 +369,7 @@ class Body:
     kind = "object"
     screen = NOT_TYPED
 
-    def __init__(self, document: str, /, *, required: bool = False, nullable: bool = False, **fields: Field
+    def __init__(self, document: str, /, *, required: bool = False, nullable: bool = False, **fields: Field | Body
                  ) -> None:
         self.document, self.fields, self.required, self.nullable = document, fields, required, nullable
 
