@@ -78,7 +78,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def initialize(self, hub: Hub, **_: Any) -> None:
         self.hub = hub
         self.current_user = None
-        self.request.body = bytearray()  # filled by data_received; json.loads, decode and slicing all take it
+        self.request.body = bytearray()  # type: ignore[assignment]  # filled by data_received; json.loads, decode and slicing all take it
 
     def data_received(self, chunk: bytes) -> None:
         self.request.body += chunk

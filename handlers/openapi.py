@@ -81,7 +81,7 @@ def build_document(rules: list[tuple[str, type]], title: str) -> dict[str, Any]:
 class OpenAPIHandler(BaseHandler):
     async def get(self) -> None:
         """This document."""
-        rules = [(rule.matcher.regex.pattern, rule.target) for rule in self.application.wildcard_router.rules
+        rules = [(rule.matcher.regex.pattern, rule.target) for rule in self.application.wildcard_router.rules  # type: ignore[attr-defined]  # PathMatches: every rule of the table
                  if isinstance(rule.target, type)]
         self.reply(build_document(rules, "家庭好医 hub API"))
 

@@ -1,9 +1,11 @@
-"""家庭好医 hub core. Plugins import from here only: ``hookimpl``, the error types and the helpers below."""
+"""家庭好医 hub core. Plugins import from here only: ``hookimpl``, ``Hub`` (the type of every hook's ``hub``
+argument), the error types and the helpers below."""
 
 from __future__ import annotations
 
 import pluggy
 
+from hub.app import Hub
 from hub.audit import SYSTEM, RequestContext
 from hub.channels import Channel, ChannelError, Outcome
 from hub.config import Setting
@@ -66,6 +68,7 @@ __all__ = [
     "EventType",
     "Field",
     "Forbidden",
+    "Hub",
     "HubError",
     "Id",
     "Index",

@@ -165,16 +165,16 @@ class Accounts:
         user = await self._users.find_one({"$or": [{"username": login}, {"phone": login, "role": "resident"}]})
         await self._check_attempt(login, user, password, address, "auth.login", InvalidCredentials())
         await self._failures.delete_one({"_id": f"{login}|{address}"})
-        if self.hasher.check_needs_rehash(user["password_hash"]):  # parameters raised since: follow them
-            await self._users.update_one({"_id": user["_id"]},
+        if self.hasher.check_needs_rehash(user["password_hash"]):  # type: ignore[index]  # parameters raised since: follow them
+            await self._users.update_one({"_id": user["_id"]},  # type: ignore[index]  # as above
                                          {"$set": {"password_hash": await self.hash_password(password)}})
-        return self.grant(user)
+        return self.grant(user)  # type: ignore[arg-type]  # _check_password fails for no user
 
     async def _check_password(self, user: dict[str, Any] | None, password: str) -> str | None:
         """Why the password does not open the account (None: it does). Always one verification, whoever asks."""
         hashed = (user or {}).get("password_hash")
         real = isinstance(hashed, str) and hashed != NO_LOGIN_HASH
-        ok = await self._verify(hashed if real else self._dummy_hash, password)
+        ok = await self._verify(hashed if real else self._dummy_hash, password)  # type: ignore[arg-type]  # real: hashed is a str
         if user is None:
             return "unknown_user"
         if not real:
@@ -214,9 +214,9 @@ class Accounts:
             {"$inc": {"count": 1}, "$set": {"expires_at": now() + timedelta(seconds=self._lockout)}},
             upsert=True, return_document=ReturnDocument.AFTER)
         await self._security_event(f"{action}_failed", login, user, address, reason=reason)
-        if record["count"] == self._max_failures:
+        if record["count"] == self._max_failures:  # type: ignore[index]  # as above
             await self._security_event("auth.lockout", login, user, address, during=action,
-                                       failures=record["count"], lockout_secs=self._lockout)
+                                       failures=record["count"], lockout_secs=self._lockout)  # type: ignore[index]  # upserted with ReturnDocument.AFTER: never None
 
     # -- revocation: logout, password change, disabling --------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import secrets
@@ -32,7 +31,7 @@ from hub.locks import Locks, SharedCache, make_backend
 from hub.media import MediaStore
 from hub.messaging import Messaging
 from hub.notices import Notices
-from hub.plugins import answers_by_plugin, make_plugin_manager
+from hub.plugins import answers_by_plugin, call_hook, checked_routes, declared, make_plugin_manager
 from hub.roster import Roster
 from hub.screening import ScreenResult
 from hub.sensitive_words import SensitiveWords
@@ -82,7 +81,7 @@ class Hub:
                                  max_failures=config.login_max_failures, lockout_secs=config.login_lockout_secs,
                                  audit=self.audit,
                                  announce=lambda payload: self.broker.publish(CHANNEL_CONTROL, payload))
-        kinds = [*notices.CORE_KINDS, *(k for ks in pm.hook.register_notice_kinds() for k in ks)]
+        kinds = [*notices.CORE_KINDS, *declared(pm, "register_notice_kinds", strict=config.strict_plugins)]
         self.channels = Channels(self.db, self.events, presence=self.present_users,
                                  default_chain=config.notify_chain,
                                  chains_by_kind=parse_chains(config.notify_chain_by_kind),
@@ -107,6 +106,8 @@ class Hub:
         # Per-plugin objects that live as long as this hub (running imports, caches): plugins keep them here,
         # under their own name, never in module globals.
         self.plugin_state: dict[str, dict[str, Any]] = {}
+        # The plugins' URL rules, checked at start-up (each under its plugin's prefixes, no pattern twice).
+        self.plugin_routes: list[tuple] = []
 
     # -- what plugins and services call ----------------------------------------------------------------------
 
@@ -136,22 +137,20 @@ class Hub:
             raise ContentBlocked(words=sorted({h.word for h in result.hits}))
         return result
 
-    @staticmethod
-    async def _answers(results: list[Any]) -> list[Any]:
-        """The plugins' answers to one hook call, awaited where a hook implementation is ``async``; no opinion
-        (None) left out."""
-        answers = [await a if inspect.isawaitable(a) else a for a in results]
-        return [a for a in answers if a is not None]
+    async def _answers(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """The plugins' answers to a question, in pluggy's order; no opinion (None) left out, and a plugin that
+        fails is logged by name while the others' answers count."""
+        return [answer for _, answer in await call_hook(self.pm, hook_name, reverse=True, **kwargs)]
 
     async def may_consult(self, resident: dict[str, Any], doctor: dict[str, Any]) -> bool:
         """Asked of the plugins: yes only when one says yes and none says no."""
-        answers = await self._answers(self.pm.hook.can_consult(hub=self, resident=resident, doctor=doctor))
+        answers = await self._answers("can_consult", hub=self, resident=resident, doctor=doctor)
         return bool(answers) and all(a is True for a in answers)
 
     async def consultable_doctor_ids(self, resident: dict[str, Any]) -> list[str]:
         """Asked of the plugins: every doctor id any of them lists for the resident, first answer first, once
         each. Only a candidate list: ``Consultations.doctors_for`` keeps those ``may_consult`` allows."""
-        answers = await self._answers(self.pm.hook.consultable_doctors(hub=self, resident=resident))
+        answers = await self._answers("consultable_doctors", hub=self, resident=resident)
         return list(dict.fromkeys(i for ids in answers if isinstance(ids, list | tuple) for i in ids
                                   if isinstance(i, str) and i))
 
@@ -176,33 +175,42 @@ class Hub:
             self.events.wake()
 
     async def start(self) -> None:
+        self.plugin_routes = self._checked_routes()
+        strict = self.config.strict_plugins
         indexes = [*accounts.INDEXES, *audit.INDEXES, *consultations.INDEXES, *messaging.INDEXES,
                    *notices.INDEXES, *alerts.INDEXES, *sensitive_words.INDEXES, *locks.INDEXES, *events.INDEXES,
                    *media.INDEXES, *roster_owner.INDEXES, *CHANNEL_INDEXES]
-        indexes += [i for found in self.pm.hook.register_indexes() for i in found]
+        indexes += declared(self.pm, "register_indexes", strict=strict)
         await store.ensure_indexes(self.db, indexes)
         await self.broker.start(self._on_broker_event)
         await self.socket_leases.start(lambda: [(s.user_id, s.id) for s in self.sessions.all()])
         await self.words.start()
         self._declare_events()
-        for result in self.pm.hook.hub_startup(hub=self):
-            await result
+        await call_hook(self.pm, "hub_startup", contained=False, hub=self)
         self.events.start()
-        self.jobs.start([job for found in self.pm.hook.register_jobs(hub=self) for job in found])
+        self.jobs.start(declared(self.pm, "register_jobs", strict=strict, hub=self))
         log.info("hub %s started with plugins: %s", self.node_id,
                  ", ".join(name for name, _ in self.pm.list_name_plugin()) or "none")
+
+    def _checked_routes(self) -> list[tuple]:
+        from handlers import routes  # the handlers package imports hub, never the reverse at import time
+
+        core = [rule[0] for rule in [*routes.core_routes(self), *routes.fallback_routes(self)]]
+        found = answers_by_plugin(self.pm, "register_routes", strict=self.config.strict_plugins, hub=self)
+        return checked_routes(self.pm, core, found, strict=self.config.strict_plugins)
 
     def _declare_events(self) -> None:
         """Every event the core and the plugins emit, the channels, then the subscriptions: an undeclared name,
         or a chain naming an unknown channel, fails here."""
         self.events.declare("hub", [*consultations.EVENTS, *CHANNEL_EVENTS])
-        for owner, types in answers_by_plugin(self.pm, "register_events"):
+        strict = self.config.strict_plugins
+        for owner, types in answers_by_plugin(self.pm, "register_events", strict=strict):
             self.events.declare(owner, types)
-        for owner, found in answers_by_plugin(self.pm, "register_channels", hub=self):
+        for owner, found in answers_by_plugin(self.pm, "register_channels", strict=strict, hub=self):
             self.channels.register(owner, found)
         self.channels.check_chains(self.notices.kinds)
         self.events.subscribe("hub", self.channels.subscriber())
-        for owner, subscribers in answers_by_plugin(self.pm, "register_subscribers", hub=self):
+        for owner, subscribers in answers_by_plugin(self.pm, "register_subscribers", strict=strict, hub=self):
             for subscriber in subscribers:
                 self.events.subscribe(owner, subscriber)
 
@@ -219,8 +227,7 @@ class Hub:
             session.close(WS_1001_GOING_AWAY, "server shutting down")
         await self.jobs.stop()
         await self.events.stop()
-        for result in self.pm.hook.hub_shutdown(hub=self):
-            await result
+        await call_hook(self.pm, "hub_shutdown", reverse=True, hub=self)  # dependents first; one failing stops none
         await self.words.stop()
         await self.socket_leases.close()
         await self.locks.close()
@@ -232,7 +239,7 @@ class Hub:
 async def create_hub(config: Config) -> Hub:
     """Load plugins and their settings, connect, ensure indexes and start background work."""
     pm = make_plugin_manager(config)
-    config = config.extended(s for found in pm.hook.register_settings() for s in found)
+    config = config.extended(declared(pm, "register_settings", strict=config.strict_plugins))
     client = store.connect(config.mongo_uri)
     hub = Hub(config, client, make_broker(config.redis_url), pm)
     try:
@@ -248,9 +255,8 @@ def make_app(hub: Hub) -> tornado.web.Application:
     from handlers import routes, security  # the handlers package imports hub, never the reverse at import time
 
     rules = routes.core_routes(hub)
-    for found in hub.pm.hook.register_routes(hub=hub):
-        for pattern, handler, *rest in found:
-            rules.append((pattern, handler, {"hub": hub, **(rest[0] if rest else {})}))
+    for pattern, handler, *rest in hub.plugin_routes:
+        rules.append((pattern, handler, {"hub": hub, **(rest[0] if rest else {})}))
     rules += routes.fallback_routes(hub)
     app = tornado.web.Application(
         rules, hub=hub, websocket_max_message_size=hub.config.ws_max_frame_bytes,

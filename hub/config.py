@@ -24,7 +24,9 @@ DEFAULT_CONFIG_FILE = Path(__file__).resolve().parent.parent / "config" / "hub.t
 
 @dataclass(frozen=True)
 class Setting:
-    """One configuration value: its name, type, default and a line of help."""
+    """One configuration value: its name, type, default and a line of help, and what values it may take:
+    ``choices``, or bounds ``least``/``most`` (inclusive) and ``above`` (exclusive, for "positive" floats).
+    Every value, the default too, is checked at start-up."""
 
     name: str
     type: type
@@ -32,15 +34,29 @@ class Setting:
     help: str
     secret: bool = False
     choices: tuple[str, ...] = ()
+    least: float | None = None
+    most: float | None = None
+    above: float | None = None
 
     @property
     def env_name(self) -> str:
         return "HUB_" + self.name.upper().replace(".", "_")
 
+    def check(self, value: Any) -> Any:
+        """The value, or ConfigError naming the setting when it is outside its choices or bounds."""
+        if self.choices and value not in self.choices:
+            raise ConfigError(f"setting {self.name} must be one of {', '.join(self.choices)}, got {value!r}")
+        wrong = ((self.least is not None and value < self.least and f"at least {self.least:g}")
+                 or (self.most is not None and value > self.most and f"at most {self.most:g}")
+                 or (self.above is not None and value <= self.above and f"above {self.above:g}"))
+        if wrong:
+            raise ConfigError(f"setting {self.name} ({self.env_name}) must be {wrong}, got {value!r}")
+        return value
+
 
 CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("host", str, "127.0.0.1", "Address the hub listens on."),
-    Setting("port", int, 8888, "HTTP/WebSocket port (0 picks a free one)."),
+    Setting("port", int, 8888, "HTTP/WebSocket port (0 picks a free one).", least=0, most=65535),
     Setting("public_url", str, "",
             "URL people open (behind a TLS proxy, its https address); when set, the hub's own origin for /ws. "
             "Derived from host and port when empty."),
@@ -48,45 +64,50 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("mongo_uri", str, "", "MongoDB URI. Empty: start the embedded SecantusDB server.", secret=True),
     Setting("mongo_db", str, "jthy", "Database name."),
     Setting("embedded_db_path", str, ".data/db", "Folder of the embedded database (kept across restarts)."),
-    Setting("embedded_db_port", int, 0, "Port of the embedded database (0 picks a free one)."),
+    Setting("embedded_db_port", int, 0, "Port of the embedded database (0 picks a free one).", least=0, most=65535),
     Setting("redis_url", str, "", "Redis URL for several hub processes; empty: in-process broker.", secret=True),
     Setting("secret_key", str, "", "Key that signs access tokens (at least 32 characters).", secret=True),
-    Setting("token_ttl_secs", int, 12 * 3600, "Lifetime of an access token."),
-    Setting("password_time_cost", int, 3, "Argon2id time cost for password hashes."),
-    Setting("password_memory_kib", int, 65536, "Argon2id memory cost (KiB) for password hashes."),
-    Setting("login_max_failures", int, 5, "Failed logins per account and address before throttling."),
-    Setting("login_lockout_secs", int, 900, "How long a throttled login stays refused."),
+    Setting("token_ttl_secs", int, 12 * 3600, "Lifetime of an access token.", least=1),
+    Setting("password_time_cost", int, 3, "Argon2id time cost for password hashes.", least=1),
+    Setting("password_memory_kib", int, 65536, "Argon2id memory cost (KiB) for password hashes.", least=8),
+    Setting("login_max_failures", int, 5, "Failed logins per account and address before throttling.", least=1),
+    Setting("login_lockout_secs", int, 900, "How long a throttled login stays refused.", least=0),
     Setting("audit_security_window_secs", float, 60.0,
             "Security events (failed logins, lockouts, 403s) of one action and user or address within this time "
-            "are counted into one audit record."),
+            "are counted into one audit record.", least=0),
     Setting("allowed_origins", list, [], "Extra origins allowed to open /ws (the hub's own is always allowed)."),
     Setting("trusted_proxies", list, [],
             "Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For/-Proto are believed; none: "
             "the peer address is the client."),
-    Setting("ws_max_frame_bytes", int, 64 * 1024, "Largest WebSocket frame accepted from a client."),
-    Setting("ws_auth_timeout_secs", float, 10.0, "Time a new socket has to send its auth frame."),
-    Setting("ws_heartbeat_secs", int, 25, "Heartbeat interval told to clients; idle sockets are pinged."),
-    Setting("ws_rate_per_sec", float, 20.0, "Frames per second a user may send, across all their sockets (sustained)."),
-    Setting("ws_rate_burst", int, 60, "Frames a user may send in a burst, across all their sockets."),
-    Setting("ws_rate_strikes", int, 20, "Frames refused as rate_limited in a row before the socket is closed (4008)."),
+    Setting("ws_max_frame_bytes", int, 64 * 1024, "Largest WebSocket frame accepted from a client.", least=1024),
+    Setting("ws_auth_timeout_secs", float, 10.0, "Time a new socket has to send its auth frame.", above=0),
+    Setting("ws_heartbeat_secs", int, 25, "Heartbeat interval told to clients; idle sockets are pinged.", least=1),
+    Setting("ws_rate_per_sec", float, 20.0,
+            "Frames per second a user may send, across all their sockets (sustained).", above=0),
+    Setting("ws_rate_burst", int, 60, "Frames a user may send in a burst, across all their sockets.", least=1),
+    Setting("ws_rate_strikes", int, 20,
+            "Frames refused as rate_limited in a row before the socket is closed (4008).", least=1),
     Setting("ws_max_sockets_per_user", int, 5,
-            "Sockets one user may hold open on one hub process; one more is refused with 4008."),
-    Setting("ws_send_queue_frames", int, 1000, "Frames buffered for a slow reader before it is closed (4008)."),
-    Setting("ws_send_queue_bytes", int, 4 * 1024 * 1024, "Bytes buffered for a slow reader before it is closed."),
-    Setting("recall_window_secs", int, 120, "How long after sending a sender may recall a message."),
-    Setting("sync_max_messages", int, 500, "Most messages one sync returns per conversation before truncating."),
-    Setting("write_batch_max", int, 500, "Most messages grouped into one database write."),
+            "Sockets one user may hold open on one hub process; one more is refused with 4008.", least=1),
+    Setting("ws_send_queue_frames", int, 1000,
+            "Frames buffered for a slow reader before it is closed (4008).", least=1),
+    Setting("ws_send_queue_bytes", int, 4 * 1024 * 1024,
+            "Bytes buffered for a slow reader before it is closed.", least=1),
+    Setting("recall_window_secs", int, 120, "How long after sending a sender may recall a message.", least=0),
+    Setting("sync_max_messages", int, 500,
+            "Most messages one sync returns per conversation before truncating.", least=1),
+    Setting("write_batch_max", int, 500, "Most messages grouped into one database write.", least=1),
     Setting("words_compact_secs", float, 3.0,
-            "Quiet time after a sensitive-word change before a full rebuild folds the changes in."),
+            "Quiet time after a sensitive-word change before a full rebuild folds the changes in.", least=0),
     Setting("events_lease_secs", float, 10.0,
-            "Lease of a subscriber's dispatcher: how soon another process takes over after one dies."),
-    Setting("events_poll_secs", float, 1.0, "Longest wait of an idle event dispatcher before it looks again."),
-    Setting("events_retry_base_secs", float, 0.5, "First pause before a failed subscriber is called again."),
-    Setting("events_retry_max_secs", float, 60.0, "Longest pause between calls of a failing subscriber."),
+            "Lease of a subscriber's dispatcher: how soon another process takes over after one dies.", above=0),
+    Setting("events_poll_secs", float, 1.0, "Longest wait of an idle event dispatcher before it looks again.", above=0),
+    Setting("events_retry_base_secs", float, 0.5, "First pause before a failed subscriber is called again.", above=0),
+    Setting("events_retry_max_secs", float, 60.0, "Longest pause between calls of a failing subscriber.", above=0),
     Setting("media_max_bytes", int, 10 * 1024 * 1024,
-            "Largest media upload (an image or a PDF), refused from its headers."),
+            "Largest media upload (an image or a PDF), refused from its headers.", above=0),
     Setting("media_max_pixels", int, 40_000_000,
-            "Most pixels of an uploaded image, checked from its header before it is decoded."),
+            "Most pixels of an uploaded image, checked from its header before it is decoded.", above=0),
     Setting("notify_chain", list, [],
             "Channels tried in order for a notice to a user with no live socket, e.g. wechat,sms (registered by "
             "plugins); empty: the notice waits in the inbox for sync."),
@@ -94,8 +115,9 @@ CORE_SETTINGS: tuple[Setting, ...] = (
             "Chains for particular notice kinds, each 'kind=channel>channel' ('alert=' for none); other kinds "
             "use notify_chain."),
     Setting("notify_send_timeout_secs", float, 10.0,
-            "Longest wait for one channel's send; past it the send counts as failed and the next is tried."),
-    Setting("shutdown_grace_secs", float, 5.0, "Time in-flight writes get to finish on shutdown."),
+            "Longest wait for one channel's send; past it the send counts as failed and the next is tried.",
+            above=0),
+    Setting("shutdown_grace_secs", float, 5.0, "Time in-flight writes get to finish on shutdown.", least=0),
     Setting("seed_demo", bool, False, "Seed demo accounts and data on first start."),
     Setting("log_format", str, "text", "Log format.", choices=("text", "json")),
     Setting("log_level", str, "INFO", "Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
@@ -192,8 +214,6 @@ def coerce(setting: Setting, raw: Any) -> Any:
         shown = "***" if setting.secret else repr(raw)
         raise ConfigError(f"setting {setting.name} ({setting.env_name}) must be {kind.__name__}, got {shown}") \
             from None
-    if setting.choices and value not in setting.choices:
-        raise ConfigError(f"setting {setting.name} must be one of {', '.join(setting.choices)}, got {value!r}")
     return value
 
 
@@ -205,11 +225,11 @@ def resolve(settings: Iterable[Setting], file_values: Mapping[str, Any],
         if setting.name in file_values and setting.secret:
             raise ConfigError(f"setting {setting.name} is a secret: set {setting.env_name} in the environment")
         if setting.env_name in environ:
-            values[setting.name] = coerce(setting, environ[setting.env_name])
+            values[setting.name] = setting.check(coerce(setting, environ[setting.env_name]))
         elif setting.name in file_values:
-            values[setting.name] = coerce(setting, file_values[setting.name])
+            values[setting.name] = setting.check(coerce(setting, file_values[setting.name]))
         else:
-            values[setting.name] = setting.default
+            values[setting.name] = setting.check(setting.default)
     return values
 
 
@@ -248,17 +268,8 @@ def validate_core(values: dict[str, Any]) -> None:
     """Cross-field checks that a type alone cannot express."""
     if len(values["secret_key"]) < 32:
         raise ConfigError("HUB_SECRET_KEY must be set in the environment to at least 32 characters")
-    if not 0 <= values["port"] < 65536:
-        raise ConfigError("port must be between 0 and 65535")
     # A URL without its scheme would match no page's origin, and every browser's socket would be refused.
     for origin in ([values["public_url"]] if values["public_url"] else []) + values["allowed_origins"]:
         if normalise_origin(origin) is None:
             raise ConfigError(f"{origin!r} (public_url, allowed_origins) must be an http:// or https:// URL")
-    if values["ws_max_frame_bytes"] < 1024:
-        raise ConfigError("ws_max_frame_bytes must be at least 1024")
     parse_networks(values["trusted_proxies"])
-    for name in ("ws_rate_per_sec", "ws_rate_burst", "ws_send_queue_frames", "write_batch_max",
-                 "ws_max_sockets_per_user", "events_lease_secs", "events_poll_secs", "events_retry_base_secs",
-                 "events_retry_max_secs", "media_max_bytes", "media_max_pixels", "notify_send_timeout_secs"):
-        if values[name] <= 0:
-            raise ConfigError(f"{name} must be positive")

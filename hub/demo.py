@@ -9,6 +9,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from hub.ids import now
+from hub.plugins import call_hook
 
 if TYPE_CHECKING:
     from hub.app import Hub
@@ -54,8 +55,7 @@ async def seed_demo(hub: Hub) -> bool:
         if not await hub.db.sensitive_words.find_one({"word": word}):
             await hub.words.add(system, word, action, category)
     await hub.words.refresh()
-    for result in hub.pm.hook.seed_demo(hub=hub, accounts=accounts):
-        await result
+    await call_hook(hub.pm, "seed_demo", contained=False, hub=hub, accounts=accounts)
     await hub.db.hub_state.insert_one({"_id": "demo_seeded", "at": now()})
     log.info("demo data seeded")
     return True

@@ -26,7 +26,7 @@ def register_settings() -> list[Setting]:
 
 @hookspec
 def register_routes(hub: Hub) -> list[tuple]:
-    """Return Tornado URL rules ``(pattern, HandlerClass, kwargs)``; patterns should start with ``/api/<plugin>``."""
+    """Return Tornado URL rules ``(pattern, HandlerClass, kwargs)``, under ``/api/<plugin>/`` (checked at start-up)."""
 
 
 @hookspec

@@ -171,7 +171,7 @@ class Messaging:
         if new:
             await self._publish(conv["participants"], render_message(stored))
             if screened is not None and screened.action == "alert":
-                await self._raise_alert(screened, text, user, {"conv": conv["_id"], "seq": stored["seq"]})
+                await self._raise_alert(screened, text, user, {"conv": conv["_id"], "seq": stored["seq"]})  # type: ignore[arg-type]  # a text message: text is set
         return render_ack(stored, client_id)
 
     async def sync(self, user: dict[str, Any], convs: Any) -> tuple[list[dict[str, Any]], list[str]]:

@@ -299,7 +299,7 @@ class Int(Field):
 class Number(Int):
     kind = "number"
 
-    def clean(self, value: Any, path: str) -> float:
+    def clean(self, value: Any, path: str) -> float:  # type: ignore[override]  # a Number is an Int that also takes floats
         if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
             raise _refuse(path, "应为数字", reason="type")
         return self._in_range(value, path)
@@ -367,7 +367,7 @@ class Moment(Field):
 
 @dataclass
 class ListOf(Field):
-    item: Field = field(default_factory=Id)
+    item: Field | Body = field(default_factory=Id)
     most: int = 200
     kind = "list"
 
@@ -389,7 +389,7 @@ class Body:
     kind = "object"
     screen = NOT_TYPED
 
-    def __init__(self, document: str, /, *, required: bool = False, nullable: bool = False, **fields: Field
+    def __init__(self, document: str, /, *, required: bool = False, nullable: bool = False, **fields: Field | Body
                  ) -> None:
         self.document, self.fields, self.required, self.nullable = document, fields, required, nullable
 

@@ -276,7 +276,7 @@ def _changed_normal_forms() -> tuple[dict[int, str | None], dict[int, str]]:
             changed[code] = normal or None
     not_greek = {char: letter for char, letter in look_alikes.items() if alias_of(char) != "GREEK"}
     lone_greek = {}
-    for code, normal in changed.items():
+    for code, normal in changed.items():  # type: ignore[assignment]  # this loop's normal may be None; the first loop's never is
         if normal is not None and len(normal) == 1 and normal.isascii() and normal.isalpha():
             alone = _normal_form_of(chr(code), t2s, not_greek)
             if alone != normal:
@@ -381,7 +381,7 @@ def _is_han(char: str) -> bool:
 def _forms_of(entry: WordEntry) -> tuple[str, ...]:
     """Every normal form an entry is matched in: its own, then its pinyin spellings if it asks for them."""
     normal = normalise_word(entry.word)
-    forms = (normal,) if normal else ()
+    forms: tuple[str, ...] = (normal,) if normal else ()
     if entry.pinyin:
         forms += tuple(form for form in pinyin_forms(entry.word) if form != normal)
     return forms
@@ -537,7 +537,7 @@ def _spread_spans(first: int, stop: int, locate: Locate) -> list[tuple[int, int]
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     """``text`` with every character inside ``spans`` replaced by :data:`MASK_CHAR`."""
-    pieces = []
+    pieces: list[str] = []
     done = 0
     for start, end in sorted(spans):
         start = max(start, done)
@@ -593,7 +593,7 @@ class ScreeningEngine:
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         """Restore from :meth:`__getstate__`."""
         automaton, codes, version, word_count, overlay_keys, retired = state
-        self.__init__(automaton, codes, version, word_count)
+        self.__init__(automaton, codes, version, word_count)  # type: ignore[misc]  # restoring a pickled engine
         self._use_changes(overlay_keys, retired)
 
     def changed(self, removed: Iterable[str | WordEntry], added: Iterable[WordEntry], version: str) -> ScreeningEngine:
@@ -620,14 +620,14 @@ class ScreeningEngine:
             codes[char] = chr(_CODE_HI_START + rank // _CODE_BASE) + chr(_CODE_LO_START + rank % _CODE_BASE)
             rank += 1
         added_keys = _merge_entries(added)
-        changing = {entry.word for entry in (*added, *removed)}
+        changing = {entry.word for entry in (*added, *removed)}  # type: ignore[union-attr]  # as above
         dropped = []
         for entry in removed:
-            own, *spellings = _forms_of(entry) or ("",)
+            own, *spellings = _forms_of(entry) or ("",)  # type: ignore[arg-type]  # as above
             dropped.append(own)
             for form in spellings:
                 held = self._held(form, overlay_keys, retired, codes)
-                if held is not None and held.word == entry.word:
+                if held is not None and held.word == entry.word:  # type: ignore[union-attr]  # removed words come as WordEntry here (the docstring)
                     dropped.append(form)
         own_forms = {normalise_word(entry.word) for entry in added}
         for form in [form for form in added_keys if form not in own_forms]:

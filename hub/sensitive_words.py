@@ -8,6 +8,7 @@ applies the changes in version order and rebuilds (a poll catches a missed annou
 from __future__ import annotations
 
 import asyncio
+import builtins
 import csv
 import logging
 import re
@@ -263,8 +264,8 @@ class SensitiveWords:
                                                       upsert=True, return_document=ReturnDocument.AFTER)
         if state is None:  # the embedded server can miss the upserted document on a first, concurrent write
             state = await self._state.find_one({"_id": VERSION_ID})
-        await self._announce({"kind": "words_changed", "version": state["version"], "delta": delta})
-        return state["version"]
+        await self._announce({"kind": "words_changed", "version": state["version"], "delta": delta})  # type: ignore[index]  # as above
+        return state["version"]  # type: ignore[index]  # upserted: the document is there
 
     async def status(self) -> dict[str, Any]:
         nodes = [{"node": d["_id"], "version": d["version"], "words": d.get("words"), "changes": d.get("changes", 0),
@@ -352,7 +353,7 @@ class SensitiveWords:
 
     # -- bulk import -------------------------------------------------------------------------------------------
 
-    def parse_text(self, content: bytes, default_action: str, default_category: str) -> list[ImportRow]:
+    def parse_text(self, content: bytes, default_action: str, default_category: str) -> builtins.list[ImportRow]:
         """One word a line, optionally ``word,category,action,pinyin`` (comma or tab; pinyin ``1``/``0``). Raises
         InvalidInput listing every bad row; nothing is applied unless every row is good."""
         try:
@@ -367,7 +368,7 @@ class SensitiveWords:
             rows.append((number, cells))
         return self._rows(rows, default_action, default_category)
 
-    async def parse_xlsx(self, content: bytes, default_action: str, default_category: str) -> list[ImportRow]:
+    async def parse_xlsx(self, content: bytes, default_action: str, default_category: str) -> builtins.list[ImportRow]:
         """The first sheet: columns word, category, action; a first row naming them is skipped. Read in a
         bounded worker (``hub.spreadsheets``), never on the event loop."""
         limits = WorkbookLimits(max_rows=MAX_IMPORT_ROWS + 1, max_columns=3)
@@ -381,8 +382,8 @@ class SensitiveWords:
         # Checking 200k rows takes seconds: in a thread, so the loop goes on (the rows are already bounded).
         return await asyncio.to_thread(self._rows, rows, default_action, default_category)
 
-    def _rows(self, rows: list[tuple[int, list[str]]], default_action: str,
-              default_category: str) -> list[ImportRow]:
+    def _rows(self, rows: builtins.list[tuple[int, builtins.list[str]]], default_action: str,
+              default_category: str) -> builtins.list[ImportRow]:
         if default_action not in ACTIONS:
             raise InvalidInput("action 只能是 block、mask、alert 或 allow", field="action")
         if not rows:
@@ -413,16 +414,16 @@ class SensitiveWords:
             raise InvalidInput(f"{len(errors)} 行有错误，未导入任何词", errors=errors[:1000], error_count=len(errors))
         return list(good.values())
 
-    async def _existing(self, normals: list[str]) -> list[dict[str, Any]]:
+    async def _existing(self, normals: builtins.list[str]) -> builtins.list[dict[str, Any]]:
         """The stored words among these: looked up for a small import, read in one scan for a large one
         (48k lookups took ~8 s here, a scan of 48k words 1.5 s)."""
         projection = {"normal": 1, **BUILD_FIELDS}
         if len(normals) > SCAN_OVER:
-            wanted = set(normals)
+            wanted: set[str] = set(normals)
             return [d async for d in self._words.find({}, projection) if d["normal"] in wanted]
         return await find_in(self._words, "normal", normals, projection)
 
-    async def import_rows(self, actor: dict[str, Any], rows: list[ImportRow]) -> tuple[dict[str, int], int]:
+    async def import_rows(self, actor: dict[str, Any], rows: builtins.list[ImportRow]) -> tuple[dict[str, int], int]:
         """Add new words and update existing ones; all or nothing: the new rows carry the import's id and
         stay invisible until every one is written, and are removed if any write fails."""
         import_id = new_id()
@@ -459,7 +460,7 @@ class SensitiveWords:
         if len(created) + len(changed) <= MAX_ANNOUNCED_DELTA:
             upserts = {d["_id"]: _fields(d) for d in docs}
             for r in changed:
-                upserts[existing[r.normal]["_id"]] = (r.word, r.action, r.category,
+                upserts[existing[r.normal]["_id"]] = (r.word, r.action, r.category,  # type: ignore[assignment]  # stored documents hold these types
                                                      existing[r.normal].get("enabled", True), r.pinyin)
             delta = {"upsert": upserts}
         return summary, await self._changed(delta)

@@ -170,6 +170,6 @@ class SequencedLog:
 
     async def _run_followup(self, docs: list[dict[str, Any]]) -> None:
         try:
-            await self._after_insert(docs)
+            await self._after_insert(docs)  # type: ignore[misc]  # set: _schedule_followup checked
         except Exception:
             log.exception("after-insert step for %d documents of %s failed", len(docs), self._coll.name)

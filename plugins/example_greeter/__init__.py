@@ -7,13 +7,14 @@ tests load it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from handlers.base import BaseHandler
-from hub import Body, Event, Id, Index, Job, Setting, Subscriber, Text, hookimpl
+from hub import Body, Event, Hub, Id, Index, Job, Setting, Subscriber, Text, hookimpl
 from hub.ids import iso, new_id, now
 
 NOTICE_KIND = "greeting"
+# Its routes live under /api/greeter/ besides its own /api/example_greeter/: an extra prefix is declared here, or
+# start-up refuses them.
+route_prefixes = ("/api/greeter/",)
 
 
 @hookimpl
@@ -51,12 +52,12 @@ class GreetingsHandler(BaseHandler):
 
 
 @hookimpl
-def register_routes(hub: Any) -> list[tuple]:
+def register_routes(hub: Hub) -> list[tuple]:
     return [(r"/api/greeter/greetings", GreetingsHandler)]
 
 
 @hookimpl
-def register_subscribers(hub: Any) -> list[Subscriber]:
+def register_subscribers(hub: Hub) -> list[Subscriber]:
     async def greet_new_consultation(event: Event) -> None:
         # Delivered at least once: the dedupe key makes a repeated delivery store no second notice.
         conv = event.payload["conv"]
@@ -67,7 +68,7 @@ def register_subscribers(hub: Any) -> list[Subscriber]:
 
 
 @hookimpl
-def register_jobs(hub: Any) -> list[Job]:
+def register_jobs(hub: Hub) -> list[Job]:
     async def count_greetings() -> None:
         total = await hub.db.greetings.count_documents({})
         await hub.db.hub_state.update_one({"_id": "greeter_stats"}, {"$set": {"total": total, "at": now()}},
