@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import InvalidInput
+from hub.errors import InvalidInput
 from hub.accounts import PHONE_RE
 
 
