@@ -8,7 +8,7 @@
 import { HubSocket } from './core/socket.js';
 import { ERROR_TEXT as CORE_ERROR_TEXT } from './core/protocol.js';
 
-const SESSION_KEY = 'jthy.session';
+const SESSION_KEY = 'jtyh.session'; // shared with /console and /h5 (static/core/session.js)
 const TYPING_SEND_EVERY_MS = 3000;      // the protocol's typing frames are not stored: a hint, throttled
 const TYPING_SHOW_MS = 4000;
 const RECALL_FALLBACK_SECS = 120;       // only until welcome tells the hub's recall window
