@@ -483,6 +483,11 @@ function onSendFailed(f) {
   const p = state.pending.get(f.id);
   if (!p) return;
   const unsent = f.code === 'timeout';
+  if (unsent && p.seq !== undefined) { // no ack, but the message itself came back: the hub has stored it
+    state.pending.delete(f.id);
+    state.sock.discard(f.id);
+    return;
+  }
   p.failed = unsent ? UNSENT_TEXT : ERROR_TEXT[f.code] || f.message || '发送失败';
   p.retryable = unsent || f.retryable;
   if (!p.retryable) { // final: the hub will never store it
