@@ -802,6 +802,7 @@ async function startConsultation(doctorId) {
 async function openChat(convId) {
   state.current = convId;
   hideTyping();
+  $('resident-facts').hidden = true;
   $('msg-list').replaceChildren();
   $('older').hidden = true;
   renderChatChrome();
@@ -831,10 +832,59 @@ async function openChat(convId) {
     }
   }
   if (state.current !== convId) return;
+  loadResidentFacts(convId, state.convs.get(convId));
   if (state.sock) state.sock.track(convId, store.contig); // from here on the socket keeps it gap-free
   renderChat(convId);
   sync(convId); // whatever was sent between the history request and now
   markRead();
+}
+
+// -- 居民基本信息: the resident's facts beside a doctor's chat, from the signing plugin's roster ----------------
+const STAFF_ROLES = new Set(['doctor', 'assistant', 'team_leader']);
+const factsCache = new Map(); // resident account id → facts (null: none found)
+
+/** The roster record of the consultation's resident: their own record (本人) among the team's residents of that
+ * name, the one their account manages. Nothing (no signing plugin, no record, two alike): no facts shown. */
+async function findResidentRecord(resident) {
+  const page = await api(`/api/signing/residents?name=${encodeURIComponent(resident.name)}&limit=20`);
+  const own = page.items.filter((r) => r.name === resident.name && r.relation === '本人' && r.managed);
+  return own.length === 1 ? own[0] : null;
+}
+
+async function villageName(code) {
+  if (!code || code.length !== 12) return '';
+  const town = `${code.slice(0, 9)}000`;
+  const page = await api(`/api/signing/regions?parent=${town}`);
+  const found = page.items.find((r) => r.code === code);
+  return found ? found.name : '';
+}
+
+async function loadResidentFacts(convId, conv) {
+  const box = $('resident-facts');
+  const user = me();
+  box.hidden = true;
+  if (!conv || !user || !STAFF_ROLES.has(user.role)) return;
+  let facts = factsCache.get(conv.resident.id);
+  if (facts === undefined) {
+    try {
+      const record = await findResidentRecord(conv.resident);
+      facts = record ? { ...record, villageName: await villageName(record.village) } : null;
+    } catch {
+      facts = null; // the signing plugin is off, or the record is not this doctor's to see
+    }
+    factsCache.set(conv.resident.id, facts);
+  }
+  if (!facts || state.current !== convId) return;
+  const parts = [];
+  if (Number.isInteger(facts.age)) parts.push(`${facts.age}岁`);
+  if (facts.sex) parts.push({ male: '男', female: '女' }[facts.sex] || '');
+  if (facts.villageName) parts.push(facts.villageName);
+  parts.push(`重点人群：${facts.key_populations && facts.key_populations.length ? facts.key_populations.join('、') : '无'}`);
+  $('facts-name').textContent = facts.name;
+  $('facts-line').textContent = parts.join(' · ');
+  const end = facts.signing_end ? `，至 ${facts.signing_end.slice(0, 10)}` : '';
+  $('facts-signing').textContent = `签约：${facts.status_label || ''}${end}`;
+  box.hidden = false;
 }
 
 async function loadHistory(convId, store, conv) {

@@ -212,3 +212,48 @@ async def test_a_hanging_rest_call_times_out(hub: RunningHub, tmp_path: Path) ->
         finally:
             await browser.close()
     assert errors == []
+
+
+async def test_the_doctor_sees_the_residents_facts_beside_the_chat(make_hub, tmp_path: Path) -> None:
+    from tests.signing.world import VILLAGE_A, build_world, id_number
+
+    world = await build_world(make_hub)
+    status, me = await world.call("res1", "POST", "/api/signing/family", {
+        "name": "测试res1", "id_number": id_number(), "village": VILLAGE_A, "relation": "本人"})
+    assert status == 201, me
+    status, application = await world.call("res1", "POST", "/api/signing/applications", {
+        "resident_id": me["id"], "team_id": world.teams["A1"]["_id"], "doctor_id": world.id("doctor_a1")})
+    assert status == 201, application
+    status, _ = await world.call("doctor_a1", "POST", f"/api/signing/signings/{application['id']}/approve", {})
+    assert status == 200
+    status, _ = await world.call("doctor_a1", "PATCH", f"/api/signing/residents/{me['id']}",
+                                 {"key_populations": ["老年人", "高血压"]})
+    assert status == 200
+    status, conv = await world.call("res1", "POST", "/api/consultations", {"doctor_id": world.id("doctor_a1")})
+    assert status == 201, conv
+    errors: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context, page = await new_page(browser, errors)
+            await log_in(page, world.running.url, "doctor_a1")
+            await page.get_by_test_id("conv-item").click()
+            facts = page.get_by_test_id("resident-facts")
+            await expect(facts).to_be_visible()
+            await expect(facts.get_by_test_id("facts-name")).to_have_text("测试res1")
+            await expect(facts.get_by_test_id("facts-line")).to_contain_text("城东村")
+            await expect(facts.get_by_test_id("facts-line")).to_contain_text("岁")
+            await expect(facts.get_by_test_id("facts-line")).to_contain_text("重点人群：老年人、高血压")
+            await expect(facts.get_by_test_id("facts-signing")).to_contain_text("签约：已签约")
+            await page.screenshot(path=tmp_path / "doctor-facts.png")
+            await context.close()
+            # the resident's own chat shows no such card
+            context, page = await new_page(browser, errors)
+            await log_in(page, world.running.url, "res1")
+            await page.goto(f"{world.running.url}/#/c/{conv['id']}")
+            await expect(page.get_by_test_id("view-chat")).to_be_visible()
+            await expect(page.get_by_test_id("resident-facts")).to_be_hidden()
+            await context.close()
+        finally:
+            await browser.close()
+    assert errors == []
