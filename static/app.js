@@ -7,8 +7,9 @@
  */
 import { HubSocket } from './core/socket.js';
 import { ERROR_TEXT as CORE_ERROR_TEXT } from './core/protocol.js';
+import { createRest } from './core/rest.js';
+import { clearSession, loadSession, saveGrant } from './core/session.js';
 
-const SESSION_KEY = 'jthy.session';
 const TYPING_SEND_EVERY_MS = 3000;      // the protocol's typing frames are not stored: a hint, throttled
 const TYPING_SHOW_MS = 4000;
 const RECALL_FALLBACK_SECS = 120;       // only until welcome tells the hub's recall window
@@ -136,56 +137,18 @@ function toggleNotices(show) {
 }
 
 // -- REST ---------------------------------------------------------------------------------------------------
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
+// Every call has a timeout (code "timeout"); errors are RestError{status, code, message} in the hub's shape.
+const rest = createRest({
+  getToken: () => (state.session ? state.session.token : null),
+  timeoutMs: REST_TIMEOUT_MS,
+  onUnauthorized: () => expireSession(),
+});
+
+function api(path, { method = 'GET', body } = {}) {
+  return rest.request(method, path, body);
 }
 
-async function api(path, { method = 'GET', body, auth = true, timeoutMs = REST_TIMEOUT_MS } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (auth && state.session) headers.Authorization = `Bearer ${state.session.token}`;
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs); // a hung request must not hang the page
-  let res;
-  let data = null;
-  try {
-    res = await fetch(path, { method, headers, signal: abort.signal,
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    try { data = await res.json(); } catch { data = null; }
-  } catch {
-    if (abort.signal.aborted) throw new ApiError(0, 'timeout', '请求超时，请稍后再试');
-    throw new ApiError(0, 'network', '网络不可用，请稍后再试');
-  } finally {
-    clearTimeout(timer);
-  }
-  if (!res.ok) {
-    const err = (data && data.error) || {};
-    if (res.status === 401 && auth && state.session) expireSession();
-    throw new ApiError(res.status, err.code || 'http_' + res.status, err.message || `请求失败（${res.status}）`);
-  }
-  return data;
-}
-
-// -- session ------------------------------------------------------------------------------------------------
-function saveSession(session) {
-  state.session = session;
-  try { sessionStorage.setItem(SESSION_KEY, JSON.stringify(session)); } catch { /* private mode: memory only */ }
-}
-
-function loadSession() {
-  try {
-    const raw = sessionStorage.getItem(SESSION_KEY);
-    const s = raw ? JSON.parse(raw) : null;
-    return s && typeof s.token === 'string' && s.user && s.user.id ? s : null;
-  } catch {
-    return null;
-  }
-}
-
+// -- session: shared with /console and /h5 through static/core/session.js (sessionStorage `jtyh.session`) ------
 function resetState() {
   disconnect();
   state.session = null;
@@ -204,7 +167,7 @@ function resetState() {
   $('conv-list').replaceChildren();
   $('doctors').replaceChildren();
   renderNotices();
-  try { sessionStorage.removeItem(SESSION_KEY); } catch { /* nothing to remove */ }
+  clearSession();
 }
 
 function logout(message) {
@@ -234,8 +197,12 @@ async function onLogin(event) {
   button.disabled = true;
   button.textContent = '登录中…';
   try {
-    const grant = await api('/api/auth/token', { method: 'POST', body: { username, password }, auth: false });
-    saveSession({ token: grant.access_token, user: grant.user });
+    const grant = await api('/api/auth/token', { method: 'POST', body: { username, password } });
+    try {
+      state.session = saveGrant(grant);
+    } catch { // storage refused (private mode): this tab only
+      state.session = { token: grant.access_token, user: grant.user };
+    }
     $('login-password').value = '';
     startSession();
   } catch (err) {

@@ -37,6 +37,12 @@ async def stored_texts(hub: RunningHub, conv: str) -> list[str]:
     return [m["text"] for m in page["items"]]
 
 
+async def chat_ready(page, conv: str) -> None:
+    """The chat has its history and its first sync answered: what is sent from now on is new to it."""
+    await page.wait_for_function("""(conv) => { const s = window.__hub.hubSocket;
+        return !!s && s.lastSeq(conv) !== null && s._syncs.size === 0; }""", arg=conv)
+
+
 class Links:
     """A WebSocket route in front of the page's socket: ``silence()`` makes every connection open now go quiet both
     ways without closing (a network that drops packets); ``drop_to_page`` drops frames on their way to the page."""
@@ -86,6 +92,7 @@ async def test_read_marks_after_reopening_come_from_peer_read_seq(hub: RunningHu
             context, page = await new_page(browser, errors)
             await log_in(page, hub.url, "resident")
             await page.goto(f"{hub.url}/#/c/{conv}")
+            await chat_ready(page, conv)
             text = "请帮我看一下化验单"
             await say(page, text)
             await expect(message(page, text)).to_have_attribute("data-state", "sent")
@@ -166,6 +173,7 @@ async def test_a_send_without_ack_turns_into_unsent_and_a_tap_resends_it(hub: Ru
             await log_in(page, hub.url, "resident")
             await page.goto(f"{hub.url}/#/c/{conv}")
             await expect(page.get_by_test_id("conn-state")).to_have_text("已连接")
+            await chat_ready(page, conv)
             links.drop_to_page = lose_first_ack
             await say(page, text)
             bubble = message(page, text)
