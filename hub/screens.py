@@ -93,7 +93,8 @@ def _check(owner: str, screens: Any) -> list[Page]:
             raise ConfigError(f"{where}: an H5 page's menu is '' or 'tab'")
         if not (Path(screens.static_dir) / page.module).is_file():
             # a page whose module is not there yet is left out (the core declares pages other work delivers)
-            log.warning("%s: module %s not found under %s; left out", where, page.module, screens.static_dir)
+            (log.info if owner == CORE else log.warning)("%s: module %s not found under %s; left out", where,
+                                                         page.module, screens.static_dir)
             continue
         pages.append(page)
     return pages
