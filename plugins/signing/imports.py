@@ -431,7 +431,7 @@ class Imports:
                           ) -> list[dict[str, str]]:
         """A row's typed text checked and screened as the resident form's (``schemas.RESIDENT_TEXT``): a control
         character or a blocked word fails the row naming the column; masked text is stored masked."""
-        declared = Body("resident", **RESIDENT_TEXT)
+        declared = Body.of("resident", RESIDENT_TEXT)
         try:
             checked = declared.check({key: row[key] for key in declared.fields})
             await screen_fields(self.hub, declared, checked, actor, {"plugin": "signing", "import_id": job["_id"],
