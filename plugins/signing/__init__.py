@@ -32,6 +32,7 @@ INDEXES = [
     Index("unable_requests", [("pending_key", 1)], "pending_key_unique", unique=True, options={"sparse": True}),
     Index("unable_requests", [("region", 1), ("status", 1)], "region_status"),
     Index("signing_imports", [("team_id", 1), ("_id", -1)], "team_id"),
+    Index("signing_imports", [("institution_id", 1), ("_id", -1)], "institution_id"),
     # signing_leases needs no index of its own: a lease is keyed by the resident id (locks.py).
     Index("signing_import_errors", [("import_id", 1), ("_id", 1)], "import_id"),
     Index("signing_lookups", [("user", 1), ("at", 1)], "user_at"),

@@ -5,6 +5,7 @@ import { download, errorOf, itemsOf, rawRequest } from "./roster-kit.js";
 const { inject, ref, computed, onMounted, onBeforeUnmount } = Vue;
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const RUNNING = new Set(["reading", "importing"]);
+const SIGNERS = new Set(["doctor", "team_leader"]);
 const POLL_MS = 500;
 const STATUS_LABELS = { reading: "读取中", importing: "导入中", done: "已完成", failed: "失败",
   interrupted: "已中断", stalled: "已停止" };
@@ -19,13 +20,26 @@ export default {
     <el-steps :active="step" finish-status="success" simple style="margin-bottom: 16px">
       <el-step title="下载模板" /><el-step title="填写并上传" /><el-step title="查看结果" />
     </el-steps>
+    <el-form v-if="isAdmin" inline @submit.prevent>
+      <el-form-item label="签约团队">
+        <el-select v-model="teamId" style="width: 220px" data-testid="import-team" @change="pickDoctor">
+          <el-option v-for="t in teams" :key="t.id" :label="t.name" :value="t.id" />
+        </el-select>
+      </el-form-item>
+      <el-form-item label="签约医生">
+        <el-select v-model="doctorId" style="width: 160px" :disabled="!teamId" data-testid="import-doctor">
+          <el-option v-for="d in doctors" :key="d.id" :label="d.name" :value="d.id" />
+        </el-select>
+      </el-form-item>
+    </el-form>
     <el-space wrap>
       <el-button data-testid="import-template" @click="template">下载导入模板</el-button>
-      <el-button type="primary" :loading="uploading" :disabled="running" data-testid="import-choose"
+      <el-button type="primary" :loading="uploading" :disabled="running || (isAdmin && !doctorId)"
+                 data-testid="import-choose"
                  @click="choose">选择 .xlsx 文件并上传</el-button>
       <input ref="fileInput" type="file" accept=".xlsx" style="display: none" data-testid="import-file"
              @change="upload" />
-      <span style="color: #909399">按模板填写：每行一位居民，导入为本团队、本人的签约。</span>
+      <span style="color: #909399">{{ isAdmin ? "按模板填写：每行一位居民，导入为所选团队、医生的签约。" : "按模板填写：每行一位居民，导入为本团队、本人的签约。" }}</span>
     </el-space>
     <el-alert v-if="failure" :title="failure" type="error" show-icon :closable="false" style="margin-top: 12px"
               data-testid="import-error" />
@@ -68,7 +82,7 @@ export default {
   </el-card>
 
   <el-card shadow="never" style="margin-top: 12px">
-    <template #header><span>本团队的导入记录</span></template>
+    <template #header><span>{{ isAdmin ? "本机构的导入记录" : "本团队的导入记录" }}</span></template>
     <el-table :data="history" size="small" data-testid="import-history" @row-click="open">
       <el-table-column prop="filename" label="文件" />
       <el-table-column label="状态" width="100"><template #default="{ row }">{{ statusLabel(row.status) }}</template></el-table-column>
@@ -88,14 +102,33 @@ export default {
       const rows = ref([]);
       const errorsCursor = ref(null);
       const history = ref([]);
+      const isAdmin = computed(() => hub.user && hub.user.role === "admin");
+      const teams = ref([]);
+      const teamId = ref("");
+      const doctorId = ref("");
+      const doctors = computed(() => (teams.value.find((t) => t.id === teamId.value)?.members || [])
+        .filter((m) => SIGNERS.has(m.role)));
       let timer = null;
       let alive = true;
+
+      function pickDoctor() {
+        const team = teams.value.find((t) => t.id === teamId.value);
+        const leader = doctors.value.find((d) => d.id === team?.leader_id);
+        doctorId.value = (leader || doctors.value[0] || {}).id || "";
+      }
+      async function loadTeams() {
+        if (!isAdmin.value) return;
+        const found = itemsOf(await hub.rest.get("/api/signing/teams?limit=100"));
+        // the list carries member ids only: each team's profile names its members and their roles
+        teams.value = await Promise.all(found.map((t) => hub.rest.get(`/api/signing/teams/${t.id}`)));
+        if (teams.value[0]) { teamId.value = teams.value[0].id; pickDoctor(); }
+      }
 
       const running = computed(() => !!job.value && RUNNING.has(job.value.status));
       const percent = computed(() => {
         const j = job.value;
         if (!j) return 0;
-        if (!RUNNING.has(j.status) && j.status === "done") return 100;
+        if (j.status === "done") return 100;
         return j.total ? Math.min(100, Math.round((100 * j.processed) / j.total)) : 0;
       });
       const step = computed(() => (job.value ? (running.value ? 1 : 3) : 0));
@@ -142,7 +175,8 @@ export default {
         rows.value = [];
         uploading.value = true;
         try {
-          const response = await rawRequest(hub, `/api/signing/imports?filename=${encodeURIComponent(file.name)}`,
+          const target = isAdmin.value ? `&team_id=${teamId.value}&doctor_id=${doctorId.value}` : "";
+          const response = await rawRequest(hub, `/api/signing/imports?filename=${encodeURIComponent(file.name)}${target}`,
             { method: "POST", headers: { "Content-Type": XLSX }, body: file });
           job.value = await response.json();
           if (timer) clearTimeout(timer);
@@ -164,9 +198,9 @@ export default {
       async function report() {
         try { await download(hub, `/api/signing/imports/${job.value.id}/errors.xlsx`, `导入错误报告-${job.value.id}.xlsx`); } catch (err) { hub.notify.error(errorOf(err).message); }
       }
-      onMounted(loadHistory);
+      onMounted(() => Promise.all([loadHistory(), loadTeams()]).catch((err) => { failure.value = errorOf(err).message; }));
       onBeforeUnmount(() => { alive = false; if (timer) clearTimeout(timer); });
-      return { fileInput, uploading, failure, job, rows, errorsCursor, history, running, percent, step, problems,
+      return { isAdmin, teams, teamId, doctorId, doctors, pickDoctor, fileInput, uploading, failure, job, rows, errorsCursor, history, running, percent, step, problems,
         statusLabel, loadErrors, choose, upload, open, template, report };
     },
   },
