@@ -140,6 +140,10 @@ export default {
         village.value = "";
         households.value = [];
         villages.value = code ? await childRegions(hub, code) : [];
+        if (villages.value[0]) {
+          village.value = villages.value[0].code;
+          await loadHouseholds();
+        }
       }
       async function fetchPage() {
         const query = `village=${village.value}&limit=${PAGE_SIZE}${cursor.value ? `&cursor=${encodeURIComponent(cursor.value)}` : ""}`;

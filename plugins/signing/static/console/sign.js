@@ -57,7 +57,7 @@ export default {
     <el-col :span="9">
       <el-card shadow="never">
         <template #header><span>签约信息</span></template>
-        <el-form label-width="90px" @submit.prevent>
+        <el-form label-width="110px" @submit.prevent>
           <el-form-item label="签约团队">
             <span data-testid="sign-team">{{ me.team ? me.team.name : "—" }}</span>
           </el-form-item>

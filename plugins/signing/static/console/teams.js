@@ -24,7 +24,9 @@ export default {
                        data-testid="teams-create" @click="openCreate">新建团队</el-button>
           </div>
         </template>
-        <el-table :data="teams" highlight-current-row size="small" data-testid="teams-list" @row-click="select">
+        <el-table :data="teams" highlight-current-row size="small" row-key="id" :current-row-key="team && team.id"
+                  :row-class-name="({ row }) => (team && row.id === team.id ? 'current-row' : '')"
+                  data-testid="teams-list" @row-click="select">
           <el-table-column prop="name" label="团队名称" />
           <el-table-column label="人数" width="60"><template #default="{ row }">{{ row.members.length }}</template></el-table-column>
         </el-table>
@@ -165,8 +167,10 @@ export default {
       const when = (iso) => (iso || "").replace("T", " ").slice(0, 19);
       function describe(row) {
         const parts = [];
-        if (row.kind === "created") parts.push("创建团队");
-        if (row.leader_from !== row.leader_to) {
+        if (row.kind === "created") {
+          parts.push("创建团队");
+          if (row.leader_to) parts.push(`团队长：${nameOf(row.leader_to)}`);
+        } else if (row.leader_from !== row.leader_to) {
           parts.push(`团队长：${nameOf(row.leader_from) || "无"} → ${nameOf(row.leader_to) || "无"}`);
         }
         if (row.added.length) parts.push(`加入：${row.added.map(staffName).join("、")}`);
