@@ -124,6 +124,7 @@ class Console:
     async def shot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"console-roster-{name}.png"
+        await self.page.wait_for_timeout(400)  # Element Plus transitions last 0.3 s: a still picture, not a check
         await self.page.screenshot(path=str(path), full_page=True)
         print(f"screenshot: {path}")
         return path
@@ -182,6 +183,7 @@ def valid_id(born: date, sequence: int) -> str:
 async def test_entry_checks_the_id_number_as_typed_and_signs(demo: RunningHub, console: Any) -> None:
     page = await console("doctor.wang", "sign.js")
     await expect(page.by("sign-team")).to_have_text("雉城街道家庭医生一团队")
+    await expect(page.by("sign-package")).to_contain_text("基础服务包")  # the form is loaded
     number = valid_id(date(1958, 7, 9), 731)
     wrong = number[:17] + ("1" if number[17] != "1" else "2")
     await page.by("sign-id-number").fill(wrong)
@@ -229,7 +231,7 @@ async def test_pick_two_residents_of_a_household_and_sign_them(demo: RunningHub,
     village, picked = await household_to_pick(demo)
     names = {"330522100201": "城东村", "330522100202": "城西村", "330522100203": "画溪村"}
     page = await console("doctor.wang", "pick.js")
-    await expect(page.by("pick-households")).to_be_visible()
+    await expect(page.by("pick-households").locator(".el-collapse-item").first).to_be_visible()  # loaded
     await page.choose("pick-village", names[village])
     household = page.by(f"pick-household-{picked[0]['household']}")
     await household.locator(".el-collapse-item__header").scroll_into_view_if_needed()

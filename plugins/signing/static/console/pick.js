@@ -74,7 +74,7 @@ export default {
             </template>
           </el-table-column>
           <el-table-column prop="name" label="姓名" width="120" />
-          <el-table-column prop="relation" label="关系" width="90" />
+          <el-table-column label="关系" width="90"><template #default="{ row }">{{ row.relation || "—" }}</template></el-table-column>
           <el-table-column label="性别" width="70">
             <template #default="{ row }">{{ row.sex === "male" ? "男" : row.sex === "female" ? "女" : "" }}</template>
           </el-table-column>
@@ -139,7 +139,9 @@ export default {
       async function loadVillages(code) {
         village.value = "";
         households.value = [];
-        villages.value = code ? await childRegions(hub, code) : [];
+        const found = code ? await childRegions(hub, code) : [];
+        if (town.value !== code) return;  // a town chosen since
+        villages.value = found;
         if (villages.value[0]) {
           village.value = villages.value[0].code;
           await loadHouseholds();
@@ -147,7 +149,9 @@ export default {
       }
       async function fetchPage() {
         const query = `village=${village.value}&limit=${PAGE_SIZE}${cursor.value ? `&cursor=${encodeURIComponent(cursor.value)}` : ""}`;
+        const asked = village.value;
         const answer = await hub.rest.get(`/api/signing/households?${query}`);
+        if (village.value !== asked) return;  // a village chosen since
         merge(itemsOf(answer));
         cursor.value = answer.next_cursor || null;
       }

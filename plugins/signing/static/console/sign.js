@@ -132,7 +132,8 @@ export default {
       }
       async function loadVillages(town) {
         form.village = "";
-        villages.value = town ? await childRegions(hub, town) : [];
+        const found = town ? await childRegions(hub, town) : [];
+        if (form.town === town) villages.value = found;  // an answer for a town chosen since is dropped
       }
       function checkLocally() {
         const found = checkIdNumber(form.id_number);
