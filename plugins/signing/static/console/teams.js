@@ -71,7 +71,7 @@ export default {
                 <el-tag v-if="row.id === team.leader_id" size="small" type="warning" style="margin-left: 4px">团队长</el-tag>
               </template>
             </el-table-column>
-            <el-table-column label="角色" width="100"><template #default="{ row }">{{ roleLabel(row.role) }}</template></el-table-column>
+            <el-table-column label="账号角色" width="100"><template #default="{ row }">{{ roleLabel(row.role) }}</template></el-table-column>
             <el-table-column label="工作类型" width="160">
               <template #default="{ row }">
                 <el-select v-if="canEdit" :model-value="row.work_type" size="small"
