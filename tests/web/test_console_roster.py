@@ -3,10 +3,8 @@
 signs (entry and pick) and imports, admin.lin imports for a team and runs the teams. No console errors anywhere;
 screenshots go to ``$HUB_SCREENSHOTS`` (default ``/tmp/hub-screenshots/``), their folder printed.
 
-Until the console shell (``static/console/index.html``) lands, each page module is mounted in ``HOST``: a minimal
-stand-in for the shell that provides the contract's ``hub`` object (``rest``, ``user``, ``route``, ``go``,
-``notify``) with the same vendored Vue and Element Plus. Serving the plugin's files is the shell's job too, so the
-host's requests for them are answered from the worktree."""
+Pages are opened in the real console shell (``/console``, ``#/signing/...``) with a minted token in the session
+the shell reads (``jtyh.session``), so no test depends on the login form (the shell's own tests cover it)."""
 
 from __future__ import annotations
 
@@ -22,53 +20,17 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from hub.demo import seed_demo
 from hub.roster.idcard import make_id_number
 from plugins.signing.imports import HEADERS
 from tests.support import RunningHub, api, hub_overrides, require_or_skip, start_hub
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium")
 VIEWPORT = {"width": 1440, "height": 900}
 WAIT_MS = 15_000
 SHOTS = Path(os.environ.get("HUB_SCREENSHOTS") or "/tmp/hub-screenshots")
-VENDOR = "/static/vendor"
-HOST = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>console host</title>
-<link rel="stylesheet" href="/_host{VENDOR}/element-plus-2.14.8/dist/index.css">
-<script src="/_host{VENDOR}/vue-3.5.45/dist/vue.global.prod.js"></script>
-<script src="/_host{VENDOR}/element-plus-2.14.8/dist/index.full.min.js"></script>
-<script src="/_host{VENDOR}/element-plus-2.14.8/dist/locale/zh-cn.min.js"></script>
-</head><body style="margin: 0; padding: 16px 24px; background: #f5f7fa"><div id="app"></div>
-<script type="module">
-const session = JSON.parse(sessionStorage.getItem("jtyh.session"));
-async function call(method, path, body) {{
-  const response = await fetch(path, {{ method, body: body === undefined ? undefined : JSON.stringify(body),
-    headers: {{ "Content-Type": "application/json", Authorization: "Bearer " + session.token }} }});
-  const data = await response.json().catch(() => ({{}}));
-  if (!response.ok) {{
-    const error = new Error((data.error && data.error.message) || "请求失败");
-    Object.assign(error, {{ status: response.status, code: data.error && data.error.code,
-      details: (data.error && data.error.details) || {{}} }});
-    throw error;
-  }}
-  return data;
-}}
-const rest = {{ get: (p) => call("GET", p), post: (p, b) => call("POST", p, b), put: (p, b) => call("PUT", p, b),
-  patch: (p, b) => call("PATCH", p, b), delete: (p) => call("DELETE", p) }};
-const page = (await import(new URLSearchParams(location.search).get("module"))).default;
-const app = Vue.createApp({{ template: '<h2 style="margin: 0 0 12px">{{{{ title }}}}</h2><page-body />',
-  setup: () => ({{ title: page.title }}) }});
-app.component("page-body", page.component);
-app.use(ElementPlus, {{ locale: ElementPlusLocaleZhCn }});
-app.provide("hub", {{ rest, user: session.user, route: Vue.reactive({{ path: "", query: {{}} }}), go() {{}},
-  socket: {{ on() {{}}, off() {{}} }},
-  notify: {{ success: (m) => ElementPlus.ElMessage.success(m), error: (m) => ElementPlus.ElMessage.error(m) }} }});
-app.mount("#app");
-</script></body></html>"""
-
-
 @pytest.fixture(autouse=True)
 def _chromium() -> None:
     require_or_skip("Debian's Chromium", CHROMIUM is not None, "apt-get install chromium")
@@ -134,7 +96,7 @@ class Console:
 async def console(demo: RunningHub, browser: Browser) -> AsyncIterator[Any]:
     opened: list[Console] = []
 
-    async def open_page(login: str, module: str) -> Console:
+    async def open_page(login: str, path: str) -> Console:
         context = await browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
                                             accept_downloads=True)
         context.set_default_timeout(WAIT_MS)
@@ -146,23 +108,15 @@ async def console(demo: RunningHub, browser: Browser) -> AsyncIterator[Any]:
                 if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-        async def serve(route: Route) -> None:
-            path = route.request.url.split("/_host/", 1)[1].split("?", 1)[0]
-            if path == "index.html":
-                await route.fulfill(body=HOST, content_type="text/html; charset=utf-8")
-                return
-            file = (ROOT / path).resolve()
-            assert file.is_relative_to(ROOT) and file.is_file(), path
-            kind = {".js": "text/javascript", ".css": "text/css"}.get(file.suffix, "application/octet-stream")
-            await route.fulfill(path=str(file), content_type=kind)
-
-        await page.route("**/_host/**", serve)
         user = demo.users[login]
-        session = {"token": token(demo, login), "user": {"id": user["_id"], "role": user["role"], "name": user["name"]}}
-        await page.goto(f"{demo.url}/_host/index.html")
+        session = {"token": token(demo, login), "expires_at": None,
+                   "user": {"id": user["_id"], "role": user["role"], "name": user["name"]}}
+        await page.goto(f"{demo.url}/console")
         await page.evaluate("(s) => sessionStorage.setItem('jtyh.session', s)", json.dumps(session))
-        errors.clear()  # the first load has no module to mount
-        await page.goto(f"{demo.url}/_host/index.html?module=/_host/plugins/signing/static/console/{module}")
+        errors.clear()  # the login form, before the session was there
+        await page.goto(f"{demo.url}/console#{path}")
+        await page.reload()  # a change of the hash alone does not load the page again
+        await expect(page.get_by_test_id("console-shell")).to_be_visible()
         found = Console(page, errors)
         page.on("response", lambda response: found.refused(response.status, response.url)
                 if response.status >= 400 else None)
@@ -181,7 +135,7 @@ def valid_id(born: date, sequence: int) -> str:
 
 
 async def test_entry_checks_the_id_number_as_typed_and_signs(demo: RunningHub, console: Any) -> None:
-    page = await console("doctor.wang", "sign.js")
+    page = await console("doctor.wang", "/signing/sign")
     await expect(page.by("sign-team")).to_have_text("雉城街道家庭医生一团队")
     await expect(page.by("sign-package")).to_contain_text("基础服务包")  # the form is loaded
     number = valid_id(date(1958, 7, 9), 731)
@@ -230,7 +184,7 @@ async def household_to_pick(demo: RunningHub) -> tuple[str, list[dict[str, Any]]
 async def test_pick_two_residents_of_a_household_and_sign_them(demo: RunningHub, console: Any) -> None:
     village, picked = await household_to_pick(demo)
     names = {"330522100201": "城东村", "330522100202": "城西村", "330522100203": "画溪村"}
-    page = await console("doctor.wang", "pick.js")
+    page = await console("doctor.wang", "/signing/pick")
     await expect(page.by("pick-households").locator(".el-collapse-item").first).to_be_visible()  # loaded
     await page.choose("pick-village", names[village])
     household = page.by(f"pick-household-{picked[0]['household']}")
@@ -290,7 +244,7 @@ async def run_import(page: Console, tmp_path: Path, name: str, first: int) -> No
 
 
 async def test_doctor_imports_a_workbook_with_a_bad_row(console: Any, tmp_path: Path) -> None:
-    page = await console("doctor.wang", "import.js")
+    page = await console("doctor.wang", "/signing/import")
     async with page.page.expect_download() as info:
         await page.by("import-template").click()
     template = load_workbook(io.BytesIO(Path(await (await info.value).path()).read_bytes()), read_only=True)
@@ -301,7 +255,7 @@ async def test_doctor_imports_a_workbook_with_a_bad_row(console: Any, tmp_path: 
 
 
 async def test_admin_imports_for_a_team_and_doctor(demo: RunningHub, console: Any, tmp_path: Path) -> None:
-    page = await console("admin.lin", "import.js")
+    page = await console("admin.lin", "/signing/import")
     await expect(page.by("import-doctor")).to_contain_text("王医生")
     await run_import(page, tmp_path, "机导", 811)
     await page.shot("import-admin-report")
@@ -311,7 +265,7 @@ async def test_admin_imports_for_a_team_and_doctor(demo: RunningHub, console: An
 
 
 async def test_admin_changes_a_team_leader_and_sees_it_in_the_history(demo: RunningHub, console: Any) -> None:
-    page = await console("admin.lin", "teams.js")
+    page = await console("admin.lin", "/signing/teams")
     await page.by("teams-list").get_by_text("雉城街道家庭医生二团队").click()
     await expect(page.by("team-name")).to_have_text("雉城街道家庭医生二团队")
     leader_before = (await page.by("team-leader").inner_text()).strip()
@@ -329,11 +283,11 @@ async def test_admin_changes_a_team_leader_and_sees_it_in_the_history(demo: Runn
 
 
 async def test_institutions_and_a_new_package(demo: RunningHub, console: Any) -> None:
-    page = await console("admin.lin", "institutions.js")
+    page = await console("admin.lin", "/signing/institutions")
     await expect(page.by("institution-teams")).to_contain_text("雉城街道家庭医生一团队")
     await expect(page.by("institutions-create")).to_have_count(0)  # a sysadmin's action
     await page.shot("institutions")
-    page = await console("admin.lin", "packages.js")
+    page = await console("admin.lin", "/signing/packages")
     await expect(page.by("packages-list")).to_contain_text("基础服务包")
     await page.by("packages-create").click()
     await page.by("package-form-name").fill("老年人健康包")
@@ -344,3 +298,25 @@ async def test_institutions_and_a_new_package(demo: RunningHub, console: Any) ->
     status, found = await api(demo.url, "GET", "/api/signing/packages", token(demo, "admin.lin"))
     assert status == 200 and any(p["name"] == "老年人健康包" and p["items"][0]["name"] == "上门随访"
                                  for p in found["items"])
+
+
+ROSTER_MENU = ("/signing/sign", "/signing/pick", "/signing/import", "/signing/teams", "/signing/institutions",
+               "/signing/packages")
+
+
+@pytest.mark.parametrize(("login", "shown"), [
+    ("doctor.wang", {"/signing/sign", "/signing/pick", "/signing/import", "/signing/packages"}),
+    ("admin.lin", {"/signing/import", "/signing/teams", "/signing/institutions", "/signing/packages"}),
+    ("leader.qian", set(ROSTER_MENU) - {"/signing/institutions"}),
+    ("assistant.sun", set()),
+])
+async def test_each_role_sees_only_its_roster_pages(console: Any, login: str, shown: set[str]) -> None:
+    page = await console(login, "/")
+    menu = page.by("menu")
+    await expect(page.by("menu-home")).to_be_visible()
+    for path in ROSTER_MENU:
+        await expect(menu.get_by_test_id(f"menu-{path}")).to_have_count(1 if path in shown else 0)
+    if login == "admin.lin":  # a page of another role, opened by its address
+        await page.page.goto(page.page.url.split("#")[0] + "#/signing/sign")
+        await expect(page.by("forbidden")).to_be_visible()
+        await page.shot("admin-menu-forbidden")

@@ -5,8 +5,10 @@ const SESSION_KEY = "jtyh.session";
 
 /** The message of a failed request, and the form field it names (``details.field``; "resident.name" → "name"). */
 export function errorOf(err) {
-  const details = (err && (err.details || (err.body && err.body.error && err.body.error.details))) || {};
-  const field = String(details.field || err?.field || "").replace(/^resident\./, "");
+  // RestError.details is the error minus code and message: the hub's own ``details`` sit one level down
+  const outer = (err && err.details) || {};
+  const details = outer.details && typeof outer.details === "object" ? outer.details : outer;
+  const field = String(details.field || "").replace(/^resident\./, "");
   return { field, message: (err && err.message) || "操作失败，请重试", code: err?.code || "" };
 }
 
