@@ -14,6 +14,7 @@ import pytest
 
 from hub.errors import InvalidInput
 from hub.roster.idcard import check_char, make_id_number, parse_id_number
+from tests.support import require_or_skip
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "plugins" / "signing" / "static" / "idcard.js"
@@ -21,7 +22,11 @@ NODE_TEST = ROOT / "tests" / "client" / "idcard.test.mjs"
 TODAY = date(2026, 12, 3)
 NODE = shutil.which("node")
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _node() -> None:
+    require_or_skip("node", NODE is not None, "apt-get install nodejs")
 
 
 def test_node_tests_pass() -> None:
