@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hub import Index, Job, Setting, hookimpl
+from hub import Index, Job, Setting, Subscriber, hookimpl
 from hub.roster import regions
-from plugins.signing import demo, events, handlers, imports, links, signings
+from plugins.signing import demo, events, handlers, imports, links, notices, signings
 
 # Each secondary index costs ~70 ms per 1,000 inserted documents on the embedded server, so the bulk-written
 # signings (the Excel import) keep only the indexes their scoped queries need (the roster's are hub.roster's).
@@ -66,7 +66,7 @@ def register_settings() -> list[Setting]:
 
 @hookimpl
 def register_notice_kinds() -> list[str]:
-    return [links.NOTICE_KIND]
+    return [links.NOTICE_KIND, notices.NOTICE_KIND]
 
 
 @hookimpl
@@ -77,6 +77,11 @@ def register_indexes() -> list[Index]:
 @hookimpl
 def register_events() -> list[Any]:
     return events.EVENTS
+
+
+@hookimpl
+def register_subscribers(hub: Any) -> list[Subscriber]:
+    return notices.subscribers(hub)
 
 
 @hookimpl
