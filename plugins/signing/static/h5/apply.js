@@ -10,9 +10,8 @@ export default {
     components: { ChoicePopup },
     template: `
       <div class="sg-page" data-testid="apply-page">
-        <van-cell-group inset title="我的申请">
-          <van-empty v-if="loaded && !signings.length" description="还没有签约申请" image-size="60" />
-        </van-cell-group>
+        <div class="van-cell-group__title van-cell-group__title--inset">我的申请</div>
+        <van-empty v-if="loaded && !signings.length" description="还没有签约申请" image-size="60" />
         <div v-for="s in signings" :key="s.id" class="sg-card" data-testid="application">
           <div class="sg-card-head">
             <span class="sg-card-title">{{ s.resident_name }}</span>

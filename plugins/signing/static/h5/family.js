@@ -75,7 +75,6 @@ export default {
       const editing = Vue.ref(false), busy = Vue.ref(false);
       const blank = () => ({ id: null, name: "", id_number: "", phone: "", relation: "本人", village: "", address: "" });
       const form = Vue.reactive(blank());
-      const own = /^\d{12}$/.test((hub.user && hub.user.region) || "") && !hub.user.region.endsWith("000");
       const root = "";
       // as typed: only a mistake already made shows; the whole check runs before saving
       const idError = Vue.computed(() => (form.id ? "" : idNumberError(form.id_number, { partial: true })));
@@ -95,8 +94,10 @@ export default {
         loaded.value = true;
       }
       function openAdd() {
-        Object.assign(form, blank(), { relation: members.value.some((m) => m.relation === "本人") ? "配偶" : "本人",
-                                       village: own ? hub.user.region : "" });
+        // a family mostly lives together: the village of the account's own record (or its first member) to start
+        const self = members.value.find((m) => m.relation === "本人") || members.value[0];
+        Object.assign(form, blank(), { relation: self && self.relation === "本人" ? "配偶" : "本人",
+                                       village: (self && self.village) || "" });
         editing.value = true;
       }
       function openEdit(m) {

@@ -1,5 +1,5 @@
-// 签约管理 (doctor): the team's signings by state — renew (续签, once due) and terminate (解约, with a reason); the
-// residents 待续签 with their signing to renew.
+// 签约管理 (doctor): the team's signings by state, terminate (解约, with a reason); the residents 待续签, whose
+// signing is due, with 续签.
 import { API, SIGNING_LABELS, SIGNING_TAG_TYPES, day, errorText, useStyles } from "./common.js";
 
 const TABS = [["active", "已签约"], ["to_renew", "待续签"], ["terminated", "已解约"], ["expired", "已到期"]];
@@ -26,7 +26,8 @@ export default {
           </div>
           <div v-if="s.signing_id && (s.status === 'active' || s.status === 'to_renew')" class="sg-actions">
             <van-button size="small" type="danger" plain data-testid="signing-terminate" @click="openTerminate(s)">解约</van-button>
-            <van-button size="small" type="primary" data-testid="signing-renew" @click="renew(s)">续签</van-button>
+            <van-button v-if="s.status === 'to_renew'" size="small" type="primary" data-testid="signing-renew"
+                        @click="renew(s)">续签</van-button>
           </div>
         </div>
         <div v-if="cursor" class="sg-submit"><van-button block plain data-testid="signings-more" @click="more">加载更多</van-button></div>
