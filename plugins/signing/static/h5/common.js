@@ -22,7 +22,8 @@ export function errorText(err) {
 
 const isVillage = (code) => /^\d{12}$/.test(code || "") && !code.endsWith("000");
 
-// A village (12-digit code) chosen down the regions tree from ``root`` (a region code, or "" for the provinces).
+// A village (12-digit code) chosen down the regions tree from ``root`` (a region code, "" for the provinces, or
+// "me": the caller's own service area, from /api/me).
 // v-model is the code; the label shows the path picked.
 export const VillagePicker = {
   props: { modelValue: String, root: { type: String, default: "" }, label: { type: String, default: "所在村" },
@@ -48,7 +49,10 @@ export const VillagePicker = {
     async function open() {
       show.value = true;
       if (!options.value.length) {
-        try { options.value = await children(props.root); } catch (e) { hub.notify.error(errorText(e)); }
+        try {
+          const root = props.root === "me" ? (await hub.rest.get("/api/me")).region || "" : props.root;
+          options.value = await children(root);
+        } catch (e) { hub.notify.error(errorText(e)); }
       }
     }
     async function change({ selectedOptions }) {

@@ -46,7 +46,7 @@ export default {
       const hub = Vue.inject("hub");
       const village = Vue.ref(""), households = Vue.ref([]), ticked = Vue.ref([]), cursor = Vue.ref(null);
       const loaded = Vue.ref(false), busy = Vue.ref(false), failed = Vue.ref([]);
-      const root = (hub.user && hub.user.region) || "";
+      const root = "me";
       const names = new Map();
       const signable = (r) => SIGNABLE.includes(r.status);
       const nameOf = (id) => names.get(id) || id;
