@@ -1,0 +1,157 @@
+"""The signing plugin's H5 pages at 375×812, each task end to end as its role against a real hub with the demo
+data: a resident adds a family member (a wrong check digit is refused as it is typed), applies for them, sees
+待审核, cancels, applies again; doctor.wang approves on the H5 review page; the resident sees 已签约 and has the
+notice linking to /signing/apply. doctor.wang's home figures are the API's progress answer. No console errors.
+
+The pages are mounted by a stand-in of the H5 shell (``h5_stand_in``) until h9-shell lands."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from playwright.async_api import async_playwright, expect
+
+from hub.demo import seed_demo
+from hub.roster.idcard import make_id_number
+from tests.support import api, token_for, wait_for
+from tests.web.h5_stand_in import go, launch, open_h5, shoot
+
+
+@pytest.fixture
+async def demo(make_hub: Any) -> Any:
+    running = await make_hub(plugins={"signing": True, "example_greeter": False}, plugin_modules=[],
+                             **{"signing.demo_residents": 200})
+    assert await seed_demo(running.hub) is True
+    return running
+
+
+async def as_user(running: Any, username: str) -> tuple[str, dict[str, Any]]:
+    user = await running.hub.db.users.find_one({"username": username})
+    return token_for(running, user), {"id": user["_id"], "role": user["role"], "name": user["name"]}
+
+
+async def test_resident_applies_for_a_family_member_and_doctor_approves(demo: Any) -> None:
+    url = demo.url
+    child_number = make_id_number("330522", date(2003, 3, 14), 457)
+    wrong_digit = child_number[:17] + ("0" if child_number[17] != "0" else "1")
+    errors: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await launch(playwright)
+        token, user = await as_user(demo, "resident.liu")
+        page = await open_h5(browser, url, token, user, errors)
+
+        # 家庭: add a member; the wrong check digit shows as it is typed, a good number clears it
+        await go(page, url, "/family")
+        await expect(page.get_by_test_id("family-member")).to_have_count(1)
+        await page.get_by_test_id("family-add").click()
+        form = page.get_by_test_id("family-form")
+        await form.get_by_test_id("member-name").locator("input").fill("刘小华")
+        number = form.get_by_test_id("member-id-number").locator("input")
+        await number.fill(wrong_digit)
+        await expect(form.locator(".van-field__error-message")).to_have_text("身份证号校验位不正确")
+        await expect(form.get_by_test_id("member-save")).to_be_disabled()
+        await shoot(page, "family-bad-id")
+        await number.fill(child_number)
+        await expect(form.locator(".van-field__error-message")).to_have_count(0)
+        await form.get_by_text("子女", exact=True).click()
+        await expect(form.get_by_test_id("member-village").locator("input")).to_have_value("长城村")
+        await form.get_by_test_id("member-save").click()
+        member = page.get_by_test_id("family-member").filter(has_text="刘小华")
+        await expect(member.get_by_test_id("family-member-state")).to_have_text("未签约")
+        await shoot(page, "family-added")
+
+        # 移动签约: institution → team → doctor (profile shown), apply, see 待审核, cancel, apply again
+        async def choose(what: str, text: str) -> None:
+            await page.get_by_test_id(f"apply-{what}").click()
+            await page.get_by_test_id(f"choose-{what}").get_by_test_id("choice-option").filter(has_text=text).click()
+
+        async def apply() -> None:
+            await choose("institution", "雉城街道")
+            await choose("team", "一团队")
+            await choose("doctor", "王医生")
+            await expect(page.get_by_test_id("apply-doctor-profile")).to_contain_text("雉城街道家庭医生一团队")
+            await page.get_by_test_id("apply-submit").click()
+
+        await member.get_by_test_id("family-apply").click()
+        await expect(page.get_by_test_id("apply-member").locator("input")).to_have_value("刘小华（子女）")
+        await apply()
+        application = page.get_by_test_id("application").filter(has_text="刘小华")
+        await expect(application.get_by_test_id("application-state")).to_have_text("待审核")
+        await shoot(page, "apply-pending")
+        await application.get_by_test_id("application-cancel").click()
+        await page.locator(".van-dialog__confirm").click()
+        await expect(application.get_by_test_id("application-state")).to_have_text("已取消")
+        await choose("member", "刘小华")
+        await apply()
+        await expect(application.get_by_test_id("application-state")).to_have_text(["待审核", "已取消"])
+
+        # doctor.wang approves it on the H5 review page, changing the term to 2 years
+        token, doctor = await as_user(demo, "doctor.wang")
+        doctor_page = await open_h5(browser, url, token, doctor, errors)
+        await go(doctor_page, url, "/doctor/review")
+        item = doctor_page.get_by_test_id("review-item").filter(has_text="刘小华")
+        await item.get_by_test_id("review-approve").click()
+        dialog = doctor_page.get_by_test_id("approve-dialog")
+        await dialog.locator(".van-stepper__plus").click()
+        await expect(dialog.locator("input")).to_have_value("2")
+        await shoot(doctor_page, "review-approve")
+        await dialog.locator(".van-dialog__confirm").click()
+        await expect(item).to_have_count(0)
+        await doctor_page.get_by_test_id("review-tabs").get_by_text("已通过").click()
+        await expect(doctor_page.get_by_test_id("review-item").filter(has_text="刘小华")).to_contain_text("2 年")
+
+        # the resident sees 已签约, and has the decision's notice linking to the application page
+        await page.reload()
+        await expect(application.first.get_by_test_id("application-state")).to_have_text("已签约")
+        await shoot(page, "apply-signed")
+        liu = await demo.hub.db.users.find_one({"username": "resident.liu"})
+
+        async def told() -> list[dict[str, Any]]:
+            return await demo.hub.db.inbox.find({"user": liu["_id"], "kind": "signing"}).to_list()
+        await wait_for(told, "the resident gets the decision")
+        notice = (await told())[0]
+        assert notice["title"] == "签约申请已通过" and notice["data"]["links"] == {"h5": "/signing/apply"}
+        await go(page, url, "/family")
+        await expect(member.get_by_test_id("family-member-state")).to_have_text("已签约")
+        await browser.close()
+    assert errors == []
+
+
+async def test_doctor_home_figures_are_the_progress_answer(demo: Any) -> None:
+    token, doctor = await as_user(demo, "doctor.wang")
+    status, progress = await api(demo.url, "GET", "/api/signing/signings/progress", token)
+    assert status == 200
+    errors: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await launch(playwright)
+        page = await open_h5(browser, demo.url, token, doctor, errors)
+        await expect(page.get_by_test_id("doctor-home")).to_be_visible()
+        for state, count in progress["counts"].items():
+            if state in ("cancelled",):
+                continue
+            await expect(page.get_by_test_id(f"progress-count-{state}")).to_have_text(str(count))
+        await expect(page.get_by_test_id("todo-review")).to_contain_text(str(progress["counts"]["pending"]))
+        await shoot(page, "doctor-home")
+        await browser.close()
+    assert errors == []
+
+
+@pytest.mark.parametrize("username, paths", [
+    ("resident.zhang", ["/home", "/family", "/signing/apply", "/doctor/mine"]),
+    ("doctor.wang", ["/doctor/sign", "/doctor/pick", "/doctor/signings", "/residents"]),
+])
+async def test_every_page_renders_for_its_role(demo: Any, username: str, paths: list[str]) -> None:
+    token, user = await as_user(demo, username)
+    errors: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await launch(playwright)
+        page = await open_h5(browser, demo.url, token, user, errors)
+        for path in paths:
+            await go(page, demo.url, path)
+            await expect(page.locator(".sg-page, .sg-home").first).to_be_visible()
+            await page.wait_for_load_state("networkidle")
+            await shoot(page, f"{username}{path.replace('/', '-')}")
+        await browser.close()
+    assert errors == []
