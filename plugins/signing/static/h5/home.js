@@ -8,6 +8,7 @@ const ResidentHome = {
       <van-cell-group inset title="我的签约">
         <van-empty v-if="loaded && !members.length" description="还没有家庭成员，先去添加吧" image-size="60" />
         <van-cell v-for="m in members" :key="m.id" :title="m.name" :label="line(m)" data-testid="home-member"
+                  title-style="flex: 3"
                   is-link @click="go('/signing/apply')">
           <template #value>
             <van-tag :type="tagType(m)" data-testid="home-member-state">{{ state(m) }}</van-tag>
