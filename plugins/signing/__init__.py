@@ -84,6 +84,13 @@ def register_subscribers(hub: Any) -> list[Subscriber]:
     return notices.subscribers(hub)
 
 
+# Optional until the screen hook (h9-shell) is merged; screens imports hub.Screens, so it is imported here.
+@hookimpl(optionalhook=True)
+def register_screens(hub: Any) -> Any:
+    from plugins.signing import screens
+    return screens.screens()
+
+
 @hookimpl
 def register_routes(hub: Any) -> list[tuple]:
     return handlers.ROUTES

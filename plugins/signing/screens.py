@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub import Page
+from hub import Page, Screens
 
 STATIC_DIR = Path(__file__).parent / "static"
 RESIDENT = ("resident",)
@@ -25,3 +25,8 @@ H5_PAGES = (
     Page(app="h5", path="/doctor/pick", title="花名册签约", module="h5/pick.js", roles=DOCTORS),
     Page(app="h5", path="/doctor/signings", title="签约管理", module="h5/signings.js", roles=DOCTORS),
 )
+
+
+def screens() -> Screens:
+    """What ``register_screens`` returns: every page of the plugin, served from ``static/``."""
+    return Screens(static_dir=STATIC_DIR, pages=(*H5_PAGES,))
