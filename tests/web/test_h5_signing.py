@@ -158,3 +158,77 @@ async def test_every_page_renders_for_its_role(demo: Any, username: str, paths: 
             await shoot(page, f"{username}{path.replace('/', '-')}")
         await browser.close()
     assert errors == []
+
+
+async def test_doctor_signs_by_entry_and_pick_rejects_terminates_and_tags(demo: Any) -> None:
+    token, doctor = await as_user(demo, "doctor.wang")
+    errors: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await launch(playwright)
+        page = await open_h5(browser, demo.url, token, doctor, errors)
+
+        # 签约审核: reject an application with a reason
+        await go(page, demo.url, "/doctor/review")
+        item = page.get_by_test_id("review-item").first
+        name = await item.locator(".sg-card-title").inner_text()
+        await item.get_by_test_id("review-reject").click()
+        dialog = page.get_by_test_id("reject-dialog")
+        await dialog.get_by_test_id("reject-reason").locator("textarea").fill("不在本团队服务范围")
+        await dialog.locator(".van-dialog__confirm").click()
+        await page.get_by_test_id("review-tabs").get_by_text("被拒绝").click()
+        rejected = page.get_by_test_id("review-item").filter(has_text=name).first
+        await expect(rejected).to_contain_text("不在本团队服务范围")
+
+        # 录入签约: a new resident typed in (the ID number checked as typed), signed on the spot
+        await go(page, demo.url, "/doctor/sign")
+        await page.get_by_test_id("sign-name").locator("input").fill("录入居民")
+        number = make_id_number("330522", date(1971, 5, 12), 733)
+        await page.get_by_test_id("sign-id-number").locator("input").fill(number[:10] + "A")
+        await expect(page.locator(".van-field__error-message")).to_have_text("身份证号只能由数字和末位 X 组成")
+        await page.get_by_test_id("sign-id-number").locator("input").fill(number)
+        await expect(page.locator(".van-field__error-message")).to_have_count(0)
+        await page.get_by_test_id("sign-village").click()
+        await page.locator(".van-cascader__option", has_text="城东村").click()
+        await page.get_by_test_id("sign-submit").click()
+        await expect(page.get_by_test_id("sign-done")).to_contain_text("录入居民")
+        await shoot(page, "doctor-entry")
+        signed = await demo.hub.db.residents.find_one({"id_number": number})
+        assert signed["status"] == "signed"
+
+        # 花名册签约: tick an unsigned resident of a village and sign
+        await go(page, demo.url, "/doctor/pick")
+        await page.get_by_test_id("pick-village").click()
+        await page.locator(".van-cascader__option", has_text="城西村").click()
+        row = page.get_by_test_id("pick-resident").filter(has_text="未签约").first
+        picked = await row.locator(".van-cell__title span").first.inner_text()
+        await row.click()
+        await expect(page.get_by_test_id("pick-submit")).to_contain_text("1 人")
+        await shoot(page, "doctor-pick")
+        await page.get_by_test_id("pick-submit").click()
+        await expect(page.get_by_test_id("pick-resident").filter(has_text=picked).first).to_contain_text("已签约")
+
+        # 签约管理: terminate the entry's signing with a reason
+        await go(page, demo.url, "/doctor/signings")
+        await page.get_by_test_id("signings-search").locator("input").fill("录入居民")
+        await page.get_by_test_id("signings-search").locator("input").press("Enter")
+        card = page.get_by_test_id("signing-item").filter(has_text="录入居民")
+        await expect(card).to_have_count(1)
+        await card.get_by_test_id("signing-terminate").click()
+        await page.get_by_test_id("terminate-reason").locator("textarea").fill("居民迁出")
+        await page.get_by_test_id("terminate-dialog").locator(".van-dialog__confirm").click()
+        await expect(card).to_have_count(0)
+        assert (await demo.hub.db.residents.find_one({"id_number": number}))["status"] == "unsigned"
+
+        # 居民: the 已签约 class, a resident's tags set
+        await go(page, demo.url, "/residents")
+        await page.get_by_test_id("residents-tabs").get_by_text("已签约").click()
+        first = page.get_by_test_id("resident-item").first
+        await expect(first.get_by_test_id("resident-status")).to_have_text("已签约")
+        await first.click()
+        tag = page.get_by_test_id("resident-tag").filter(has_text="脱贫人口")
+        await tag.click()
+        await shoot(page, "doctor-resident-tags")
+        await page.get_by_test_id("resident-tags-save").click()
+        await expect(page.get_by_test_id("resident-detail")).to_be_hidden()
+        await browser.close()
+    assert errors == []
