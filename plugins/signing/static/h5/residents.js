@@ -30,7 +30,7 @@ export default {
         <van-popup v-model:show="showing" round position="bottom" teleport="body" closeable :style="{ maxHeight: '85%' }"
                    data-testid="resident-detail">
           <template v-if="current">
-            <div class="sg-card-head"><span class="sg-card-title">{{ current.name }}</span>
+            <div class="sg-card-head sg-popup-head"><span class="sg-card-title">{{ current.name }}</span>
               <van-tag :type="tagTypes[current.status] || 'default'">{{ current.status_label }}</van-tag></div>
             <van-cell-group>
               <van-cell title="身份证号" :value="current.id_number" />
