@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hub import Index, Job, Setting, Subscriber, hookimpl
+from hub import Index, Job, Screens, Setting, Subscriber, hookimpl
 from hub.roster import regions
-from plugins.signing import demo, events, handlers, imports, links, notices, signings
+from plugins.signing import demo, events, handlers, imports, links, notices, screens, signings
 
 # Each secondary index costs ~70 ms per 1,000 inserted documents on the embedded server, so the bulk-written
 # signings (the Excel import) keep only the indexes their scoped queries need (the roster's are hub.roster's).
@@ -84,10 +84,8 @@ def register_subscribers(hub: Any) -> list[Subscriber]:
     return notices.subscribers(hub)
 
 
-# Optional until the screen hook (h9-shell) is merged; screens imports hub.Screens, so it is imported here.
-@hookimpl(optionalhook=True)
-def register_screens(hub: Any) -> Any:
-    from plugins.signing import screens
+@hookimpl
+def register_screens(hub: Any) -> Screens:
     return screens.screens()
 
 

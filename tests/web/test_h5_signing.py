@@ -3,7 +3,7 @@ data: a resident adds a family member (a wrong check digit is refused as it is t
 待审核, cancels, applies again; doctor.wang approves on the H5 review page; the resident sees 已签约 and has the
 notice linking to /signing/apply. doctor.wang's home figures are the API's progress answer. No console errors.
 
-The pages are mounted by a stand-in of the H5 shell (``h5_stand_in``) until h9-shell lands."""
+The pages run in the hub's H5 shell (/h5), logged in by minted tokens."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from playwright.async_api import async_playwright, expect
 
 from hub.demo import seed_demo
 from hub.roster.idcard import make_id_number
-from tests.support import api, token_for, wait_for
-from tests.web.h5_stand_in import go, launch, open_h5, shoot
+from tests.support import api, token_for
+from tests.web.h5_helpers import go, launch, open_h5, shoot
 
 
 @pytest.fixture
@@ -107,13 +107,14 @@ async def test_resident_applies_for_a_family_member_and_doctor_approves(demo: An
         await page.reload()
         await expect(application.first.get_by_test_id("application-state")).to_have_text("已签约")
         await shoot(page, "apply-signed")
-        liu = await demo.hub.db.users.find_one({"username": "resident.liu"})
-
-        async def told() -> list[dict[str, Any]]:
-            return await demo.hub.db.inbox.find({"user": liu["_id"], "kind": "signing"}).to_list()
-        await wait_for(told, "the resident gets the decision")
-        notice = (await told())[0]
-        assert notice["title"] == "签约申请已通过" and notice["data"]["links"] == {"h5": "/signing/apply"}
+        # the decision's notice is in 我的; tapping it opens the application page
+        await page.get_by_test_id("tab-me").click()
+        notice = page.get_by_test_id("notice").filter(has_text="签约申请已通过")
+        await expect(notice).to_contain_text("刘小华")
+        await shoot(page, "me-notice")
+        await notice.click()
+        await expect(page.get_by_test_id("apply-page")).to_be_visible()
+        assert page.url.endswith("#/signing/apply")
         await go(page, url, "/family")
         await expect(member.get_by_test_id("family-member-state")).to_have_text("已签约")
         await browser.close()
