@@ -139,7 +139,7 @@ export default {
         try {
           await hub.rest.post(`${API}/applications`, { resident_id: member.value.id, team_id: team.value.id,
                                                         doctor_id: doctor.value.id });
-          hub.notify.success("已提交，待医生审核");
+          hub.notify.success("已提交申请");
           member.value = null; doctor.value = null;
           await load();
         } catch (e) { hub.notify.error(errorText(e)); }
