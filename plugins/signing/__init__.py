@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hub import Index, Job, Screens, Setting, hookimpl
+from hub import Index, Job, Screens, Setting, Subscriber, hookimpl
 from hub.roster import regions
-from plugins.signing import demo, events, handlers, imports, links, screens, signings
+from plugins.signing import demo, events, handlers, imports, links, notices, screens, signings
 
 # Each secondary index costs ~70 ms per 1,000 inserted documents on the embedded server, so the bulk-written
 # signings (the Excel import) keep only the indexes their scoped queries need (the roster's are hub.roster's).
@@ -67,7 +67,7 @@ def register_settings() -> list[Setting]:
 
 @hookimpl
 def register_notice_kinds() -> list[str]:
-    return [links.NOTICE_KIND]
+    return [links.NOTICE_KIND, notices.NOTICE_KIND]
 
 
 @hookimpl
@@ -81,14 +81,20 @@ def register_events() -> list[Any]:
 
 
 @hookimpl
-def register_routes(hub: Any) -> list[tuple]:
-    return handlers.ROUTES
+def register_subscribers(hub: Any) -> list[Subscriber]:
+    return notices.subscribers(hub)
 
 
 @hookimpl
 def register_screens(hub: Any) -> Screens:
-    """The signing console pages (``screens``), served from ``static/``."""
-    return Screens(Path(__file__).parent / "static", screens.ROSTER_PAGES)
+    return screens.screens()
+
+
+@hookimpl
+def register_routes(hub: Any) -> list[tuple]:
+    return handlers.ROUTES
+
+
 
 
 @hookimpl
