@@ -95,8 +95,6 @@ def register_routes(hub: Any) -> list[tuple]:
     return handlers.ROUTES
 
 
-
-
 @hookimpl
 def register_jobs(hub: Any) -> list[Job]:
     async def renewals() -> None:
