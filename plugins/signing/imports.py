@@ -39,6 +39,7 @@ from hub.roster import idcard, residents
 from hub.roster.packages import check_term
 from hub.roster.scopes import TEAM_ROLES
 from hub.store import insert_unordered
+from hub.tasks import cancel_and_wait
 from plugins.signing import locks, signings
 from plugins.signing.schemas import RESIDENT_TEXT
 
@@ -295,10 +296,7 @@ class Imports:
         return job
 
     async def stop_imports(self) -> None:
-        tasks = set(self.running_imports())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(set(self.running_imports()))
 
     async def _run(self, actor: dict[str, Any], doctor: dict[str, Any], team: dict[str, Any], job: dict[str, Any],
                    data: bytes, address: str) -> None:
