@@ -71,3 +71,28 @@ export async function download(hub, path, filename) {
 
 export const STATUS_TYPES = { signed: "success", to_renew: "warning", refused: "danger", unable: "info",
   unsigned: "" };
+
+export const SIGNING_ROLES = new Set(["doctor", "team_leader"]);  // scopes.SIGNING_ROLES: sign, review, renew
+export const EDIT_ROLES = new Set(["doctor", "assistant", "team_leader", "admin", "sysadmin"]);  // not supervisors
+export const TAG_ROLES = EDIT_ROLES;  // hub.roster.scopes.require_tag_user
+export const MAX_TERM_YEARS = 3;  // signing.max_term_years is 1 to 3; the server checks the setting itself
+
+/** A query string of the non-empty values (``?a=1&b=x`` or ""). */
+export function queryOf(values) {
+  const qs = new URLSearchParams(Object.entries(values).filter(([, v]) => v !== undefined && v !== null
+    && v !== "")).toString();
+  return qs ? `?${qs}` : "";
+}
+
+/** A stylesheet next to the page module, linked once (the shells' CSP allows no inline <style>). */
+export function linkStylesheet(url) {
+  const href = String(url);
+  if (document.querySelector(`link[data-signing-css="${href}"]`)) return;
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = href;
+  link.dataset.signingCss = href;
+  document.head.appendChild(link);
+}
+
+export const day = (iso) => (iso ? iso.slice(0, 10) : "—");
