@@ -4,8 +4,8 @@
 // bulk on the ticked rows and the xlsx export of the filtered list (GET /api/signing/residents/export.xlsx).
 // Numbers are masked as the API sends them.
 import {
-  childRegions, countyOf, day, download, EDIT_ROLES, errorOf, itemsOf, linkStylesheet, MAX_TERM_YEARS, queryOf,
-  SIGNING_ROLES, STATUS_TYPES, TAG_ROLES,
+  childRegions, countyOf, cursorPager, day, download, EDIT_ROLES, errorOf, itemsOf, linkStylesheet, MAX_TERM_YEARS,
+  queryOf, SIGNING_ROLES, STATUS_TYPES, TAG_ROLES,
 } from "./roster-kit.js";
 
 const { inject, reactive, ref, computed, onMounted } = Vue;
@@ -62,12 +62,12 @@ export default {
             <template #label><span :data-testid="'residents-tab-' + key">{{ label }} {{ counts[key] ?? 0 }}</span></template>
           </el-tab-pane>
         </el-tabs>
-        <div v-loading="loading" class="el-table el-table--fit el-table--enable-row-hover residents-grid">
+        <div v-loading="pager.loading" class="el-table el-table--fit el-table--enable-row-hover residents-grid">
           <table class="el-table__body" data-testid="residents-table">
             <thead>
               <tr>
                 <th class="el-table__cell col-pick"><div class="cell">
-                  <el-checkbox :model-value="allPicked" :indeterminate="somePicked" :disabled="!rows.length"
+                  <el-checkbox :model-value="allPicked" :indeterminate="somePicked" :disabled="!pager.rows.length"
                                data-testid="residents-select-page" @change="pickPage" />
                 </div></th>
                 <th class="el-table__cell"><div class="cell">姓名</div></th>
@@ -81,7 +81,7 @@ export default {
               </tr>
             </thead>
             <tbody>
-              <tr v-for="row in rows" :key="row.id" class="el-table__row" data-testid="resident-row"
+              <tr v-for="row in pager.rows" :key="row.id" class="el-table__row" data-testid="resident-row"
                   :data-resident="row.id">
                 <td class="el-table__cell col-pick"><div class="cell">
                   <el-checkbox :model-value="picked.has(row.id)" :data-testid="'resident-select-' + row.id"
@@ -121,7 +121,7 @@ export default {
                   </el-dropdown>
                 </div></td>
               </tr>
-              <tr v-if="!rows.length && !loading">
+              <tr v-if="!pager.rows.length && !pager.loading">
                 <td class="el-table__cell residents-empty" colspan="9" data-testid="residents-empty">暂无居民</td>
               </tr>
             </tbody>
@@ -132,9 +132,9 @@ export default {
           <el-select v-model="pageSize" style="width: 110px" data-testid="residents-page-size" @change="search">
             <el-option v-for="n in PAGE_SIZES" :key="n" :label="n + ' 条/页'" :value="n" />
           </el-select>
-          <el-button :disabled="pageIndex === 0 || loading" data-testid="residents-prev" @click="turn(-1)">上一页</el-button>
-          <span data-testid="residents-page">第 {{ pageIndex + 1 }} / {{ pageCount }} 页</span>
-          <el-button :disabled="!nextCursor || loading" data-testid="residents-next" @click="turn(1)">下一页</el-button>
+          <el-button :disabled="pager.index === 0 || pager.loading" data-testid="residents-prev" @click="turn(-1)">上一页</el-button>
+          <span data-testid="residents-page">第 {{ pager.index + 1 }} / {{ pageCount }} 页</span>
+          <el-button :disabled="!pager.next || pager.loading" data-testid="residents-next" @click="turn(1)">下一页</el-button>
         </div>
       </el-card>
     </el-col>
@@ -221,7 +221,7 @@ export default {
   </el-dialog>
 </div>`,
     setup() {
-      linkStylesheet(new URL("./residents.css", import.meta.url));
+      linkStylesheet(new URL("./pages.css", import.meta.url));
       const hub = inject("hub");
       const user = computed(() => hub.user || {});
       const role = computed(() => user.value.role || "");
@@ -233,32 +233,27 @@ export default {
       const keyword = ref("");
       const tag = ref("");
       const status = ref("all");
-      const rows = ref([]);
       const counts = reactive({});
       const total = ref(0);
-      const loading = ref(false);
       const pageSize = ref(PAGE_SIZES[0]);
-      const cursors = ref([null]);  // the cursor of each page seen so far
-      const pageIndex = ref(0);
-      const nextCursor = ref(null);
       const picked = reactive(new Set());
       const tags = ref([]);
       const packages = ref([]);
       const exporting = ref(false);
-      let asked = 0;
 
       const allCount = computed(() => CLASSES.reduce((n, [key]) => n + (counts[key] || 0), 0));
       const pageCount = computed(() => Math.max(1, Math.ceil(total.value / pageSize.value)));
-      const allPicked = computed(() => rows.value.length > 0 && rows.value.every((r) => picked.has(r.id)));
-      const somePicked = computed(() => !allPicked.value && rows.value.some((r) => picked.has(r.id)));
+      const allPicked = computed(() => pager.rows.length > 0 && pager.rows.every((r) => picked.has(r.id)));
+      const somePicked = computed(() => !allPicked.value && pager.rows.some((r) => picked.has(r.id)));
       const canSign = computed(() => SIGNING_ROLES.has(role.value) && !!myTeam.value);
       const canTag = computed(() => TAG_ROLES.has(role.value));
       const ours = (row) => !!row.team_id && row.team_id === myTeam.value;
       const may = {
-        sign: (row) => canSign.value && (row.status === "unsigned" || row.status === "refused"),
+        // a pending application holds the resident for its team too (status 未签约, team_id set): not signable
+        sign: (row) => canSign.value && (row.status === "unsigned" || row.status === "refused") && !row.team_id,
         renew: (row) => canSign.value && row.status === "to_renew" && ours(row) && !!row.signing_id,
         terminate: (row) => canSign.value && ["signed", "to_renew"].includes(row.status) && ours(row) && !!row.signing_id,
-        refuse: (row) => canSign.value && row.status === "unsigned",
+        refuse: (row) => canSign.value && row.status === "unsigned" && !row.team_id,
         unable: (row) => canSign.value && row.status !== "unable",
         edit: () => EDIT_ROLES.has(role.value),
       };
@@ -268,36 +263,17 @@ export default {
         return { ...where, q: keyword.value.trim(), tag: tag.value,
           status: status.value === "all" ? "" : status.value };
       }
-      async function load() {
-        const mine = ++asked;
-        loading.value = true;
-        try {
-          const answer = await hub.rest.get(`/api/signing/residents${queryOf({ ...filters(), with_counts: "true",
-            limit: pageSize.value, cursor: cursors.value[pageIndex.value] })}`);
-          if (mine !== asked) return;  // a newer question is on its way
-          rows.value = itemsOf(answer);
-          Object.assign(counts, answer.counts || {});
-          total.value = answer.total || 0;
-          nextCursor.value = answer.next_cursor || null;
-        } catch (err) {
-          if (mine === asked) hub.notify.error(errorOf(err).message);
-        } finally {
-          if (mine === asked) loading.value = false;
-        }
-      }
+      const { pager, load, first, turn } = cursorPager(
+        (cursor) => hub.rest.get(`/api/signing/residents${queryOf({ ...filters(), with_counts: "true",
+          limit: pageSize.value, cursor })}`),
+        { onAnswer: (answer) => { Object.assign(counts, answer.counts || {}); total.value = answer.total || 0; },
+          onError: (message) => hub.notify.error(message) });
       function search() {
-        cursors.value = [null];
-        pageIndex.value = 0;
         picked.clear();
-        return load();
-      }
-      function turn(step) {
-        if (step > 0) cursors.value[pageIndex.value + 1] = nextCursor.value;
-        pageIndex.value += step;
-        return load();
+        return first();
       }
       function pick(id, on) { if (on) picked.add(id); else picked.delete(id); }
-      function pickPage(on) { for (const r of rows.value) pick(r.id, on); }
+      function pickPage(on) { for (const r of pager.rows) pick(r.id, on); }
 
       // the region tree: the towns of the caller's county (a sysadmin starts from the provinces), villages below
       const treeProps = { label: "name", isLeaf: "leaf" };
@@ -438,8 +414,7 @@ export default {
         await search();
       });
       return { CLASSES, PAGE_SIZES, STATUS_TYPES, UNABLE_KINDS, MAX_TERM_YEARS, REASON_TITLES, rootsReady, region,
-        regionName, keyword, tag, status, rows, counts, total, loading, pageSize, pageIndex, pageCount, nextCursor,
-        picked, tags, packages, exporting, allCount, allPicked, somePicked, canTag, may, treeProps, loadNode,
+        regionName, keyword, tag, status, pager, counts, total, pageSize, pageCount, picked, tags, packages, exporting, allCount, allPicked, somePicked, canTag, may, treeProps, loadNode,
         pickRegion, search, turn, pick, pickPage, term, reason, edit, bulk, openTerm, submitTerm, openReason,
         submitReason, openEdit, submitEdit, openTags, submitTags, exportList, sexOf, day };
     },
