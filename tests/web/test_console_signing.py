@@ -8,13 +8,15 @@ Every state a test changes is checked through the API afterwards."""
 from __future__ import annotations
 
 import io
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
-from tests.support import RunningHub, api
+from hub.roster.idcard import make_id_number
+from tests.support import RunningHub, api, wait_for
 from tests.web.conftest import demo_user, fill, session_for
 
 WEB_HUB_SETTINGS = {"signing.demo_residents": 300}
@@ -204,3 +206,185 @@ async def test_bulk_tags_and_export(console, web_hub, shot) -> None:
     assert {r["name"] for r in listed["items"]} <= names
     numbers = [str(r[header.index("身份证号")]) for r in body]
     assert all("*" in n for n in numbers), "the export is masked as the list is"
+
+
+# -- the review centre ---------------------------------------------------------------------------------------
+
+async def apply_for(web_hub: RunningHub, name: str, sequence: int) -> dict[str, Any]:
+    """resident.zhang adds a family member and applies for them with doctor.wang's team."""
+    doctor = demo_user(web_hub, "doctor")
+    member = await call(web_hub, "resident", "POST", "/api/signing/family", {
+        "name": name, "id_number": make_id_number("330522", date(1990, 4, 2), sequence), "village": VILLAGE,
+        "relation": "子女"})
+    return await call(web_hub, "resident", "POST", "/api/signing/applications", {
+        "resident_id": member["id"], "team_id": doctor["team_id"], "doctor_id": doctor["_id"]})
+
+
+async def test_doctor_reviews_applications(console, web_hub, shot) -> None:
+    approved = await apply_for(web_hub, "审核通过甲", 901)
+    rejected = await apply_for(web_hub, "审核拒绝乙", 903)
+    by_number = await apply_for(web_hub, "审核查询丙", 905)
+    before = await call(web_hub, "doctor", "GET", "/api/signing/signings?status=pending&with_counts=true&limit=1")
+
+    async def told() -> bool:
+        notices = await web_hub.hub.db.inbox.find({"user": demo_user(web_hub, "doctor")["_id"],
+                                                   "data.signing_id": by_number["id"]}).to_list()
+        return bool(notices)
+    await wait_for(told, "doctor.wang hears of the new application")
+
+    # the bell's notice opens the review page on its 待审核 tab
+    page = await console("doctor", "/")
+    await page.get_by_test_id("bell").click()
+    await page.get_by_test_id("notice").filter(has_text="审核查询丙").first.click()
+    await expect(page.get_by_test_id("review-page")).to_be_visible()
+    assert page.url.endswith("#/signing/review?tab=pending")
+    await expect(page.get_by_test_id("review-tab-pending")).to_have_text(f"待审核 {before['counts']['pending']}")
+    await expect(page.get_by_test_id(f"review-row-{approved['id']}")).to_be_visible()
+    await settle(page)
+    await shot(page, "console-review-pending")
+
+    # by name
+    await fill(page, "review-name", "审核通过")
+    await page.get_by_test_id("review-search").click()
+    await expect(page.get_by_test_id("review-table").locator("[data-testid^='review-row-']")).to_have_count(1)
+    await page.get_by_test_id(f"review-approve-{approved['id']}").click()
+    await fill(page, "review-term", "2")
+    await settle(page)
+    await shot(page, "console-review-approve")
+    await page.get_by_test_id("review-approve-submit").click()
+    await expect(page.get_by_test_id(f"review-row-{approved['id']}")).to_have_count(0)
+    signing = await call(web_hub, "doctor", "GET", f"/api/signing/signings/{approved['id']}")
+    assert signing["status"] == "active" and signing["term_years"] == 2
+
+    # by a whole ID number (a fragment is refused at the field, before any request)
+    await page.get_by_test_id("review-reset").click()
+    await expect(page.get_by_test_id(f"review-row-{rejected['id']}")).to_be_visible()
+    whole = make_id_number("330522", date(1990, 4, 2), 905)
+    await fill(page, "review-id-number", whole[:10])
+    await page.get_by_test_id("review-search").click()
+    await expect(page.get_by_text("身份证号应为 18 位")).to_be_visible()
+    await fill(page, "review-id-number", whole)
+    await page.get_by_test_id("review-search").click()
+    rows = page.get_by_test_id("review-table").locator("[data-testid^='review-row-']")
+    await expect(rows).to_have_count(1)
+    await expect(page.get_by_test_id(f"review-row-{by_number['id']}")).to_be_visible()
+    await page.get_by_test_id("review-reset").click()
+
+    await page.get_by_test_id(f"review-reject-{rejected['id']}").click()
+    await fill(page, "review-reason", "不在本团队服务范围")
+    await page.get_by_test_id("review-reject-submit").click()
+    await expect(page.get_by_test_id(f"review-row-{rejected['id']}")).to_have_count(0)
+    signing = await call(web_hub, "doctor", "GET", f"/api/signing/signings/{rejected['id']}")
+    assert signing["status"] == "rejected" and signing["reason"] == "不在本团队服务范围"
+    after = await call(web_hub, "doctor", "GET", "/api/signing/signings?status=pending&with_counts=true&limit=1")
+    assert after["counts"]["pending"] == before["counts"]["pending"] - 2
+    await expect(page.get_by_test_id("review-tab-pending")).to_have_text(f"待审核 {after['counts']['pending']}")
+    await expect(page.get_by_test_id("review-tab-rejected")).to_have_text(f"被拒绝 {after['counts']['rejected']}")
+
+    await page.get_by_test_id("review-tab-approved").click()
+    await expect(page.get_by_test_id(f"review-status-{approved['id']}")).to_have_text("已签约")
+    await page.get_by_test_id("review-tab-rejected").click()
+    await expect(page.get_by_test_id(f"review-status-{rejected['id']}")).to_have_text("已拒绝")
+    await expect(page.get_by_test_id("review-table")).to_contain_text("不在本团队服务范围")
+    await settle(page)
+    await shot(page, "console-review-rejected")
+
+
+# -- unable to sign ------------------------------------------------------------------------------------------
+
+async def test_supervisor_reviews_and_lifts_unable_requests(console, web_hub, shot) -> None:
+    # doctor.wang files one from the resident list, another through the API
+    first = await resident_with(web_hub, "unsigned", ours=False)
+    second = await resident_with(web_hub, "unsigned", ours=False, skip=1)
+    doctor = await console("doctor", "/signing/residents")
+    await find_row(doctor, first, "unsigned")
+    await doctor.get_by_test_id(f"resident-more-{first['id']}").click()
+    await doctor.get_by_test_id(f"resident-unable-{first['id']}").click()
+    await choose(doctor, "residents-unable-kind", "外迁")
+    await fill(doctor, "residents-reason", "已迁往外省居住")
+    await doctor.get_by_test_id("residents-reason-submit").click()
+    await expect(doctor.get_by_test_id("residents-reason-submit")).to_be_hidden()
+    await call(web_hub, "doctor", "POST", "/api/signing/unable-requests",
+               {"resident_id": second["id"], "kind": "失联", "reason": "多次走访未见本人"})
+    pending = await call(web_hub, "supervisor", "GET", "/api/signing/unable-requests?status=pending&limit=200")
+    filed = {r["resident_id"]: r for r in pending["items"]}
+    assert first["id"] in filed and second["id"] in filed
+    approve, reject = filed[first["id"]], filed[second["id"]]
+
+    page = await console("supervisor", "/signing/unable")
+    await expect(page.get_by_test_id(f"unable-row-{approve['id']}")).to_be_visible()
+    await expect(page.get_by_test_id("unable-table")).to_contain_text("雉城街道")
+    await settle(page)
+    await shot(page, "console-unable-pending")
+    await page.get_by_test_id(f"unable-approve-{approve['id']}").click()
+    await fill(page, "unable-text", "经核实属实")
+    await page.get_by_test_id("unable-submit").click()
+    await expect(page.get_by_test_id(f"unable-row-{approve['id']}")).to_have_count(0)
+    await page.get_by_test_id(f"unable-reject-{reject['id']}").click()
+    await page.get_by_test_id("unable-submit").click()  # no reason: refused on the page
+    await expect(page.get_by_test_id("unable-error")).to_have_text("请填写驳回理由")
+    await fill(page, "unable-text", "本人仍在村内居住")
+    await page.get_by_test_id("unable-submit").click()
+    await expect(page.get_by_test_id(f"unable-row-{reject['id']}")).to_have_count(0)
+    assert (await call(web_hub, "doctor", "GET", f"/api/signing/residents/{first['id']}"))["status"] == "unable"
+    assert (await call(web_hub, "doctor", "GET", f"/api/signing/residents/{second['id']}"))["status"] == "unsigned"
+
+    await page.get_by_test_id("unable-tab-rejected").click()
+    await expect(page.get_by_test_id(f"unable-row-{reject['id']}")).to_be_visible()
+    await expect(page.get_by_test_id("unable-table")).to_contain_text("本人仍在村内居住")
+    await page.get_by_test_id("unable-tab-approved").click()
+    await page.get_by_test_id(f"unable-lift-{approve['id']}").click()
+    await fill(page, "unable-text", "居民已迁回本村")
+    await settle(page)
+    await shot(page, "console-unable-lift")
+    await page.get_by_test_id("unable-submit").click()
+    await expect(page.get_by_test_id(f"unable-row-{approve['id']}")).to_have_count(0)
+    await page.get_by_test_id("unable-tab-lifted").click()
+    await expect(page.get_by_test_id(f"unable-row-{approve['id']}")).to_be_visible()
+    await expect(page.get_by_test_id("unable-table")).to_contain_text("居民已迁回本村")
+    await settle(page)
+    await shot(page, "console-unable-lifted")
+    lifted = await call(web_hub, "supervisor", "GET", "/api/signing/unable-requests?status=lifted&limit=200")
+    assert [r["lift_reason"] for r in lifted["items"] if r["id"] == approve["id"]] == ["居民已迁回本村"]
+    assert (await call(web_hub, "doctor", "GET", f"/api/signing/residents/{first['id']}"))["status"] == "unsigned"
+
+
+# -- who sees what -------------------------------------------------------------------------------------------
+
+PAGES = ("/signing/review", "/signing/unable", "/signing/residents")
+SEES = {"doctor": {"/signing/review", "/signing/residents"}, "team_leader": {"/signing/review", "/signing/residents"},
+        "assistant": {"/signing/residents"}, "admin": {"/signing/residents"},
+        "supervisor": {"/signing/unable", "/signing/residents"},
+        "sysadmin": {"/signing/unable", "/signing/residents"}, "resident": set()}
+
+
+async def test_each_role_sees_only_its_pages(console, shot) -> None:
+    for role, allowed in SEES.items():
+        page = await console(role, "/")
+        for path in PAGES:
+            await expect(page.get_by_test_id(f"menu-{path}")).to_have_count(1 if path in allowed else 0)
+        for path in sorted(set(PAGES) - allowed):
+            await page.evaluate("(p) => { location.hash = '#' + p; }", path)
+            await expect(page.get_by_test_id("forbidden")).to_contain_text("无权访问")
+        if role == "resident":
+            await shot(page, "console-residents-forbidden-resident")
+        await page.context.close()
+
+
+async def test_row_actions_follow_the_role(console, shot) -> None:
+    # an assistant tags and edits but signs nothing; a supervisor only looks (and exports)
+    assistant = await console("assistant", "/signing/residents")
+    await expect(assistant.get_by_test_id("resident-row").first).to_be_visible()
+    await expect(assistant.get_by_test_id("residents-bulk-tags")).to_be_visible()
+    table = assistant.get_by_test_id("residents-table")
+    for action in ("sign", "renew", "terminate", "refuse"):
+        await expect(table.locator(f"[data-testid^='resident-{action}-']")).to_have_count(0)
+    await expect(table.locator("[data-testid^='resident-more-']").first).to_be_visible()
+    supervisor = await console("supervisor", "/signing/residents")
+    await expect(supervisor.get_by_test_id("resident-row").first).to_be_visible()
+    await expect(supervisor.get_by_test_id("residents-bulk-tags")).to_have_count(0)
+    await expect(supervisor.get_by_test_id("residents-export")).to_be_visible()
+    more = supervisor.get_by_test_id("residents-table").locator("[data-testid^='resident-more-']")
+    await expect(more).to_have_count(0)
+    await settle(supervisor)
+    await shot(supervisor, "console-residents-supervisor")

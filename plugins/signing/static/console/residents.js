@@ -66,7 +66,7 @@ export default {
           <table class="el-table__body" data-testid="residents-table">
             <thead>
               <tr>
-                <th class="el-table__cell col-pick"><div class="cell">
+                <th v-if="canTag" class="el-table__cell col-pick"><div class="cell">
                   <el-checkbox :model-value="allPicked" :indeterminate="somePicked" :disabled="!pager.rows.length"
                                data-testid="residents-select-page" @change="pickPage" />
                 </div></th>
@@ -77,13 +77,13 @@ export default {
                 <th class="el-table__cell"><div class="cell">住址</div></th>
                 <th class="el-table__cell"><div class="cell">标签</div></th>
                 <th class="el-table__cell"><div class="cell">签约状态</div></th>
-                <th class="el-table__cell col-actions"><div class="cell">操作</div></th>
+                <th v-if="hasActions" class="el-table__cell col-actions"><div class="cell">操作</div></th>
               </tr>
             </thead>
             <tbody>
               <tr v-for="row in pager.rows" :key="row.id" class="el-table__row" data-testid="resident-row"
                   :data-resident="row.id">
-                <td class="el-table__cell col-pick"><div class="cell">
+                <td v-if="canTag" class="el-table__cell col-pick"><div class="cell">
                   <el-checkbox :model-value="picked.has(row.id)" :data-testid="'resident-select-' + row.id"
                                @change="(on) => pick(row.id, on)" />
                 </div></td>
@@ -100,7 +100,7 @@ export default {
                     {{ row.status_label }}</el-tag>
                   <div v-if="row.signing_end" class="residents-end muted">至 {{ day(row.signing_end) }}</div>
                 </div></td>
-                <td class="el-table__cell col-actions"><div class="cell">
+                <td v-if="hasActions" class="el-table__cell col-actions"><div class="cell">
                   <el-button v-if="may.sign(row)" link type="primary" :data-testid="'resident-sign-' + row.id"
                              @click="openTerm('sign', row)">签约</el-button>
                   <el-button v-if="may.renew(row)" link type="primary" :data-testid="'resident-renew-' + row.id"
@@ -122,7 +122,7 @@ export default {
                 </div></td>
               </tr>
               <tr v-if="!pager.rows.length && !pager.loading">
-                <td class="el-table__cell residents-empty" colspan="9" data-testid="residents-empty">暂无居民</td>
+                <td class="el-table__cell residents-empty" :colspan="7 + (canTag ? 1 : 0) + (hasActions ? 1 : 0)" data-testid="residents-empty">暂无居民</td>
               </tr>
             </tbody>
           </table>
@@ -247,6 +247,7 @@ export default {
       const somePicked = computed(() => !allPicked.value && pager.rows.some((r) => picked.has(r.id)));
       const canSign = computed(() => SIGNING_ROLES.has(role.value) && !!myTeam.value);
       const canTag = computed(() => TAG_ROLES.has(role.value));
+      const hasActions = computed(() => canSign.value || EDIT_ROLES.has(role.value));  // a supervisor only looks
       const ours = (row) => !!row.team_id && row.team_id === myTeam.value;
       const may = {
         // a pending application holds the resident for its team too (status 未签约, team_id set): not signable
@@ -414,7 +415,7 @@ export default {
         await search();
       });
       return { CLASSES, PAGE_SIZES, STATUS_TYPES, UNABLE_KINDS, MAX_TERM_YEARS, REASON_TITLES, rootsReady, region,
-        regionName, keyword, tag, status, pager, counts, total, pageSize, pageCount, picked, tags, packages, exporting, allCount, allPicked, somePicked, canTag, may, treeProps, loadNode,
+        regionName, keyword, tag, status, pager, counts, total, pageSize, pageCount, picked, tags, packages, exporting, allCount, allPicked, somePicked, canTag, hasActions, may, treeProps, loadNode,
         pickRegion, search, turn, pick, pickPage, term, reason, edit, bulk, openTerm, submitTerm, openReason,
         submitReason, openEdit, submitEdit, openTags, submitTags, exportList, sexOf, day };
     },
