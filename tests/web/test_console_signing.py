@@ -54,6 +54,20 @@ async def test_residents_by_village_status_and_keyword(console, web_hub, shot) -
     await expect(page.get_by_test_id("residents-tab-signed")).to_have_text(f"已签约 {everyone['counts']['signed']}")
     await shot(page, "console-residents-all")
 
+    # paging by cursor: the next page has other residents, the previous one the first again
+    assert everyone["total"] > 20
+    first_page = await table.get_by_test_id("resident-name").all_inner_texts()
+    ids_of = "(rows) => rows.map((r) => r.dataset.resident)"
+    first_ids = await table.get_by_test_id("resident-row").evaluate_all(ids_of)
+    await page.get_by_test_id("residents-next").click()
+    await expect(page.get_by_test_id("residents-page-number")).to_contain_text("第 2 /")
+    await expect(table.locator(f"[data-resident='{first_ids[0]}']")).to_have_count(0)
+    second_ids = await table.get_by_test_id("resident-row").evaluate_all(ids_of)
+    assert second_ids and not set(second_ids) & set(first_ids)
+    await page.get_by_test_id("residents-prev").click()
+    await expect(table.locator(f"[data-resident='{first_ids[0]}']")).to_have_count(1)
+    assert await table.get_by_test_id("resident-name").all_inner_texts() == first_page
+
     await page.get_by_test_id("region-330522100000").click()  # 雉城街道
     await expect(page.get_by_test_id("residents-region")).to_have_text("雉城街道")
     await page.locator(".el-tree-node", has=page.get_by_test_id("region-330522100000")).locator(
@@ -96,7 +110,7 @@ async def test_residents_by_village_status_and_keyword(console, web_hub, shot) -
 
 async def resident_with(web_hub: RunningHub, status: str, *, ours: bool = True, skip: int = 0) -> dict[str, Any]:
     """A resident of doctor.wang's scope in a status class: held by the doctor's team when ``ours``, else held by
-    no team (no pending application either)."""
+    no team (no pending application either). The demo is seeded once per module: each test takes others."""
     team = demo_user(web_hub, "doctor")["team_id"]
     found = await call(web_hub, "doctor", "GET", f"/api/signing/residents?status={status}&limit=200")
     matching = [r for r in found["items"] if r["team_id"] == (team if ours else None)]
@@ -148,6 +162,19 @@ async def test_resident_row_actions_renew_terminate_refuse(console, web_hub, sho
     await page.get_by_test_id("residents-tab-refused").click()
     await expect(page.get_by_test_id(f"resident-status-{unsigned['id']}")).to_have_text("拒签")
     assert (await call(web_hub, "doctor", "GET", f"/api/signing/residents/{unsigned['id']}"))["status"] == "refused"
+
+    # who refused may still sign later: 签约 with the package and a term
+    await page.get_by_test_id(f"resident-sign-{unsigned['id']}").click()
+    await expect(page.get_by_test_id("residents-term-package")).to_contain_text("基础服务包")
+    await fill(page, "residents-term-years", "3")
+    await page.get_by_test_id("residents-term-submit").click()
+    await expect(page.get_by_test_id(f"resident-status-{unsigned['id']}")).to_have_count(0)
+    now_signed = await call(web_hub, "doctor", "GET", f"/api/signing/residents/{unsigned['id']}")
+    assert now_signed["status"] == "signed" and now_signed["team_id"] == demo_user(web_hub, "doctor")["team_id"]
+    signing = await call(web_hub, "doctor", "GET", f"/api/signing/signings/{now_signed['signing_id']}")
+    assert signing["term_years"] == 3 and signing["mode"] == "entry"
+    await page.get_by_test_id("residents-tab-signed").click()
+    await expect(page.get_by_test_id(f"resident-status-{unsigned['id']}")).to_have_text("已签约")
 
     # edit: the detail's whole phone number is the form's; only what changed is sent
     await page.get_by_test_id(f"resident-more-{unsigned['id']}").click()

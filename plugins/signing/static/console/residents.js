@@ -133,7 +133,7 @@ export default {
             <el-option v-for="n in PAGE_SIZES" :key="n" :label="n + ' 条/页'" :value="n" />
           </el-select>
           <el-button :disabled="pager.index === 0 || pager.loading" data-testid="residents-prev" @click="turn(-1)">上一页</el-button>
-          <span data-testid="residents-page">第 {{ pager.index + 1 }} / {{ pageCount }} 页</span>
+          <span data-testid="residents-page-number">第 {{ pager.index + 1 }} / {{ pageCount }} 页</span>
           <el-button :disabled="!pager.next || pager.loading" data-testid="residents-next" @click="turn(1)">下一页</el-button>
         </div>
       </el-card>
