@@ -107,6 +107,12 @@ async def test_residents_by_village_status_and_keyword(console, web_hub, shot) -
     assert whole not in await row.inner_text()
     await shot(page, "console-residents-by-id-number")
 
+    # a link may open a status class (?status=, e.g. from a to-do list)
+    linked = await console("doctor", "/signing/residents?status=refused")
+    refused = await call(web_hub, "doctor", "GET", "/api/signing/residents?with_counts=true&status=refused")
+    await expect(linked.get_by_test_id("residents-total")).to_have_text(str(refused["total"]))
+    await expect(linked.locator(".residents-tabs .el-tabs__item.is-active")).to_contain_text("拒签")
+
 
 async def resident_with(web_hub: RunningHub, status: str, *, ours: bool = True, skip: int = 0) -> dict[str, Any]:
     """A resident of doctor.wang's scope in a status class: held by the doctor's team when ``ours``, else held by

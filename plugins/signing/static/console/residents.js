@@ -230,9 +230,10 @@ export default {
       const roots = ref([]);
       const region = ref(null);  // the tree node chosen: {code, name}
       const regionName = computed(() => region.value && region.value.name);
-      const keyword = ref("");
+      const keyword = ref(hub.route.query.q || "");
       const tag = ref("");
-      const status = ref("all");
+      // ?status= opens a status class (a link from a to-do: 待续签), ?q= a keyword
+      const status = ref(CLASSES.some(([k]) => k === hub.route.query.status) ? hub.route.query.status : "all");
       const counts = reactive({});
       const total = ref(0);
       const pageSize = ref(PAGE_SIZES[0]);
@@ -398,6 +399,7 @@ export default {
       const sexOf = (row) => (row.sex === "male" ? "男" : row.sex === "female" ? "女" : "");
 
       onMounted(async () => {
+        const listed = search();  // the list first: the tree, tags and packages come beside it
         try {
           const county = countyOf(user.value.region || "");
           const [found, tagList, packageList] = await Promise.all([
@@ -412,10 +414,11 @@ export default {
           hub.notify.error(errorOf(err).message);
         }
         rootsReady.value = true;
-        await search();
+        await listed;
       });
       return { CLASSES, PAGE_SIZES, STATUS_TYPES, UNABLE_KINDS, MAX_TERM_YEARS, REASON_TITLES, rootsReady, region,
-        regionName, keyword, tag, status, pager, counts, total, pageSize, pageCount, picked, tags, packages, exporting, allCount, allPicked, somePicked, canTag, hasActions, may, treeProps, loadNode,
+        regionName, keyword, tag, status, pager, counts, total, pageSize, pageCount, picked, tags, packages, exporting,
+        allCount, allPicked, somePicked, canTag, hasActions, may, treeProps, loadNode,
         pickRegion, search, turn, pick, pickPage, term, reason, edit, bulk, openTerm, submitTerm, openReason,
         submitReason, openEdit, submitEdit, openTags, submitTags, exportList, sexOf, day };
     },
