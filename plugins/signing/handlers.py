@@ -3,6 +3,7 @@ render. The URL table is at the end."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import quote
 
@@ -382,7 +383,8 @@ class ResidentExportHandler(SigningHandler):
                              target="residents")
         rows = await self.render_residents(docs)
         await self.audit("signing.resident_export", "residents", count=len(rows), filters=sorted(args))
-        self.reply_xlsx(imports.residents_bytes(rows), "居民名单.xlsx")
+        # up to MAX_EXPORT_ROWS rows take seconds to write: off the loop, which serves every socket meanwhile
+        self.reply_xlsx(await asyncio.to_thread(imports.residents_bytes, rows), "居民名单.xlsx")
 
 
 # -- the family an account manages --------------------------------------------------------------------------
