@@ -119,7 +119,8 @@ async def resident_with(web_hub: RunningHub, status: str, *, ours: bool = True, 
     no team (no pending application either). The demo is seeded once per module: each test takes others."""
     team = demo_user(web_hub, "doctor")["team_id"]
     found = await call(web_hub, "doctor", "GET", f"/api/signing/residents?status={status}&limit=200")
-    matching = [r for r in found["items"] if r["team_id"] == (team if ours else None)]
+    # not a record a demo login manages (resident.zhang's own signing stays, for the other tests)
+    matching = [r for r in found["items"] if r["team_id"] == (team if ours else None) and not r["managed"]]
     assert len(matching) > skip, f"the demo has no {status} resident of the team"
     return matching[skip]
 
