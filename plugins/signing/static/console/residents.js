@@ -379,11 +379,8 @@ export default {
       async function submitTags() {
         const ids = [...picked];
         const name = (tags.value.find((t) => t.id === bulk.tag) || {}).name || "";
-        await act(bulk, async () => {
-          const answer = await hub.rest.post(`/api/signing/tags/${bulk.tag}/apply`,
-            { resident_ids: ids, remove: bulk.remove });
-          bulk.changed = answer.changed;
-        }, `${bulk.remove ? "已移除" : "已添加"}标签「${name}」：${ids.length} 人`);
+        await act(bulk, () => hub.rest.post(`/api/signing/tags/${bulk.tag}/apply`,
+          { resident_ids: ids, remove: bulk.remove }), `${bulk.remove ? "已移除" : "已添加"}标签「${name}」：${ids.length} 人`);
         if (!bulk.open) picked.clear();
       }
       async function exportList() {
