@@ -441,6 +441,18 @@ def _match(planned: list[Visit], done: Mapping[str, FollowUp], record: FollowUp,
     return early[0].key if early else None
 
 
+def restate(visit: Mapping[str, Any], today: date) -> str:
+    """The state on ``today`` of a visit planned earlier (``Visit.as_dict``): done, cancelled and lost stay as
+    planned (a 暂时失访 cannot be told from the dates); the others follow from the window, as ``plan_visits``
+    would say."""
+    if visit["state"] in ("done", "cancelled", "lost"):
+        return str(visit["state"])
+    schedule = SCHEDULES.get(visit["population"])
+    lost_after = schedule.lost_after_days if isinstance(schedule, Chronic) and visit["key"].startswith("f") else None
+    return _state(Visit(visit["population"], visit["key"], visit["label"], date.fromisoformat(visit["earliest"]),
+                        date.fromisoformat(visit["latest"])), today, lost_after)
+
+
 def populations_on(given: Iterable[str], birth: date | None, today: date) -> list[str]:
     """The populations of the table a resident is in today: those given (the roster's key populations), with
     老年人 and 0-6岁儿童 by age (an older record's key populations may predate a birthday)."""

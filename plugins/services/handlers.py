@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from handlers.base import BaseHandler
-from hub import Forbidden
+from hub import PAGE, Forbidden, Int
 from hub.ids import iso, now
 from hub.pages import page
 from hub.roster.packages import render_package
-from hub.roster.scopes import require_see_resident
+from hub.roster.scopes import can_see_resident, require_see_resident, scope_filter
 from plugins.services import catalogue, forms, service
 from plugins.services.followups import POPULATIONS, SCHEDULES, STATE_LABELS
-from plugins.services.plans import render_plan, resident_lock
-from plugins.services.records import render_record, require_team_staff, signing_of
+from plugins.services.plans import render_plan, resident_lock, today_cst
+from plugins.services.records import SIGNED_STATES, render_record, require_team_staff, signing_of
 from plugins.services.requests import STEPS, render_request
 
 
@@ -115,6 +116,35 @@ class PlanHandler(ServicesHandler):
         self.reply(render_plan(plan, visits))
 
 
+class DueHandler(ServicesHandler):
+    query_schema = {"get": {"days": Int(least=0, most=62), **PAGE}}
+
+    async def get(self) -> None:
+        """The residents in the caller's scope with follow-ups to make within ``?days=`` (7: this week), overdue
+        ones included: a doctor's, assistant's or leader's team, an admin's institution."""
+        user = await self.authenticate()
+        scope = scope_filter(user)
+        if scope is None or user["role"] in ("supervisor", "sysadmin"):
+            raise Forbidden("当前角色没有随访待办", role=user["role"])
+        today = today_cst()
+        days = self.int_arg("days")
+        horizon = today + timedelta(days=7 if days is None else days)
+        docs, cursor = await page(self.hub.db.services_plans, self.services.plans.due_filter(scope, horizon),
+                                  limit=self.limit(), cursor=self.get_query_argument("cursor", None),
+                                  newest_first=False)
+        items = []
+        for doc in docs:
+            visits = self.services.plans.due_visits(doc, today, horizon)
+            resident = await self.hub.roster.residents.find(doc["_id"])
+            # a plan stored while another team held the resident (terminated, re-signed) is not this team's now
+            if visits and resident is not None and can_see_resident(user, resident) \
+                    and resident.get("status") in SIGNED_STATES:
+                items.append({"resident_id": doc["_id"], "name": resident.get("name"),
+                              "village": resident.get("village"), "address": resident.get("address", ""),
+                              "visits": visits})
+        self.reply_page(items, cursor)
+
+
 class CycleHandler(ServicesHandler):
     async def get(self, resident_id: str) -> None:
         """A signed resident's package cycle: each item's yearly frequency, what is done, left and due by now in
@@ -184,6 +214,7 @@ def _step_handler(step: str) -> type[ServicesHandler]:
 
 ROUTES = [
     (r"/api/services/catalogue", CatalogueHandler),
+    (r"/api/services/due", DueHandler),
     (r"/api/services/records", RecordsHandler),
     (r"/api/services/records/([^/]+)", RecordHandler),
     (r"/api/services/records/([^/]+)/corrections", CorrectionsHandler),

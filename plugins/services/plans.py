@@ -16,7 +16,16 @@ from typing import Any
 
 from hub.ids import CST, now
 from plugins.services.catalogue import FOLLOWUP_TYPES
-from plugins.services.followups import CHECK_TYPE, Dates, FollowUp, Visit, plan_visits, populations_on
+from plugins.services.followups import (
+    CHECK_TYPE,
+    STATE_LABELS,
+    Dates,
+    FollowUp,
+    Visit,
+    plan_visits,
+    populations_on,
+    restate,
+)
 from plugins.services.forms import DIAGNOSED_FIELDS
 
 DATE_FIELDS = ("expected_delivery", "delivered", "mother_discharged", "discharged")
@@ -104,9 +113,11 @@ class Plans:
             plan["dates"] = {k: v for k, v in {**plan.get("dates", {}), **dates}.items() if v}
         plan, visits = await self.compute(resident, plan)
         rendered = [v.as_dict() for v in visits]
-        open_latest = [v.latest.isoformat() for v in visits if v.state in OPEN_STATES]
+        still_open = [v for v in visits if v.state in OPEN_STATES]
         plan.update(team_id=resident.get("team_id"), institution_id=resident.get("institution_id"),
-                    region=resident.get("region", ""), visits=rendered, next_latest=min(open_latest, default=None),
+                    region=resident.get("region", ""), visits=rendered,
+                    next_latest=min((v.latest.isoformat() for v in still_open), default=None),
+                    open_earliest=min((v.earliest.isoformat() for v in still_open), default=None),
                     version=plan.get("version", 0) + 1, updated_at=now())
         await self.db.services_plans.replace_one({"_id": resident["_id"]}, plan, upsert=True)
         await self._announce(resident, (before or {}).get("visits", []), visits)
@@ -131,6 +142,20 @@ class Plans:
                     "population": visit.population, "visit": visit.key, "done_on": visit.done_on.isoformat(),
                     "on_time": visit.done_on <= visit.latest},
                     dedupe=f"followup.done:{visit.record_id}:{visit.population}:{visit.key}")
+
+    def due_filter(self, scope: dict[str, Any], horizon: date) -> dict[str, Any]:
+        """Stored plans in ``scope`` with an open visit whose window opens by ``horizon``."""
+        return {"$and": [scope, {"open_earliest": {"$ne": None, "$lte": horizon.isoformat()}}]}
+
+    @staticmethod
+    def due_visits(plan: dict[str, Any], today: date, horizon: date) -> list[dict[str, Any]]:
+        """A stored plan's visits to make by ``horizon`` (due, overdue, or opening by then), restated for today."""
+        found = []
+        for visit in plan.get("visits", []):
+            state = restate(visit, today)
+            if state in ("due", "overdue") or (state == "planned" and visit["earliest"] <= horizon.isoformat()):
+                found.append({**visit, "state": state, "state_label": STATE_LABELS[state]})
+        return found
 
     @staticmethod
     def touches_plan(record: dict[str, Any]) -> bool:

@@ -32,6 +32,10 @@ class EditWindowClosed(Conflict):
     code, message = "edit_window_closed", "已超过可修改时间，请添加更正记录"
 
 
+class HasCorrections(Conflict):
+    code, message = "has_corrections", "该记录已有更正记录，请继续添加更正记录"
+
+
 def require_team_staff(user: dict[str, Any], resident: dict[str, Any]) -> None:
     """A doctor, assistant or team leader of the team holding the signed resident. Staff who cannot see the
     resident get 403; a resident in view but not signed with the user's team, 409 ``not_signed``."""
@@ -175,6 +179,8 @@ class Records:
             raise Forbidden("只有记录人可以修改服务记录", record_id=record["_id"])
         if now() > record["editable_until"]:
             raise EditWindowClosed(record_id=record["_id"], editable_until=iso(record["editable_until"]))
+        if record.get("corrections"):
+            raise HasCorrections(record_id=record["_id"])
         resident = await self.resident(record["resident_id"])
         changes = await self._changes(resident, record, body)
         async with resident_lock(self.hub, resident["_id"]):

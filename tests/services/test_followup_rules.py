@@ -22,6 +22,7 @@ from plugins.services.followups import (
     add_months,
     plan_visits,
     populations_on,
+    restate,
 )
 
 D = date.fromisoformat
@@ -312,3 +313,14 @@ def test_populations_by_age() -> None:
     assert populations_on(given, D("1961-02-01"), D("2026-01-31")) == [HYPERTENSION]
     assert populations_on([], D("2019-02-01"), D("2026-01-31")) == [CHILD]
     assert populations_on([CHILD], D("2019-02-01"), D("2026-02-01")) == []  # 7 today
+
+
+def test_a_stored_plan_restated_on_a_later_day() -> None:
+    planned = chain(HYPERTENSION, [hp("2026-01-15", 120, 80)], today="2026-01-16")[-1].as_dict()
+    assert planned["state"] == "planned"
+    assert [restate(planned, D(day)) for day in ("2026-03-31", "2026-04-01", "2026-04-16", "2026-07-15")] == [
+        "planned", "due", "overdue", "lost"]
+    lost = chain(DIABETES, [dm("2026-01-15", 6.0, outcome="暂时失访")], today="2026-01-20")[-1].as_dict()
+    assert restate(lost, D("2026-01-21")) == "lost"  # an outcome, not a date: it stays
+    child = plan_visits([CHILD], Dates(since=D("2025-01-10"), birth=D("2025-01-10")), [], D("2025-01-10"))[-1]
+    assert restate(child.as_dict(), D("2035-01-01")) == "overdue"  # fixed contacts never go 失访 by date

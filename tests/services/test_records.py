@@ -198,3 +198,44 @@ async def test_plan_dates_anchor_the_schedules(world: World) -> None:
     assert status == 201, record
     plan = await plan_of(world, "doctor_a1", resident["id"])
     assert any(v["key"] == "antenatal1" and v["state"] == "done" for v in plan["visits"]), plan["visits"]
+
+
+async def test_the_team_sees_who_is_due_this_week(world: World) -> None:
+    due = await signed_resident(world, name="本周随访")
+    await world.call("doctor_a1", "POST", "/api/services/records", hypertension(days_ago(3), 150, 95, due["id"]))
+    later = await signed_resident(world, name="三个月后", populations=("糖尿病",))  # no yearly check of its own
+    status, _ = await world.call("doctor_a1", "POST", "/api/services/records", {
+        "resident_id": later["id"], "type": "定期随访", "population": "糖尿病", "at": days_ago(1),
+        "content": "血糖随访", "followup": {"fasting_glucose": 6.1}})
+    assert status == 201
+    other = await signed_resident(world, "doctor_a3", name="别的团队")
+    await world.call("doctor_a3", "POST", "/api/services/records", hypertension(days_ago(3), 150, 95, other["id"]))
+    status, page = await world.call("assistant_a1", "GET", "/api/services/due")
+    assert status == 200, page
+    assert [i["resident_id"] for i in page["items"]] == [due["id"]]
+    item = page["items"][0]
+    visits = {v["key"]: v for v in item["visits"]}
+    assert item["name"] == "本周随访" and visits["f2"]["state"] == "due" and visits["f2"]["population"] == "高血压"
+    assert set(visits) <= {"f2", f"y{now().astimezone(CST).year}"}  # and this year's health check, if still open
+    status, page = await world.call("doctor_a1", "GET", "/api/services/due?days=62")
+    assert {i["resident_id"] for i in page["items"]} == {due["id"]}  # the routine visit opens in ~75 days
+    status, page = await world.call("admin_a", "GET", "/api/services/due")
+    assert {i["resident_id"] for i in page["items"]} == {due["id"], other["id"]}  # the institution's teams
+    status, data = await world.call("doctor_a1", "GET", "/api/services/due?days=100")
+    assert status == 400 and data["error"]["details"]["field"] == "days"
+    for who in ("res1", "supervisor"):
+        status, data = await world.call(who, "GET", "/api/services/due")
+        assert status == 403, who
+
+
+async def test_an_edit_after_a_correction_is_refused(world: World) -> None:
+    resident = await signed_resident(world)
+    status, record = await world.call("doctor_a1", "POST", "/api/services/records",
+                                      hypertension(days_ago(1), 120, 80, resident["id"]))
+    path = f"/api/services/records/{record['id']}"
+    status, _ = await world.call("doctor_a2", "POST", f"{path}/corrections", {"place": "卫生室", "reason": "地点录错"})
+    assert status == 201
+    status, data = await world.call("doctor_a1", "PATCH", path, {"place": "家中"})
+    assert status == 409 and data["error"]["code"] == "has_corrections"
+    status, data = await world.call("doctor_a1", "PATCH", path, {})
+    assert status == 409  # the state is checked before the (empty) body

@@ -9,7 +9,7 @@ from tests.signing.test_schema_screening import (
 )
 from tests.signing.world import World
 
-ROUTES = ["/api/services/catalogue", "/api/services/records", "/api/services/records/{id}",
+ROUTES = ["/api/services/catalogue", "/api/services/due", "/api/services/records", "/api/services/records/{id}",
           "/api/services/records/{id}/corrections", "/api/services/residents/{id}/plan",
           "/api/services/residents/{id}/cycle", "/api/services/requests", "/api/services/requests/{id}",
           *[f"/api/services/requests/{{id}}/{step}" for step in ("accept", "schedule", "complete", "decline",
