@@ -11,7 +11,7 @@ from hub import PAGE, Forbidden, Int
 from hub.ids import iso, now
 from hub.pages import page
 from hub.roster.packages import render_package
-from hub.roster.scopes import can_see_resident, require_see_resident, scope_filter
+from hub.roster.scopes import TEAM_ROLES, can_see_resident, require_see_resident, scope_filter
 from plugins.services import catalogue, forms, service
 from plugins.services.followups import POPULATIONS, SCHEDULES, STATE_LABELS
 from plugins.services.plans import render_plan, resident_lock, today_cst
@@ -62,6 +62,8 @@ class RecordsHandler(ServicesHandler):
     async def post(self) -> None:
         """Record a service act (履约记录) for a signed resident of the caller's team; a follow-up re-plans them."""
         user = await self.authenticate()
+        if user["role"] not in TEAM_ROLES:  # before the body: who may not act learns that, not the input rules
+            raise Forbidden("只有家庭医生团队成员可以记录服务", role=user["role"])
         doc = await self.services.records.record(self.context(user), self.json_body())
         self.reply(render_record(doc), 201)
 
@@ -78,6 +80,7 @@ class RecordHandler(ServicesHandler):
         """Edit a record: its author only, within ``services.edit_window_mins`` of recording it."""
         user = await self.authenticate()
         record = await self.services.records.visible(user, record_id)
+        self.services.records.require_editable(user, record)
         updated = await self.services.records.edit(self.context(user), record, self.json_body())
         self.reply(render_record(updated))
 
@@ -89,6 +92,7 @@ class CorrectionsHandler(ServicesHandler):
         """Add a correction entry to a record (staff of the resident's team); the original stays."""
         user = await self.authenticate()
         record = await self.services.records.visible(user, record_id)
+        self.services.records.require_corrector(user, record)
         updated = await self.services.records.correct(self.context(user), record, self.json_body())
         self.reply(render_record(updated), 201)
 
@@ -181,6 +185,8 @@ class RequestsHandler(ServicesHandler):
     async def post(self) -> None:
         """Ask for an item of a family member's package (申请服务), with a preferred time and a note."""
         user = await self.authenticate()
+        if user["role"] != "resident":
+            raise Forbidden("只有居民账号可以申请服务", reason="role")
         doc = await self.services.requests.create(self.context(user), self.json_body())
         self.reply(render_request(doc), 201)
 
@@ -198,9 +204,10 @@ def _step_handler(step: str) -> type[ServicesHandler]:
 
         async def post(self, request_id: str) -> None:
             user = await self.authenticate()
-            if user["role"] not in (*self.hub.roster.scopes.TEAM_ROLES, "resident"):
+            if user["role"] not in (*TEAM_ROLES, "resident"):
                 raise Forbidden("当前角色无权处理服务申请", role=user["role"])
             request = await self.services.requests.visible(user, request_id)
+            self.services.requests.require_stepper(user, request, step)
             updated = await self.services.requests.step(self.context(user), request, step, self.json_body())
             self.reply(render_request(updated))
     StepHandler.post.__doc__ = {"accept": "Accept a request (the resident's team).",

@@ -172,15 +172,25 @@ class Records:
                                                    changes["followup"])
         return changes
 
-    async def edit(self, ctx: RequestContext, record: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        """The author changes the record in place, within the edit window."""
-        user = ctx.person
+    @staticmethod
+    def require_editable(user: dict[str, Any], record: dict[str, Any]) -> None:
+        """Before the body is read: the author, within the window, of a record not corrected yet."""
         if record["author_id"] != user["_id"]:
             raise Forbidden("只有记录人可以修改服务记录", record_id=record["_id"])
         if now() > record["editable_until"]:
             raise EditWindowClosed(record_id=record["_id"], editable_until=iso(record["editable_until"]))
         if record.get("corrections"):
             raise HasCorrections(record_id=record["_id"])
+
+    @staticmethod
+    def require_corrector(user: dict[str, Any], record: dict[str, Any]) -> None:
+        if user["role"] not in TEAM_ROLES or user.get("team_id") != record["team_id"]:
+            raise Forbidden("只有本团队的医生或助理可以更正服务记录", record_id=record["_id"])
+
+    async def edit(self, ctx: RequestContext, record: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        """The author changes the record in place, within the edit window."""
+        user = ctx.person
+        self.require_editable(user, record)
         resident = await self.resident(record["resident_id"])
         changes = await self._changes(resident, record, body)
         async with resident_lock(self.hub, resident["_id"]):
@@ -200,8 +210,7 @@ class Records:
         """A correction entry by staff of the resident's team: the original stays, the entry says what changed."""
         user = ctx.person
         resident = await self.resident(record["resident_id"])
-        if user["role"] not in TEAM_ROLES or user.get("team_id") != record["team_id"]:
-            raise Forbidden("只有本团队的医生或助理可以更正服务记录", record_id=record["_id"])
+        self.require_corrector(user, record)
         changes = await self._changes(resident, record, {k: v for k, v in body.items() if k != "reason"})
         correction = {"id": new_id(), "by": user["_id"], "by_name": user.get("name"), "at": now(),
                       "reason": body["reason"], "changes": changes}

@@ -92,15 +92,20 @@ class Requests:
             raise NotFound("服务申请不存在", id=request_id)
         return doc
 
-    async def step(self, ctx: RequestContext, request: dict[str, Any], step: str, body: dict[str, Any]
-                   ) -> dict[str, Any]:
-        user = ctx.person
-        target, sources = STEPS[step]
+    @staticmethod
+    def require_stepper(user: dict[str, Any], request: dict[str, Any], step: str) -> None:
+        """Before the body is read: the team's staff take the team's steps, the asking account cancels."""
         if step in TEAM_STEPS:
             if user["role"] not in TEAM_ROLES or user.get("team_id") != request["team_id"]:
                 raise Forbidden("只有本团队的医生或助理可以处理服务申请", request_id=request["_id"])
         elif request["account_id"] != user["_id"]:
             raise Forbidden("只能取消自己的服务申请", request_id=request["_id"])
+
+    async def step(self, ctx: RequestContext, request: dict[str, Any], step: str, body: dict[str, Any]
+                   ) -> dict[str, Any]:
+        user = ctx.person
+        target, sources = STEPS[step]
+        self.require_stepper(user, request, step)
         changes: dict[str, Any] = {"status": target, "updated_at": now()}
         note = body.get("note") or body.get("reason") or ""
         if step == "schedule":

@@ -68,6 +68,9 @@ async def test_scope_refusals(world: World) -> None:
     for who in ("doctor_a3", "doctor_b1", "doctor_c", "supervisor", "admin_a", "res1"):
         status, data = await world.call(who, "POST", "/api/services/records", body)
         assert status == 403 and data["error"]["code"] == "forbidden", (who, data)
+    for who in ("res1", "supervisor", "admin_a"):  # the role is refused before the body is looked at
+        status, data = await world.call(who, "POST", "/api/services/records", {"colour": "red"})
+        assert status == 403, (who, data)
     status, data = await world.call("doctor_a1", "POST", "/api/services/records", {**body, "resident_id": "nobody"})
     assert status == 404 and data["error"]["code"] == "not_found"
     unsigned = await world.resident("doctor_a1", key_populations=["高血压"])
@@ -129,8 +132,9 @@ async def test_the_author_edits_within_the_window_then_only_corrections(world: W
                                       hypertension(days_ago(3), 120, 80, resident["id"]))
     assert status == 201
     path = f"/api/services/records/{record['id']}"
-    status, data = await world.call("doctor_a2", "PATCH", path, {"place": "卫生室"})
-    assert status == 403  # not the author
+    for edit in ({"place": "卫生室"}, {"colour": "red"}):
+        status, data = await world.call("doctor_a2", "PATCH", path, edit)
+        assert status == 403, data  # not the author, whatever the body
     status, edited = await world.call("doctor_a1", "PATCH", path, {"followup": {"sbp": 150, "dbp": 90}})
     assert status == 200 and edited["followup"] == {"sbp": 150, "dbp": 90}, edited
     assert chain(await plan_of(world, "doctor_a1", resident["id"]))[-1]["latest"] == (

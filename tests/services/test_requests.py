@@ -81,6 +81,8 @@ async def test_who_may_ask_and_for_whom(world: World) -> None:
     assert status == 403 and data["error"]["details"]["reason"] == "not_family", data
     status, data = await ask(world, "doctor_a1", resident["id"])
     assert status == 403
+    status, data = await world.call("doctor_a1", "POST", "/api/services/requests", {"colour": "red"})
+    assert status == 403  # the role first, then the input
     status, data = await ask(world, "res1", "nobody")
     assert status == 404 and data["error"]["code"] == "not_found"
     status, data = await ask(world, "res1", resident["id"], item="心脏移植")
@@ -107,6 +109,8 @@ async def test_the_team_alone_handles_a_request(world: World) -> None:
         assert status == 404, (who, data)  # not in their scope: not there
     status, data = await world.call("res1", "POST", f"{path}/accept", {})
     assert status == 403
+    status, data = await world.call("res1", "POST", f"{path}/decline", {"reason": 5})
+    assert status == 403  # not the account's step, whatever the body
     status, data = await world.call("supervisor", "POST", f"{path}/accept", {})
     assert status == 403
     status, data = await world.call("doctor_a1", "POST", f"{path}/decline", {})
