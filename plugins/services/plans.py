@@ -18,6 +18,7 @@ from hub.ids import CST, now
 from plugins.services.catalogue import FOLLOWUP_TYPES
 from plugins.services.followups import (
     CHECK_TYPE,
+    PREGNANCY,
     STATE_LABELS,
     Dates,
     FollowUp,
@@ -74,10 +75,16 @@ def dates_of(plan: dict[str, Any], resident: dict[str, Any]) -> Dates:
                  **{name: known(name) for name in DATE_FIELDS})
 
 
+def missing_dates(plan: dict[str, Any]) -> list[str]:
+    """The dates a population's schedule cannot be planned without (a pregnancy without its expected delivery)."""
+    return ["expected_delivery"] if PREGNANCY in plan.get("populations", []) \
+        and not plan.get("dates", {}).get("expected_delivery") else []
+
+
 def render_plan(plan: dict[str, Any], visits: list[Visit]) -> dict[str, Any]:
     return {"resident_id": plan["_id"], "since": plan["since"], "dates": plan.get("dates", {}),
-            "populations": plan.get("populations", []), "visits": [v.as_dict() for v in visits],
-            "version": plan.get("version", 0)}
+            "populations": plan.get("populations", []), "missing": missing_dates(plan),
+            "visits": [v.as_dict() for v in visits], "version": plan.get("version", 0)}
 
 
 class Plans:

@@ -184,10 +184,12 @@ async def test_plan_dates_anchor_the_schedules(world: World) -> None:
     resident = await signed_resident(world, born=date(1995, 3, 3), populations=("孕产妇",))
     status, plan = await world.call("doctor_a1", "GET", f"/api/services/residents/{resident['id']}/plan")
     assert status == 200 and plan["populations"] == ["孕产妇"] and plan["visits"] == []
+    assert plan["missing"] == ["expected_delivery"]
     expected = (now().astimezone(CST).date() + timedelta(days=200)).isoformat()
     status, plan = await world.call("doctor_a1", "PUT", f"/api/services/residents/{resident['id']}/plan",
                                     {"expected_delivery": expected})
     assert status == 200, plan
+    assert plan["missing"] == [] and plan["dates"] == {"expected_delivery": expected}
     assert [v["key"] for v in plan["visits"] if v["key"].startswith("antenatal")] == [
         f"antenatal{n}" for n in range(1, 6)]
     status, data = await world.call("doctor_a1", "PUT", f"/api/services/residents/{resident['id']}/plan",
