@@ -45,7 +45,7 @@ from hub.schema import (
 )
 from hub.screens import Page, Screens
 from hub.spreadsheets import InvalidFile, Sheet, WorkbookLimits, WorkbookTooLarge, read_workbook, workbook_bytes
-from hub.store import Index, find_in, get_by_id
+from hub.store import CollectionClash, Index, find_in, get_by_id, move_collection
 
 hookimpl = pluggy.HookimplMarker("hub")
 
@@ -60,6 +60,7 @@ __all__ = [
     "Channel",
     "ChannelError",
     "Code",
+    "CollectionClash",
     "Conflict",
     "ContentBlocked",
     "Day",
@@ -101,6 +102,7 @@ __all__ = [
     "find_in",
     "get_by_id",
     "hookimpl",
+    "move_collection",
     "read_workbook",
     "screen_fields",
     "workbook_bytes",

@@ -534,7 +534,7 @@ class Signings:
                    "requested_by": actor["_id"], "requested_by_name": actor["name"], "created_at": now(),
                    "reviewed_by": None, "reviewed_at": None, "note": None}
             try:
-                await self.db.unable_requests.insert_one(doc)
+                await self.db.signing_unable_requests.insert_one(doc)
             except DuplicateKeyError:
                 raise Conflict("该居民已有待审核的无法签约申请", resident_id=resident["_id"],
                                reason="pending_request") from None
@@ -544,7 +544,7 @@ class Signings:
         return doc
 
     async def get_unable_request(self, request_id: str) -> dict[str, Any]:
-        return await get_by_id(self.db.unable_requests, request_id, "申请不存在")
+        return await get_by_id(self.db.signing_unable_requests, request_id, "申请不存在")
 
     async def _close_holder(self, resident_id: str, reason: str) -> dict[str, Any] | None:
         """Close the resident's pending or active signing (the caller holds the lease); returns a terminated one."""
@@ -564,7 +564,7 @@ class Signings:
         terminated = None
         reason = f"无法签约：{request['kind']}"
         async with locks.resident_lock(self.hub, request["resident_id"]):
-            updated = await self.db.unable_requests.find_one_and_update(
+            updated = await self.db.signing_unable_requests.find_one_and_update(
                 {"_id": request["_id"], "status": "pending"},
                 {"$set": {"status": "approved" if approved else "rejected", "reviewed_by": actor["_id"],
                           "reviewed_at": now(), "note": note or None, "pending_key": request["_id"]}},
@@ -599,7 +599,7 @@ class Signings:
         reason = (await self.hub.screen(reason, actor, {"plugin": "signing", "object": request["_id"]})).text
         async with locks.resident_lock(self.hub, resident["_id"]):
             moment = now()
-            updated = await self.db.unable_requests.find_one_and_update(
+            updated = await self.db.signing_unable_requests.find_one_and_update(
                 {"_id": request["_id"], "status": "approved"},
                 {"$set": {"status": "lifted", "lifted_by": actor["_id"], "lifted_by_name": actor["name"],
                           "lifted_at": moment, "lift_reason": reason}},
@@ -728,7 +728,7 @@ class Signings:
             if status not in UNABLE_STATES:
                 raise InvalidInput(f"status 应为 {' / '.join(UNABLE_STATES)}", field="status")
             query = {"$and": [query, {"status": status}]}
-        return await page(self.db.unable_requests, query, limit=limit, cursor=cursor)
+        return await page(self.db.signing_unable_requests, query, limit=limit, cursor=cursor)
 
 
 def service(hub: Any) -> Signings:
