@@ -21,7 +21,7 @@ from hub.errors import (
 )
 from hub.events import Event, EventError, EventType, Subscriber
 from hub.jobs import Job
-from hub.locks import Lease, LockBusy
+from hub.locks import Lease, LeaseSet, LockBusy
 from hub.schema import (
     PAGE,
     SCREEN,
@@ -79,6 +79,7 @@ __all__ = [
     "InvalidInput",
     "Job",
     "Lease",
+    "LeaseSet",
     "ListOf",
     "LockBusy",
     "Moment",

@@ -33,7 +33,6 @@ INDEXES = [
     Index("signing_unable_requests", [("region", 1), ("status", 1)], "region_status"),
     Index("signing_imports", [("team_id", 1), ("_id", -1)], "team_id"),
     Index("signing_imports", [("institution_id", 1), ("_id", -1)], "institution_id"),
-    # signing_leases needs no index of its own: a lease is keyed by the resident id (locks.py).
     Index("signing_import_errors", [("import_id", 1), ("_id", 1)], "import_id"),
     Index("signing_lookups", [("user", 1), ("at", 1)], "user_at"),
     Index("signing_family_links", [("pending_key", 1)], "pending_key_unique", unique=True, options={"sparse": True}),
@@ -42,6 +41,9 @@ INDEXES = [
 ]
 # Collections named before plugin collections carried the plugin's name; moved once at start-up (old → new).
 RENAMED_COLLECTIONS = (("family_links", "signing_family_links"), ("unable_requests", "signing_unable_requests"))
+# The residents' leases were kept here before they became hub.locks leases; what it holds lived at most
+# signing.resident_lock_ttl_secs, so it is dropped at start-up.
+RETIRED_COLLECTIONS = ("signing_leases",)
 
 
 @hookimpl
@@ -112,6 +114,8 @@ async def hub_startup(hub: Any) -> None:
         raise ValueError("signing.resident_lock_wait_secs must be >= 0 and signing.resident_lock_ttl_secs > 0")
     for old, new in RENAMED_COLLECTIONS:
         await move_collection(hub.db, old, new, INDEXES)
+    for name in RETIRED_COLLECTIONS:
+        await hub.db.drop_collection(name)
     await hub.roster.packages.ensure_standard(hub.config["signing.default_term_years"])
     await hub.roster.residents.normalise_stored_id_numbers(renumbered=signings.service(hub).renumbered)
     if hub.config["signing.regions_file"]:
