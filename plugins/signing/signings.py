@@ -230,7 +230,8 @@ def render_unable(doc: dict[str, Any]) -> dict[str, Any]:
 
 class Signings:
     """The signing workflow, built once per hub (``service(hub)``): every state change of a signing or an
-    unable-to-sign request goes through one of its methods, under the resident's lease, audited and published."""
+    unable-to-sign request goes through one of its methods, under the resident's lease, audited and published.
+    The reasons and notes it is given arrive screened (declared text of the request bodies, ``schemas``)."""
 
     def __init__(self, hub: Any) -> None:
         self.hub = hub
@@ -356,9 +357,8 @@ class Signings:
 
     async def reject(self, ctx: RequestContext, signing: dict[str, Any], reason: str) -> dict[str, Any]:
         actor, address = ctx.person, ctx.address
-        screened = await self.hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})
         updated = await self._locked_transition(signing, "pending", {
-            "status": "rejected", "reason": screened.text, "reviewed_by": actor["_id"], "reviewed_at": now()})
+            "status": "rejected", "reason": reason, "reviewed_by": actor["_id"], "reviewed_at": now()})
         await self._record(actor, "signing.reject", updated, address)
         await self.hub.events.emit("signing.rejected", event_payload(updated))
         return updated
@@ -380,12 +380,9 @@ class Signings:
         await self._record(actor, "signing.terminate", updated, address)
         await self.hub.events.emit("signing.terminated", event_payload(updated, reason=reason))
 
-    async def terminate(self, ctx: RequestContext, signing: dict[str, Any], reason: str, screen: bool = True
-                       ) -> dict[str, Any]:
+    async def terminate(self, ctx: RequestContext, signing: dict[str, Any], reason: str) -> dict[str, Any]:
         """解约: an active signing ends before its term, with a reason."""
         actor, address = ctx.actor, ctx.address
-        if screen and actor is not None:
-            reason = (await self.hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})).text
         async with locks.resident_lock(self.hub, signing["resident_id"]):
             updated = await self._terminate(signing, reason)
         await self._announce_termination(actor, updated, reason, address)
@@ -445,7 +442,6 @@ class Signings:
         actor, address = ctx.person, ctx.address
         team = await self.hub.roster.teams.find(actor["team_id"])
         record_id = new_id()
-        screened = await self.hub.screen(reason, actor, {"plugin": "signing", "object": record_id})
         async with locks.resident_lock(self.hub, resident["_id"]):
             resident = await self._fresh_resident(resident["_id"])
             if resident.get("unable"):
@@ -458,7 +454,7 @@ class Signings:
                 raise AlreadyRefused(resident_id=resident["_id"])
             moment = now()
             record = new_signing(resident, team=team, doctor=actor, mode="entry", status="refused",
-                                 created_by=actor["_id"], auto_renew=False, reason=screened.text, moment=moment,
+                                 created_by=actor["_id"], auto_renew=False, reason=reason, moment=moment,
                                  signing_id=record_id)
             await self.db.signings.insert_one(record)
             await self.refresh_status(resident["_id"])
@@ -522,7 +518,6 @@ class Signings:
         if resident.get("unable"):
             raise UnableToSign(resident_id=resident["_id"])
         request_id = new_id()
-        screened = await self.hub.screen(reason, actor, {"plugin": "signing", "object": request_id})
         async with locks.resident_lock(self.hub, resident["_id"]):
             resident = await self._fresh_resident(resident["_id"])
             if resident.get("unable"):
@@ -530,7 +525,7 @@ class Signings:
             doc = {"_id": request_id, "resident_id": resident["_id"], "resident_name": resident["name"],
                    "id_number": resident.get("id_number"), "region": resident.get("region", ""),
                    "team_id": actor.get("team_id"), "institution_id": actor.get("institution_id"), "kind": kind,
-                   "reason": screened.text, "status": "pending", "pending_key": resident["_id"],
+                   "reason": reason, "status": "pending", "pending_key": resident["_id"],
                    "requested_by": actor["_id"], "requested_by_name": actor["name"], "created_at": now(),
                    "reviewed_by": None, "reviewed_at": None, "note": None}
             try:
@@ -559,8 +554,6 @@ class Signings:
                            ) -> dict[str, Any]:
         """A supervisor approves (the resident becomes 无法签约 and their signing closes) or rejects."""
         actor, address = ctx.person, ctx.address
-        if note:
-            note = (await self.hub.screen(note, actor, {"plugin": "signing", "object": request["_id"]})).text
         terminated = None
         reason = f"无法签约：{request['kind']}"
         async with locks.resident_lock(self.hub, request["resident_id"]):
@@ -596,7 +589,6 @@ class Signings:
                               expected="approved")
         if request["status"] != "approved" or (resident.get("unable") or {}).get("request_id") != request["_id"]:
             raise refused()
-        reason = (await self.hub.screen(reason, actor, {"plugin": "signing", "object": request["_id"]})).text
         async with locks.resident_lock(self.hub, resident["_id"]):
             moment = now()
             updated = await self.db.signing_unable_requests.find_one_and_update(
