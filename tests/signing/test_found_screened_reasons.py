@@ -17,6 +17,7 @@ BLOCK, MASK, ALERT = "法轮功", "傻逼", "代开发票"
 async def words(world: World) -> None:
     for word, action in ((BLOCK, "block"), (MASK, "mask"), (ALERT, "alert")):
         await world.hub.words.add(world.users["sysadmin"], word, action, "测试")
+    await world.hub.words.refresh()  # add() only announces the change: the engine is rebuilt off the request
 
 
 def blocked(reply: tuple[int, Any], field: str) -> bool:
