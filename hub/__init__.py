@@ -21,7 +21,7 @@ from hub.errors import (
 )
 from hub.events import Event, EventError, EventType, Subscriber
 from hub.jobs import Job
-from hub.locks import Lease, LockBusy
+from hub.locks import Lease, LeaseSet, LockBusy
 from hub.schema import (
     PAGE,
     SCREEN,
@@ -45,7 +45,7 @@ from hub.schema import (
 )
 from hub.screens import Page, Screens
 from hub.spreadsheets import InvalidFile, Sheet, WorkbookLimits, WorkbookTooLarge, read_workbook, workbook_bytes
-from hub.store import Index, find_in, get_by_id
+from hub.store import CollectionClash, Index, find_in, get_by_id, move_collection
 
 hookimpl = pluggy.HookimplMarker("hub")
 
@@ -60,6 +60,7 @@ __all__ = [
     "Channel",
     "ChannelError",
     "Code",
+    "CollectionClash",
     "Conflict",
     "ContentBlocked",
     "Day",
@@ -78,6 +79,7 @@ __all__ = [
     "InvalidInput",
     "Job",
     "Lease",
+    "LeaseSet",
     "ListOf",
     "LockBusy",
     "Moment",
@@ -101,6 +103,7 @@ __all__ = [
     "find_in",
     "get_by_id",
     "hookimpl",
+    "move_collection",
     "read_workbook",
     "screen_fields",
     "workbook_bytes",

@@ -7,6 +7,9 @@ owner renews or releases it. ``Locks.hold`` is the usual way in::
     async with hub.locks.hold("wechat:token", ttl_secs=30, wait_secs=10) as lease:
         ...  # renewed in the background while held; ``lease.lost`` says the lease expired under us
 
+``Locks.acquire_many`` takes many leases at once under one token, without waiting (a batch that works on what it
+got and reports the rest), in a stable (sorted) order; ``release_many`` gives them back in one round trip.
+
 The cache holds JSON values with a TTL; ``SharedCache.get_or_compute`` runs the computation once at a time
 across the cluster (the other callers wait for its value), which is what a shared access token needs.
 
@@ -21,7 +24,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,11 +33,11 @@ from typing import Any, Protocol
 import redis.asyncio as redis
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hub.errors import Unavailable
 from hub.ids import now
-from hub.store import Index
+from hub.store import DUPLICATE_KEY, Index
 from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -71,10 +74,21 @@ class Lease:
     lost: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+@dataclass(frozen=True)
+class LeaseSet:
+    """Leases taken at once by ``Locks.acquire_many``, all under one ``token``: ``names`` are those had."""
+
+    token: str
+    ttl_secs: float
+    names: frozenset[str]
+
+
 class LockBackend(Protocol):
     async def try_acquire(self, name: str, token: str, ttl_secs: float) -> bool: ...
+    async def try_acquire_many(self, names: list[str], token: str, ttl_secs: float) -> set[str]: ...
     async def renew(self, name: str, token: str, ttl_secs: float) -> bool: ...
     async def release(self, name: str, token: str) -> bool: ...
+    async def release_many(self, names: list[str], token: str) -> None: ...
     async def get(self, key: str) -> Any | None: ...
     async def set(self, key: str, value: Any, ttl_secs: float) -> None: ...
     async def delete(self, key: str) -> None: ...
@@ -102,6 +116,24 @@ class MongoBackend:
             doc = await self._locks.find_one({"_id": name})
         return doc is not None and doc.get("owner") == token
 
+    async def try_acquire_many(self, names: list[str], token: str, ttl_secs: float) -> set[str]:
+        """One unordered insert takes every free name; a name held already is tried alone (it may have expired)."""
+        expires = now() + timedelta(seconds=ttl_secs)
+        docs = [{"_id": name, "owner": token, "node": self._node, "expires_at": expires} for name in names]
+        held: list[str] = []
+        try:
+            await self._locks.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            held = sorted(docs[e["index"]]["_id"] for e in errors)
+        taken = set(names) - set(held)
+        for name in held:
+            if await self.try_acquire(name, token, ttl_secs):
+                taken.add(name)
+        return taken
+
     async def renew(self, name: str, token: str, ttl_secs: float) -> bool:
         result = await self._locks.update_one(
             {"_id": name, "owner": token}, {"$set": {"expires_at": now() + timedelta(seconds=ttl_secs)}})
@@ -109,6 +141,11 @@ class MongoBackend:
 
     async def release(self, name: str, token: str) -> bool:
         return (await self._locks.delete_one({"_id": name, "owner": token})).deleted_count == 1
+
+    async def release_many(self, names: list[str], token: str) -> None:
+        # By the token alone: it is this set's, and an ``$in`` of a thousand names costs SecantusDB about a second
+        # (README, Notes), while the leases held at once are few.
+        await self._locks.delete_many({"owner": token})
 
     async def get(self, key: str) -> Any | None:
         doc = await self._cache.find_one({"_id": key, "expires_at": {"$gt": now()}})
@@ -139,11 +176,23 @@ class RedisBackend:
     async def try_acquire(self, name: str, token: str, ttl_secs: float) -> bool:
         return bool(await self._redis.set(REDIS_PREFIX + name, token, nx=True, px=_millis(ttl_secs)))
 
+    async def try_acquire_many(self, names: list[str], token: str, ttl_secs: float) -> set[str]:
+        pipe = self._redis.pipeline(transaction=False)
+        for name in names:
+            pipe.set(REDIS_PREFIX + name, token, nx=True, px=_millis(ttl_secs))
+        return {name for name, done in zip(names, await pipe.execute(), strict=True) if done}
+
     async def renew(self, name: str, token: str, ttl_secs: float) -> bool:
         return bool(await self._renew(keys=[REDIS_PREFIX + name], args=[token, _millis(ttl_secs)]))
 
     async def release(self, name: str, token: str) -> bool:
         return bool(await self._release(keys=[REDIS_PREFIX + name], args=[token]))
+
+    async def release_many(self, names: list[str], token: str) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for name in names:
+            await self._release(keys=[REDIS_PREFIX + name], args=[token], client=pipe)
+        await pipe.execute()
 
     async def get(self, key: str) -> Any | None:
         text = await self._redis.get(REDIS_CACHE_PREFIX + key)
@@ -205,6 +254,20 @@ class Locks:
     async def release(self, lease: Lease) -> bool:
         """Give the lease back; False when it had expired (and maybe been taken by another owner)."""
         return await self._backend.release(lease.name, lease.token)
+
+    async def acquire_many(self, names: Iterable[str], ttl_secs: float) -> LeaseSet:
+        """Take each named lease that is free now (or expired), without waiting, all under one token, in sorted
+        order (so two batches over the same names never each hold half of what the other waits for); the
+        result's ``names`` are those had. Not renewed: finish within ``ttl_secs``."""
+        wanted = sorted(set(names))
+        token = secrets.token_hex(16)
+        taken = await self._backend.try_acquire_many(wanted, token, ttl_secs) if wanted else set()
+        return LeaseSet(token, ttl_secs, frozenset(taken))
+
+    async def release_many(self, leases: LeaseSet) -> None:
+        """Give back what ``acquire_many`` took (a lease that expired and was taken by another owner stays its)."""
+        if leases.names:
+            await self._backend.release_many(sorted(leases.names), leases.token)
 
     @asynccontextmanager
     async def hold(self, name: str, ttl_secs: float, *, wait_secs: float = 0.0) -> AsyncIterator[Lease]:

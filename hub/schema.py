@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 # Screening policies of a text field (``x-screened`` in the OpenAPI document).
 SCREEN = "word-action"      # the word's own action: block refuses naming the field, mask stores masked, alert alerts
-SCREEN_BY_SERVICE = "service"  # the service screens it itself (signing decisions' reasons and notes)
+SCREEN_BY_SERVICE = "service"  # the service screens it itself, with ``Hub.screen`` (none does today)
 NOT_TYPED = ""              # not free text: ids, codes, enums, numbers...
 
 MAX_JSON_DEPTH = 32

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 DURABLE = WriteConcern(w="majority", j=True)
 DUPLICATE_KEY = 11000
 IN_CHUNK = 50  # values per $in query (see find_in)
+MOVE_BATCH = 500  # documents copied per round when a collection is merged into another (move_collection)
+NAMESPACE_NOT_FOUND = 26
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,60 @@ async def insert_unordered(collection: AsyncCollection, docs: list[dict[str, Any
             raise
         return {docs[e["index"]]["_id"] for e in errors}
     return set()
+
+
+class CollectionClash(RuntimeError):
+    """Two collections cannot be merged: documents of the old one clash with the new one's on a unique index."""
+
+
+async def move_collection(db: AsyncDatabase, old: str, new: str, indexes: Iterable[Index] = (), *,
+                          batch_size: int = MOVE_BATCH) -> str:
+    """Give the collection ``old`` the name ``new``, once: returns "absent" (nothing named ``old``: already moved,
+    or a new database), "renamed" or "merged". The new name usually exists already, empty, because the declared
+    indexes are ensured before the start-up hooks run: an empty ``new`` is replaced by a rename (atomic). When
+    ``new`` holds documents, or the server cannot rename, ``old`` is copied into it in batches — a document
+    whose ``_id`` is there already is skipped, so a copy cut off by a kill is simply run again — and dropped
+    after the last batch. A document that clashes with another of ``new`` on a unique index (two pending
+    requests for one resident, one under each name) raises ``CollectionClash`` naming them: which one is right
+    is for an administrator to decide, and ``old`` is left in place. After a move the ``indexes`` of ``new``
+    are ensured again (a rename brings the old collection's own)."""
+    if old not in await db.list_collection_names(filter={"name": old}):
+        return "absent"
+    if await db[new].find_one({}, {"_id": 1}) is None:
+        try:
+            await db[old].rename(new, dropTarget=True)
+            log.info("collection %s renamed to %s", old, new)
+            await ensure_indexes(db, [i for i in indexes if i.collection == new])
+            return "renamed"
+        except OperationFailure as exc:
+            if exc.code == NAMESPACE_NOT_FOUND:  # another process moved it meanwhile
+                return "absent"
+            log.warning("collection %s could not be renamed to %s (%s); copying it", old, new, exc)
+    copied = await _copy_missing(db[old], db[new], batch_size)
+    await db[old].drop()
+    await ensure_indexes(db, [i for i in indexes if i.collection == new])
+    log.info("collection %s merged into %s (%d documents copied)", old, new, copied)
+    return "merged"
+
+
+async def _copy_missing(source: AsyncCollection, target: AsyncCollection, batch_size: int) -> int:
+    copied, last = 0, None
+    while True:
+        query: dict[str, Any] = {} if last is None else {"_id": {"$gt": last}}
+        batch = await source.find(query).sort("_id", 1).limit(batch_size).to_list()
+        if not batch:
+            return copied
+        last = batch[-1]["_id"]
+        there = {d["_id"] for d in await find_in(target, "_id", [d["_id"] for d in batch], {"_id": 1})}
+        missing = [d for d in batch if d["_id"] not in there]
+        clashing = await insert_unordered(target, missing)
+        if clashing:
+            log.error("cannot merge %s into %s: documents %s clash with %s on a unique index; resolve them by "
+                      "hand (keep one of each pair), then start again", source.name, target.name,
+                      sorted(map(str, clashing)), target.name)
+            raise CollectionClash(f"{source.name} → {target.name}: documents {sorted(map(str, clashing))} clash "
+                                  "on a unique index")
+        copied += len(missing)
 
 
 async def ping(client: AsyncMongoClient) -> bool:

@@ -92,7 +92,7 @@ async def test_jobs_take_their_lease_from_the_lock_service(make_hub, backend: st
     other = await make_hub(redis_url=redis_url)
     lease = await other.hub.locks.acquire("job:example_greeter.count", ttl_secs=60)  # as if another node ran it
     running = await make_hub(redis_url=redis_url, plugins={"signing": False, "example_greeter": True})
-    stats = running.hub.db.hub_state
+    stats = running.hub.db.example_greeter_stats
     refused = []  # the job's lease requests that found the lease taken, seen through the real lock service
     acquire = running.hub.locks.acquire
 
@@ -104,9 +104,9 @@ async def test_jobs_take_their_lease_from_the_lock_service(make_hub, backend: st
 
     running.hub.locks.acquire = seen_acquire  # type: ignore[method-assign]
     await wait_for(lambda: len(refused) >= 2, "the job (every 1 s) coming round twice")
-    assert await stats.find_one({"_id": "greeter_stats"}) is None
+    assert await stats.find_one({"_id": "greetings"}) is None
     assert await other.hub.locks.release(lease)
-    assert await eventually(lambda: stats.find_one({"_id": "greeter_stats"}), bool, timeout=20)
+    assert await eventually(lambda: stats.find_one({"_id": "greetings"}), bool, timeout=20)
 
 
 # -- two hub processes ---------------------------------------------------------------------------------------

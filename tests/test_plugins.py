@@ -82,7 +82,7 @@ async def test_worked_example_plugin_end_to_end(make_hub) -> None:
     status, _ = await api(running.url, "GET", "/api/audit?action=greeting.create", users["sysadmin"]["token"])
     status, doc = await api(running.url, "GET", "/api/openapi.json")
     assert "/api/greeter/greetings" in doc["paths"]
-    stats = await eventually(lambda: running.hub.db.hub_state.find_one({"_id": "greeter_stats"}),
+    stats = await eventually(lambda: running.hub.db.example_greeter_stats.find_one({"_id": "greetings"}),
                              lambda found: bool(found) and found["total"] == 1)  # its job runs every second
     assert stats and stats["total"] == 1
 

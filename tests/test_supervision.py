@@ -185,7 +185,7 @@ async def test_plugin_text_goes_through_the_same_screening(make_hub) -> None:
     status, data = await api(running.url, "POST", "/api/greeter/greetings", users["doctor"]["token"],
                              {"to": users["resident"]["_id"], "text": "法轮功"})
     assert status == 422 and data["error"]["code"] == "content_blocked"
-    assert await running.hub.db.greetings.count_documents({}) == 1
+    assert await running.hub.db.example_greeter_greetings.count_documents({}) == 1
     alert = await running.hub.db.alerts.find_one({"action": "block"})
     assert alert["where"]["plugin"] == "example_greeter"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from handlers.base import BaseHandler
-from hub import Body, Event, Hub, Id, Index, Job, Page, Screens, Setting, Subscriber, Text, hookimpl
+from hub import Body, Event, Hub, Id, Index, Job, Page, Screens, Setting, Subscriber, Text, hookimpl, move_collection
 from hub.ids import iso, new_id, now
 
 NOTICE_KIND = "greeting"
@@ -18,6 +18,8 @@ NOTICE_KIND = "greeting"
 # start-up refuses them.
 route_prefixes = ("/api/greeter/",)
 STATIC_DIR = Path(__file__).parent / "static"
+# The plugin's collections carry its name; it writes no core collection (``hub_state``, ``users``).
+INDEXES = [Index("example_greeter_greetings", [("user", 1), ("_id", -1)], "user_id")]
 
 
 @hookimpl
@@ -32,7 +34,13 @@ def register_notice_kinds() -> list[str]:
 
 @hookimpl
 def register_indexes() -> list[Index]:
-    return [Index("greetings", [("user", 1), ("_id", -1)], "user_id")]
+    return INDEXES
+
+
+@hookimpl
+async def hub_startup(hub: Hub) -> None:
+    # Earlier versions named the collection ``greetings``: moved once (a rename; idempotent).
+    await move_collection(hub.db, "greetings", "example_greeter_greetings", INDEXES)
 
 
 class GreetingsHandler(BaseHandler):
@@ -47,7 +55,7 @@ class GreetingsHandler(BaseHandler):
         target = await self.hub.accounts.get_user(body["to"])
         greeting_id = new_id()
         doc = {"_id": greeting_id, "user": target["_id"], "from": user["_id"], "text": body["text"], "at": now()}
-        await self.hub.db.greetings.insert_one(doc)
+        await self.hub.db.example_greeter_greetings.insert_one(doc)
         await self.audit("greeting.create", greeting_id, to=target["_id"])
         await self.hub.notices.notify([target["_id"]], kind=NOTICE_KIND, title="问候", body=body["text"],
                                       data={"greeting": greeting_id}, dedupe=f"greeting:{greeting_id}")
@@ -73,9 +81,9 @@ def register_subscribers(hub: Hub) -> list[Subscriber]:
 @hookimpl
 def register_jobs(hub: Hub) -> list[Job]:
     async def count_greetings() -> None:
-        total = await hub.db.greetings.count_documents({})
-        await hub.db.hub_state.update_one({"_id": "greeter_stats"}, {"$set": {"total": total, "at": now()}},
-                                          upsert=True)
+        total = await hub.db.example_greeter_greetings.count_documents({})
+        await hub.db.example_greeter_stats.update_one({"_id": "greetings"}, {"$set": {"total": total, "at": now()}},
+                                                      upsert=True)
     return [Job("example_greeter.count", 1.0, count_greetings)]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hub import Index, Job, Screens, Setting, Subscriber, hookimpl
+from hub import Index, Job, Screens, Setting, Subscriber, hookimpl, move_collection
 from hub.roster import regions
 from plugins.signing import demo, events, handlers, imports, links, notices, screens, signings
 
@@ -29,17 +29,21 @@ INDEXES = [
     Index("signings", [("team_id", 1), ("status", 1)], "team_status"),
     Index("signings", [("status", 1), ("end", 1)], "status_end"),
     Index("signings", [("doctor_id", 1), ("_id", -1)], "doctor_id"),
-    Index("unable_requests", [("pending_key", 1)], "pending_key_unique", unique=True, options={"sparse": True}),
-    Index("unable_requests", [("region", 1), ("status", 1)], "region_status"),
+    Index("signing_unable_requests", [("pending_key", 1)], "pending_key_unique", unique=True, options={"sparse": True}),
+    Index("signing_unable_requests", [("region", 1), ("status", 1)], "region_status"),
     Index("signing_imports", [("team_id", 1), ("_id", -1)], "team_id"),
     Index("signing_imports", [("institution_id", 1), ("_id", -1)], "institution_id"),
-    # signing_leases needs no index of its own: a lease is keyed by the resident id (locks.py).
     Index("signing_import_errors", [("import_id", 1), ("_id", 1)], "import_id"),
     Index("signing_lookups", [("user", 1), ("at", 1)], "user_at"),
-    Index("family_links", [("pending_key", 1)], "pending_key_unique", unique=True, options={"sparse": True}),
-    Index("family_links", [("account_id", 1), ("_id", -1)], "account_id"),
-    Index("family_links", [("status", 1), ("resident_id", 1)], "status_resident"),
+    Index("signing_family_links", [("pending_key", 1)], "pending_key_unique", unique=True, options={"sparse": True}),
+    Index("signing_family_links", [("account_id", 1), ("_id", -1)], "account_id"),
+    Index("signing_family_links", [("status", 1), ("resident_id", 1)], "status_resident"),
 ]
+# Collections named before plugin collections carried the plugin's name; moved once at start-up (old → new).
+RENAMED_COLLECTIONS = (("family_links", "signing_family_links"), ("unable_requests", "signing_unable_requests"))
+# The residents' leases were kept here before they became hub.locks leases; what it holds lived at most
+# signing.resident_lock_ttl_secs, so it is dropped at start-up.
+RETIRED_COLLECTIONS = ("signing_leases",)
 
 
 @hookimpl
@@ -108,6 +112,10 @@ async def hub_startup(hub: Any) -> None:
         raise ValueError("signing.max_term_years must be 1 to 3")
     if hub.config["signing.resident_lock_wait_secs"] < 0 or hub.config["signing.resident_lock_ttl_secs"] <= 0:
         raise ValueError("signing.resident_lock_wait_secs must be >= 0 and signing.resident_lock_ttl_secs > 0")
+    for old, new in RENAMED_COLLECTIONS:
+        await move_collection(hub.db, old, new, INDEXES)
+    for name in RETIRED_COLLECTIONS:
+        await hub.db.drop_collection(name)
     await hub.roster.packages.ensure_standard(hub.config["signing.default_term_years"])
     await hub.roster.residents.normalise_stored_id_numbers(renumbered=signings.service(hub).renumbered)
     if hub.config["signing.regions_file"]:

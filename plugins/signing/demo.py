@@ -179,7 +179,7 @@ async def _residents(hub: Any, rng: random.Random, accounts: dict[str, dict[str,
     await hub.roster.residents.insert_many(docs)
     await hub.db.signings.insert_many(records)
     if unable:
-        await hub.db.unable_requests.insert_many(unable)
+        await hub.db.signing_unable_requests.insert_many(unable)
 
 
 def _resident(name: str, id_number: str, phone: str | None, village: str, household: str, address: str,

@@ -22,6 +22,7 @@ from hub import (
     Forbidden,
     HubError,
     InvalidInput,
+    LeaseSet,
     RequestContext,
     Sheet,
     WorkbookLimits,
@@ -341,13 +342,13 @@ class Imports:
                                  "id_number": idcard.mask_id_number(_text(values[1])[:18]), "errors": errors})
             else:
                 valid.append(row)
-        owner, locked = await self._lease_existing(valid)
+        leases, locked = await self._lease_existing(valid)
         try:
             await self._sign_rows(actor, doctor, team, job, valid, locked, problems, counts)
         finally:
-            await locks.release_many(self.hub, owner, locked)
+            await locks.release_many(self.hub, leases, locked)
 
-    async def _lease_existing(self, valid: list[dict[str, Any]]) -> tuple[str, set[str]]:
+    async def _lease_existing(self, valid: list[dict[str, Any]]) -> tuple[LeaseSet, set[str]]:
         """The leases of the rows' residents already in the roster (a new resident's id is nobody else's yet)."""
         found = await self.hub.roster.residents.by_id_numbers([r["id_number"] for r in valid], {"_id": 1})
         ids = [r["_id"] for r in found]

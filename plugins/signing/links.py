@@ -56,18 +56,19 @@ def render(user: dict[str, Any], link: dict[str, Any]) -> dict[str, Any]:
 
 
 class FamilyLinks:
-    """Family link requests (``family_links``), built once per hub (``service(hub)``)."""
+    """Family link requests (``signing_family_links``), built once per hub (``service(hub)``)."""
 
     def __init__(self, hub: Any) -> None:
         self.hub = hub
         self.db = hub.db
 
     async def get_link(self, link_id: str) -> dict[str, Any]:
-        return await get_by_id(self.db.family_links, link_id, "关联申请不存在")
+        return await get_by_id(self.db.signing_family_links, link_id, "关联申请不存在")
 
     async def family_size(self, account_id: str) -> int:
         members = await self.hub.roster.residents.count_managed(account_id)
-        return members + await self.db.family_links.count_documents({"account_id": account_id, "status": "pending"})
+        pending = {"account_id": account_id, "status": "pending"}
+        return members + await self.db.signing_family_links.count_documents(pending)
 
     async def request_link(self, ctx: RequestContext, resident: dict[str, Any], relation: str) -> dict[str, Any]:
         """A pending request to attach ``resident`` to the account; asking again returns the pending one."""
@@ -80,9 +81,9 @@ class FamilyLinks:
                "pending_key": f"{account['_id']}:{resident['_id']}", "created_at": moment, "decided_at": None,
                "decided_by": None, "decided_by_name": None, "note": None}
         try:
-            await self.db.family_links.insert_one(doc)
+            await self.db.signing_family_links.insert_one(doc)
         except DuplicateKeyError:
-            return await self.db.family_links.find_one({"pending_key": doc["pending_key"]})
+            return await self.db.signing_family_links.find_one({"pending_key": doc["pending_key"]})
         await self.hub.audit.record(actor=account, action="signing.family_link_request", target=doc["_id"],
                                     address=address, region=resident.get("region", ""),
                                     details={"resident_id": resident["_id"], "relation": relation})
@@ -101,20 +102,20 @@ class FamilyLinks:
             raise InvalidInput(f"status 应为 {' / '.join(STATES)}", field="status")
         if user["role"] == "resident":
             query: dict[str, Any] = {"account_id": user["_id"], **({"status": status} if status else {})}
-            return await page(self.db.family_links, query, limit=limit, cursor=cursor)
+            return await page(self.db.signing_family_links, query, limit=limit, cursor=cursor)
         if user["role"] not in (*EDITOR_ROLES, "sysadmin"):
             raise Forbidden("当前角色无权处理家庭成员关联", role=user["role"])
         status = status or "pending"
-        ids = [d["resident_id"] for d in await self.db.family_links.find(
+        ids = [d["resident_id"] for d in await self.db.signing_family_links.find(
             {"status": status}, {"resident_id": 1}).limit(PENDING_SCAN_MAX).to_list()]
         visible = await self.hub.roster.residents.visible_ids(user, ids)
-        return await page(self.db.family_links, {"status": status, "resident_id": {"$in": visible}}, limit=limit,
-                          cursor=cursor)
+        return await page(self.db.signing_family_links, {"status": status, "resident_id": {"$in": visible}},
+                          limit=limit, cursor=cursor)
 
     async def _close(self, link: dict[str, Any], status: str, actor: dict[str, Any] | None, note: str | None
                      ) -> dict[str, Any]:
         """Move a pending request to a final state atomically; a concurrent change makes this ``invalid_state``."""
-        updated = await self.db.family_links.find_one_and_update(
+        updated = await self.db.signing_family_links.find_one_and_update(
             {"_id": link["_id"], "status": "pending"},
             {"$set": {"status": status, "pending_key": link["_id"], "decided_at": now(), "note": note,
                       "decided_by": actor["_id"] if actor else None,
@@ -137,7 +138,7 @@ class FamilyLinks:
         if confirm:
             attached = await self.hub.roster.residents.attach(link["account_id"], link["resident_id"], link["relation"])
             if attached is None:
-                await self.db.family_links.update_one({"_id": link["_id"]}, {"$set": {"status": "superseded"}})
+                await self.db.signing_family_links.update_one({"_id": link["_id"]}, {"$set": {"status": "superseded"}})
                 raise Conflict("该居民已被其他账号管理", reason="managed_elsewhere", link_id=link["_id"])
             await self.db.signings.update_many({"resident_id": link["resident_id"]},
                                               {"$set": {"account_id": link["account_id"]}})
@@ -150,7 +151,7 @@ class FamilyLinks:
         return updated
 
     async def _supersede_others(self, confirmed: dict[str, Any]) -> None:
-        others = await self.db.family_links.find({"resident_id": confirmed["resident_id"], "status": "pending"}
+        others = await self.db.signing_family_links.find({"resident_id": confirmed["resident_id"], "status": "pending"}
                                                 ).to_list(100)
         for other in others:
             try:

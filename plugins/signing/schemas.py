@@ -9,7 +9,6 @@ from hub.roster.residents import KEY_POPULATIONS, RELATIONS, STATUS_LABELS
 from hub.roster.teams import INSTITUTION_KINDS, STAFF_ROLES_BY_SYSADMIN, WORK_TYPES
 from hub.schema import (
     PAGE,
-    SCREEN_BY_SERVICE,
     Body,
     Bool,
     Code,
@@ -119,13 +118,14 @@ def batch_body(most: int) -> Body:
     return Body.of("signing", {"resident_ids": ListOf(Id(), most=10 * most, required=True), **_terms()})
 
 
-# The reasons and notes of signing decisions are screened by the signing rules themselves (``signings``).
-REASON = Body("signing_decision", reason=Text(200, multiline=True, screen=SCREEN_BY_SERVICE, required=True))
+# The reasons and notes of signing decisions: screened at the edge like every typed text, so ``Signings``
+# receives them screened (a blocked word is 422 naming the field; a masked one arrives masked).
+REASON = Body("signing_decision", reason=Text(200, multiline=True, required=True))
 ACTION_BODY = Body("signing_decision", term_years=Int(least=1, most=100, nullable=True),
-                   reason=Text(200, multiline=True, screen=SCREEN_BY_SERVICE))
+                   reason=Text(200, multiline=True))
 UNABLE_REQUEST = Body("unable_request", resident_id=Id(required=True), kind=Enum(values=UNABLE_KINDS),
-                      reason=Text(200, multiline=True, screen=SCREEN_BY_SERVICE, required=True))
-UNABLE_NOTE = Body("unable_request", note=Text(200, multiline=True, screen=SCREEN_BY_SERVICE, nullable=True))
+                      reason=Text(200, multiline=True, required=True))
+UNABLE_NOTE = Body("unable_request", note=Text(200, multiline=True, nullable=True))
 
 
 def tag_body(*, required: bool) -> Body:

@@ -231,7 +231,8 @@ def render_unable(doc: dict[str, Any]) -> dict[str, Any]:
 
 class Signings:
     """The signing workflow, built once per hub (``service(hub)``): every state change of a signing or an
-    unable-to-sign request goes through one of its methods, under the resident's lease, audited and published."""
+    unable-to-sign request goes through one of its methods, under the resident's lease, audited and published.
+    The reasons and notes it is given arrive screened (declared text of the request bodies, ``schemas``)."""
 
     def __init__(self, hub: Any) -> None:
         self.hub = hub
@@ -357,9 +358,8 @@ class Signings:
 
     async def reject(self, ctx: RequestContext, signing: dict[str, Any], reason: str) -> dict[str, Any]:
         actor, address = ctx.person, ctx.address
-        screened = await self.hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})
         updated = await self._locked_transition(signing, "pending", {
-            "status": "rejected", "reason": screened.text, "reviewed_by": actor["_id"], "reviewed_at": now()})
+            "status": "rejected", "reason": reason, "reviewed_by": actor["_id"], "reviewed_at": now()})
         await self._record(actor, "signing.reject", updated, address)
         await self.hub.events.emit("signing.rejected", event_payload(updated))
         return updated
@@ -381,12 +381,9 @@ class Signings:
         await self._record(actor, "signing.terminate", updated, address)
         await self.hub.events.emit("signing.terminated", event_payload(updated, reason=reason))
 
-    async def terminate(self, ctx: RequestContext, signing: dict[str, Any], reason: str, screen: bool = True
-                       ) -> dict[str, Any]:
+    async def terminate(self, ctx: RequestContext, signing: dict[str, Any], reason: str) -> dict[str, Any]:
         """解约: an active signing ends before its term, with a reason."""
         actor, address = ctx.actor, ctx.address
-        if screen and actor is not None:
-            reason = (await self.hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})).text
         async with locks.resident_lock(self.hub, signing["resident_id"]):
             updated = await self._terminate(signing, reason)
         await self._announce_termination(actor, updated, reason, address)
@@ -446,7 +443,6 @@ class Signings:
         actor, address = ctx.person, ctx.address
         team = await self.hub.roster.teams.find(actor["team_id"])
         record_id = new_id()
-        screened = await self.hub.screen(reason, actor, {"plugin": "signing", "object": record_id})
         async with locks.resident_lock(self.hub, resident["_id"]):
             resident = await self._fresh_resident(resident["_id"])
             if resident.get("unable"):
@@ -459,7 +455,7 @@ class Signings:
                 raise AlreadyRefused(resident_id=resident["_id"])
             moment = now()
             record = new_signing(resident, team=team, doctor=actor, mode="entry", status="refused",
-                                 created_by=actor["_id"], auto_renew=False, reason=screened.text, moment=moment,
+                                 created_by=actor["_id"], auto_renew=False, reason=reason, moment=moment,
                                  signing_id=record_id)
             await self.db.signings.insert_one(record)
             await self.refresh_status(resident["_id"])
@@ -523,7 +519,6 @@ class Signings:
         if resident.get("unable"):
             raise UnableToSign(resident_id=resident["_id"])
         request_id = new_id()
-        screened = await self.hub.screen(reason, actor, {"plugin": "signing", "object": request_id})
         async with locks.resident_lock(self.hub, resident["_id"]):
             resident = await self._fresh_resident(resident["_id"])
             if resident.get("unable"):
@@ -531,11 +526,11 @@ class Signings:
             doc = {"_id": request_id, "resident_id": resident["_id"], "resident_name": resident["name"],
                    "id_number": resident.get("id_number"), "region": resident.get("region", ""),
                    "team_id": actor.get("team_id"), "institution_id": actor.get("institution_id"), "kind": kind,
-                   "reason": screened.text, "status": "pending", "pending_key": resident["_id"],
+                   "reason": reason, "status": "pending", "pending_key": resident["_id"],
                    "requested_by": actor["_id"], "requested_by_name": actor["name"], "created_at": now(),
                    "reviewed_by": None, "reviewed_at": None, "note": None}
             try:
-                await self.db.unable_requests.insert_one(doc)
+                await self.db.signing_unable_requests.insert_one(doc)
             except DuplicateKeyError:
                 raise Conflict("该居民已有待审核的无法签约申请", resident_id=resident["_id"],
                                reason="pending_request") from None
@@ -545,7 +540,7 @@ class Signings:
         return doc
 
     async def get_unable_request(self, request_id: str) -> dict[str, Any]:
-        return await get_by_id(self.db.unable_requests, request_id, "申请不存在")
+        return await get_by_id(self.db.signing_unable_requests, request_id, "申请不存在")
 
     async def _close_holder(self, resident_id: str, reason: str) -> dict[str, Any] | None:
         """Close the resident's pending or active signing (the caller holds the lease); returns a terminated one."""
@@ -560,12 +555,10 @@ class Signings:
                            ) -> dict[str, Any]:
         """A supervisor approves (the resident becomes 无法签约 and their signing closes) or rejects."""
         actor, address = ctx.person, ctx.address
-        if note:
-            note = (await self.hub.screen(note, actor, {"plugin": "signing", "object": request["_id"]})).text
         terminated = None
         reason = f"无法签约：{request['kind']}"
         async with locks.resident_lock(self.hub, request["resident_id"]):
-            updated = await self.db.unable_requests.find_one_and_update(
+            updated = await self.db.signing_unable_requests.find_one_and_update(
                 {"_id": request["_id"], "status": "pending"},
                 {"$set": {"status": "approved" if approved else "rejected", "reviewed_by": actor["_id"],
                           "reviewed_at": now(), "note": note or None, "pending_key": request["_id"]}},
@@ -597,10 +590,9 @@ class Signings:
                               expected="approved")
         if request["status"] != "approved" or (resident.get("unable") or {}).get("request_id") != request["_id"]:
             raise refused()
-        reason = (await self.hub.screen(reason, actor, {"plugin": "signing", "object": request["_id"]})).text
         async with locks.resident_lock(self.hub, resident["_id"]):
             moment = now()
-            updated = await self.db.unable_requests.find_one_and_update(
+            updated = await self.db.signing_unable_requests.find_one_and_update(
                 {"_id": request["_id"], "status": "approved"},
                 {"$set": {"status": "lifted", "lifted_by": actor["_id"], "lifted_by_name": actor["name"],
                           "lifted_at": moment, "lift_reason": reason}},
@@ -736,7 +728,7 @@ class Signings:
             if status not in UNABLE_STATES:
                 raise InvalidInput(f"status 应为 {' / '.join(UNABLE_STATES)}", field="status")
             query = {"$and": [query, {"status": status}]}
-        return await page(self.db.unable_requests, query, limit=limit, cursor=cursor)
+        return await page(self.db.signing_unable_requests, query, limit=limit, cursor=cursor)
 
 
 def service(hub: Any) -> Signings:

@@ -84,7 +84,7 @@ async def test_demo_seed_builds_a_believable_county(make_hub) -> None:
     assert statuses == {"signed", "unsigned", "to_renew", "refused", "unable"}
     assert set(await db.signings.distinct("status")) >= {"pending", "active", "rejected", "refused", "terminated",
                                                           "expired"}
-    assert await db.unable_requests.count_documents({"status": "pending"}) > 0
+    assert await db.signing_unable_requests.count_documents({"status": "pending"}) > 0
     # the demo doctor works in the county like any doctor: their team's residents, the review center
     token = await login(running.url, "doctor.wang", DEMO_PASSWORD)
     status, data = await api(running.url, "GET", "/api/signing/residents?status=signed&limit=5", token)

@@ -5,10 +5,8 @@ name differs from the row. The entry mode gets the same answers."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
-from hub.ids import now
 from plugins.signing import locks
 from tests.signing.test_imports import finished, upload, xlsx
 from tests.signing.world import VILLAGE_A, VILLAGE_B, World, id_number
@@ -75,13 +73,14 @@ async def test_import_takes_the_residents_lease(world: World) -> None:
     held = await world.resident(name="正在办理")
     free = await world.resident(name="空闲")
     numbers = {r["id"]: (await world.hub.db.residents.find_one({"_id": r["id"]}))["id_number"] for r in (held, free)}
-    await world.hub.db.signing_leases.insert_one({"_id": held["id"], "owner": "another-change",
-                                                  "expires": now() + timedelta(minutes=5)})
+    other = await world.hub.locks.acquire(locks.lock_name(held["id"]), ttl_secs=300)  # another change's
+    assert other is not None
     job, errors = await imported(world, "doctor_a1", [row("正在办理", numbers[held["id"]]),
                                                       row("空闲", numbers[free["id"]])])
     assert (job["imported"], job["failed"]) == (1, 1) and errors[2] == locks.Busy.message, (job, errors)
     assert await world.hub.db.signings.count_documents({"resident_id": held["id"]}) == 0
-    assert [d["_id"] async for d in world.hub.db.signing_leases.find({})] == [held["id"]]  # only the other's
+    assert await world.hub.locks.acquire(locks.lock_name(free["id"]), ttl_secs=1) is not None  # let go
+    assert await world.hub.locks.release(other) is True  # the other's is still the other's
 
 
 async def test_import_racing_unable_approvals(world: World) -> None:

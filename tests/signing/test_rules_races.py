@@ -5,10 +5,8 @@ invariants are asserted every round."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
-from hub.ids import now
 from plugins.signing import locks
 from plugins.signing.signings import HOLDING
 from tests.signing.world import World, build_world
@@ -108,14 +106,16 @@ async def test_a_lease_is_bounded_and_a_dead_holder_expires(make_hub: Any) -> No
     over once it expires."""
     world = await build_world(make_hub, **{"signing.resident_lock_wait_secs": 0.2})
     resident = await world.resident(name="被占用")
-    await world.hub.db.signing_leases.insert_one({"_id": resident["id"], "owner": "crashed",
-                                                  "expires": now() + timedelta(hours=1)})
+    name = locks.lock_name(resident["id"])
+    crashed = await world.hub.locks.acquire(name, ttl_secs=3600)  # its holder dies: never renews nor releases
+    assert crashed is not None
     status, data = await world.sign("doctor_a1", resident["id"])
     assert status == 409 and data["error"]["code"] == locks.Busy.code, data
     assert await holding(world, resident["id"]) == []
-    await world.hub.db.signing_leases.update_one({"_id": resident["id"]}, {"$set": {"expires": now()}})
+    assert await world.hub.locks.renew(crashed, ttl_secs=0.001)  # its life runs out
     assert (await world.sign("doctor_a1", resident["id"]))[0] == 201
-    assert await world.hub.db.signing_leases.count_documents({}) == 0  # released after use
+    assert await world.hub.locks.release(crashed) is False  # taken over
+    assert await world.hub.locks.acquire(name, ttl_secs=1) is not None  # released after use
 
 
 async def test_two_refusals_at_once_count_once(world: World) -> None:

@@ -20,6 +20,7 @@ async def words(world: World) -> None:
     sysadmin = world.users["sysadmin"]
     for word, action in ((BLOCK, "block"), (MASK, "mask"), (ALERT, "alert")):
         await world.hub.words.add(sysadmin, word, action, "测试")
+    await world.hub.words.refresh()  # add() only announces the change: the engine is rebuilt off the request
 
 
 async def alerts_for(world: World, field: str) -> list[dict]:
