@@ -39,7 +39,8 @@ ACCOUNT = Body("account", role=Enum(values=STAFF_ROLES_BY_SYSADMIN, required=Tru
 
 class AccountsHandler(BaseHandler):
     query_schema = {"get": {"role": Enum(values=STAFF_ROLES_BY_SYSADMIN),
-                            "q": Search(description="姓名或用户名包含此文字"), "disabled": Bool(), "institution_id": Id(), **PAGE}}
+                            "q": Search(description="姓名或用户名包含此文字"), "disabled": Bool(),
+                            "institution_id": Id(), **PAGE}}
     body_schema = {"post": ACCOUNT}
 
     async def names_of_institutions(self, users: list[dict[str, Any]]) -> dict[str, str]:
