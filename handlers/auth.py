@@ -32,7 +32,21 @@ class MeHandler(BaseHandler):
     async def get(self) -> None:
         """The caller's own account."""
         user = await self.authenticate()
-        self.reply({**public_user(user), "username": user["username"], "region": user.get("region", "")})
+        self.reply({**public_user(user), "username": user["username"], "region": user.get("region", ""),
+                    "scope": await self.scope_of(user)})
+
+    async def scope_of(self, user: dict) -> dict:
+        """Where the account works, by name, for the shells' header: its region, institution and team."""
+        db = self.hub.db
+        region = user.get("region") or ""
+        found = await db.regions.find_one({"_id": region}, {"name": 1}) if region else None
+        inst = user.get("institution_id") or ""
+        institution = await db.institutions.find_one({"_id": inst}, {"name": 1}) if inst else None
+        team_id = user.get("team_id") or ""
+        team = await db.teams.find_one({"_id": team_id}, {"name": 1}) if team_id else None
+        return {"region": region, "region_name": (found or {}).get("name", ""), "institution": inst,
+                "institution_name": (institution or {}).get("name", ""), "team": team_id,
+                "team_name": (team or {}).get("name", "")}
 
 
 ROUTES = [

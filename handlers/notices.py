@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.base import BaseHandler
 from hub.channels import OUTCOMES, render_delivery
 from hub.policy import SUPERVISING_ROLES, region_filter, require_role
-from hub.schema import PAGE, Code, Enum, Id, Moment
+from hub.schema import PAGE, Code, Enum, Id, Int, Moment
 
 
 class DeliveriesHandler(BaseHandler):
@@ -25,6 +25,21 @@ class DeliveriesHandler(BaseHandler):
         self.reply_page([render_delivery(r) for r in records], cursor)
 
 
+class InboxHandler(BaseHandler):
+    query_schema = {"get": {"limit": Int(least=1, most=100, description="条数，默认 20"),
+                            "before": Int(least=1, description="只取收件箱序号小于它的")}}
+
+    async def get(self) -> None:
+        """The caller's own notices (their inbox), newest first: the same shape as the WebSocket ``notice``
+        frame. Live ones arrive over the socket; this is the list a page shows when it opens."""
+        user = await self.authenticate()
+        limit = int(self.get_query_argument("limit", "20"))
+        before = self.get_query_argument("before", None)
+        items = await self.hub.notices.recent(user["_id"], limit, int(before) if before else None)
+        self.reply({"items": items})
+
+
 ROUTES = [
+    (r"/api/notices", InboxHandler),
     (r"/api/notices/deliveries", DeliveriesHandler),
 ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tornado.web
 
-from handlers import accounts, auth, consultations, health, media, notices, openapi, supervision, ws
+from handlers import accounts, auth, consultations, health, media, notices, openapi, screens, supervision, ws
 from handlers.base import NotFoundHandler
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class StaticFiles(tornado.web.StaticFileHandler):
 
 
 class IndexHandler(StaticFiles):
-    """``/`` serves the H5 client."""
+    """``/`` serves the H5 client (the chat page); ``/console`` and ``/h5`` the shells' ``index.html``."""
 
     @classmethod
     def get_absolute_path(cls, root: str, path: str) -> str:
@@ -38,11 +39,19 @@ class IndexHandler(StaticFiles):
 
 def core_routes(hub: Hub) -> list[tuple[str, type, dict[str, Any]]]:
     rules: list[tuple[str, type, dict[str, Any]]] = []
-    for module in (auth, accounts, consultations, supervision, media, notices, health, openapi, ws):
+    for module in (auth, accounts, consultations, supervision, media, notices, screens, health, openapi, ws):
         rules.extend((pattern, handler, {"hub": hub}) for pattern, handler in module.ROUTES)
     rules.append((r"/()", IndexHandler, {"path": str(STATIC_DIR)}))
     rules.append((r"/static/(.*)", StaticFiles, {"path": str(STATIC_DIR)}))
+    rules.append((r"/console()", IndexHandler, {"path": str(STATIC_DIR / "console")}))
+    rules.append((r"/h5()", IndexHandler, {"path": str(STATIC_DIR / "h5")}))
     return rules
+
+
+def screen_routes(hub: Hub) -> list[tuple[str, type, dict[str, Any]]]:
+    """Each plugin's ``register_screens`` folder at ``/plugins/<plugin>/static/``."""
+    return [(rf"/plugins/{re.escape(name)}/static/(.*)", StaticFiles, {"path": str(folder)})
+            for name, folder in hub.screens.static_dirs.items()]
 
 
 def fallback_routes(hub: Hub) -> list[tuple[str, type, dict[str, Any]]]:

@@ -107,7 +107,8 @@ class HubSocket(tornado.websocket.WebSocketHandler):
             return
         self.session = session
         self._reply({"type": "welcome", "user": public_user(user), "session": self.session.id,
-                     "server_time": iso(now()), "heartbeat_secs": config.ws_heartbeat_secs}, frame_id)
+                     "server_time": iso(now()), "heartbeat_secs": config.ws_heartbeat_secs,
+                     "recall_secs": config.recall_window_secs}, frame_id)
 
     async def on_message(self, message: str | bytes) -> None:
         frame_id = None

@@ -43,6 +43,7 @@ from hub.schema import (
     Text,
     screen_fields,
 )
+from hub.screens import Page, Screens
 from hub.spreadsheets import InvalidFile, Sheet, WorkbookLimits, WorkbookTooLarge, read_workbook, workbook_bytes
 from hub.store import Index, find_in, get_by_id
 
@@ -83,9 +84,11 @@ __all__ = [
     "NotFound",
     "Number",
     "Outcome",
+    "Page",
     "Phone",
     "RateLimited",
     "RequestContext",
+    "Screens",
     "Search",
     "Secret",
     "Setting",

@@ -34,6 +34,7 @@ from hub.notices import Notices
 from hub.plugins import answers_by_plugin, call_hook, checked_routes, declared, make_plugin_manager
 from hub.roster import Roster
 from hub.screening import ScreenResult
+from hub.screens import ScreenTable
 from hub.sensitive_words import SensitiveWords
 from hub.sessions import WS_1001_GOING_AWAY, SessionRegistry, UserLimits
 from hub.socket_leases import make_socket_leases
@@ -108,6 +109,8 @@ class Hub:
         self.plugin_state: dict[str, dict[str, Any]] = {}
         # The plugins' URL rules, checked at start-up (each under its plugin's prefixes, no pattern twice).
         self.plugin_routes: list[tuple] = []
+        # The console's and the H5 app's pages (the core's and each plugin's ``register_screens``).
+        self.screens = ScreenTable([])
 
     # -- what plugins and services call ----------------------------------------------------------------------
 
@@ -176,6 +179,8 @@ class Hub:
 
     async def start(self) -> None:
         self.plugin_routes = self._checked_routes()
+        self.screens = ScreenTable(answers_by_plugin(self.pm, "register_screens", strict=self.config.strict_plugins,
+                                                     hub=self))
         strict = self.config.strict_plugins
         indexes = [*accounts.INDEXES, *audit.INDEXES, *consultations.INDEXES, *messaging.INDEXES,
                    *notices.INDEXES, *alerts.INDEXES, *sensitive_words.INDEXES, *locks.INDEXES, *events.INDEXES,
@@ -257,6 +262,7 @@ def make_app(hub: Hub) -> tornado.web.Application:
     rules = routes.core_routes(hub)
     for pattern, handler, *rest in hub.plugin_routes:
         rules.append((pattern, handler, {"hub": hub, **(rest[0] if rest else {})}))
+    rules += routes.screen_routes(hub)
     rules += routes.fallback_routes(hub)
     app = tornado.web.Application(
         rules, hub=hub, websocket_max_message_size=hub.config.ws_max_frame_bytes,

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from hub.channels import Channel
     from hub.config import Setting
     from hub.events import EventType, Subscriber
+    from hub.screens import Screens
 
 hookspec = pluggy.HookspecMarker("hub")
 
@@ -60,6 +61,12 @@ def register_subscribers(hub: Hub) -> list[Subscriber]:
 def register_channels(hub: Hub) -> list[Channel]:
     """Return notification channels: objects with a ``name`` and ``async send(user, notice) -> hub.Outcome``,
     tried in the order of ``notify_chain`` for users with no live socket."""
+
+
+@hookspec
+def register_screens(hub: Hub) -> Screens:
+    """Return ``hub.Screens(static_dir, pages)``: the plugin's console and H5 pages (``hub.Page``), each an ES
+    module under ``static_dir``, which the core serves at ``/plugins/<plugin>/static/``."""
 
 
 @hookspec

@@ -83,6 +83,11 @@ class Notices:
             await self._router.route([stored for stored, _ in results], chain, key)
         return sum(1 for _, new in results if new)
 
+    async def recent(self, user_id: str, limit: int, before: int | None = None) -> list[dict[str, Any]]:
+        """The user's newest notices, newest first (``before``: only those with a lower inbox seq)."""
+        docs = await self._inbox.find(seq_range(user_id, 0, before)).sort("_id", -1).limit(limit).to_list()
+        return [render_notice(d) for d in docs]
+
     async def since(self, user_id: str, inbox_seq: Any) -> list[dict[str, Any]]:
         if not isinstance(inbox_seq, int) or isinstance(inbox_seq, bool) or inbox_seq < 0:
             raise InvalidInput("inbox 必须是非负整数", field="inbox")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.errors import InvalidInput
 from hub.accounts import PHONE_RE
+from hub.errors import InvalidInput
 
 
 def required_text(body: dict[str, Any], field: str, most: int) -> str:

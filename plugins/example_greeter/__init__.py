@@ -1,20 +1,23 @@
 """The worked example of ``docs/plugins.md``: a plugin that greets residents.
 
-It shows every kind of hook: a setting, a route, an index, a notice kind, an event subscriber, a scheduled job
-and a consultation answer. It is off by default (``[plugins] example_greeter = true`` switches it on); the
-tests load it.
+It shows every kind of hook: a setting, a route, an index, a notice kind, an event subscriber, a scheduled job,
+a consultation answer and a console page (``register_screens``). It is off by default
+(``[plugins] example_greeter = true`` switches it on); the tests load it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from handlers.base import BaseHandler
-from hub import Body, Event, Hub, Id, Index, Job, Setting, Subscriber, Text, hookimpl
+from hub import Body, Event, Hub, Id, Index, Job, Page, Screens, Setting, Subscriber, Text, hookimpl
 from hub.ids import iso, new_id, now
 
 NOTICE_KIND = "greeting"
 # Its routes live under /api/greeter/ besides its own /api/example_greeter/: an extra prefix is declared here, or
 # start-up refuses them.
 route_prefixes = ("/api/greeter/",)
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 @hookimpl
@@ -74,3 +77,12 @@ def register_jobs(hub: Hub) -> list[Job]:
         await hub.db.hub_state.update_one({"_id": "greeter_stats"}, {"$set": {"total": total, "at": now()}},
                                           upsert=True)
     return [Job("example_greeter.count", 1.0, count_greetings)]
+
+
+@hookimpl
+def register_screens(hub: Hub) -> Screens:
+    # One console page: a module under static/ that the core serves at /plugins/example_greeter/static/.
+    return Screens(STATIC_DIR, (
+        Page("console", "/greeter/send", "问候", "console/greet.js", ("doctor", "assistant", "team_leader"),
+             menu="示例", order=10),
+    ))
