@@ -92,26 +92,7 @@ export function consoleLink(path, query) {
   return path + queryString(query || {});
 }
 
-// POST a raw body (a text file, a spreadsheet) and get the JSON reply. The REST client speaks JSON; for a raw
-// body it is asked for `upload` when it has one, else the request is made with the session's token.
-export async function postRaw(hub, path, body, contentType) {
-  if (hub.rest && typeof hub.rest.upload === 'function') return hub.rest.upload(path, body, contentType);
-  let token = '';
-  try {
-    token = (JSON.parse(sessionStorage.getItem('jtyh.session') || '{}') || {}).token || '';
-  } catch (e) {
-    token = '';
-  }
-  const response = await fetch(`/api${path.startsWith('/api') ? path.slice(4) : path}`, {
-    method: 'POST', body, headers: { 'Content-Type': contentType, Authorization: `Bearer ${token}` },
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const error = new Error((data.error && data.error.message) || `HTTP ${response.status}`);
-    error.status = response.status;
-    error.code = data.error && data.error.code;
-    error.details = (data.error && data.error.details) || {};
-    throw error;
-  }
-  return data;
+// POST a raw body (a text file, a spreadsheet) and get the JSON reply.
+export function postRaw(hub, path, body, contentType) {
+  return hub.rest.post(path, body, { raw: true, headers: { 'Content-Type': contentType }, timeoutMs: 120000 });
 }
