@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) -m bench.screening
 	$(PY) -m bench.hub
 	$(PY) -m bench.hot_reload
+	$(PY) -m bench.web
 
 # Refresh the vendored front-end libraries from npm (static/vendor/VERSIONS names each package, version and file).
 vendor:

@@ -19,14 +19,29 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 access_log = logging.getLogger("hub.access")
 
 
+#: ``vendor/<name>-<version>/``: a vendored library's files never change under the same path (``make vendor``
+#: puts a new version in a new folder), so browsers keep them for a year without asking again.
+VERSIONED = re.compile(r"^vendor/[A-Za-z0-9@._-]+-\d+\.\d+\.\d+[A-Za-z0-9.-]*/")
+LONG_CACHE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"  # kept, but asked again each time: a 304 by ETag when unchanged
+
+
 class StaticFiles(tornado.web.StaticFileHandler):
-    """``/static/``: the H5 client's files. A path that no file can have (a NUL in it) is a 400, where Tornado
-    would let ``os.stat`` raise and answer 500."""
+    """``/static/``: the web clients' files (gzip-compressed by the application's ``compress_response``). A path
+    that no file can have (a NUL in it) is a 400, where Tornado would let ``os.stat`` raise and answer 500.
+    Versioned vendor files are cached for a year; everything else is revalidated with its ETag."""
 
     def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
         if "\x00" in absolute_path:
             raise tornado.web.HTTPError(400, "NUL in a static path")
         return super().validate_absolute_path(root, absolute_path)
+
+    def get_cache_time(self, path: str, modified: Any, mime_type: str) -> int:
+        return 0  # Cache-Control is set in set_extra_headers (Tornado would add an Expires of its own)
+
+    def set_extra_headers(self, path: str) -> None:
+        versioned = self.root == str(STATIC_DIR) and VERSIONED.match(path or "")
+        self.set_header("Cache-Control", LONG_CACHE if versioned else REVALIDATE)
 
 
 class IndexHandler(StaticFiles):

@@ -36,6 +36,14 @@ class RequestContext:
     actor: dict[str, Any] | None
     address: str = ""
 
+    @property
+    def person(self) -> dict[str, Any]:
+        """The acting user, for work only a person does (a review, a decision): the hub's own context has none,
+        and handing it to such work is a programming error, not bad input."""
+        if self.actor is None:
+            raise TypeError("this action needs a person; the hub's own context (SYSTEM) has none")
+        return self.actor
+
 
 SYSTEM = RequestContext(actor=None, address="")
 

@@ -37,6 +37,7 @@ from hub.ids import new_id, now
 from hub.locks import Lease, LockBusy, Locks
 from hub.sequencing import SequencedLog, seq_range
 from hub.store import Index
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -207,10 +208,7 @@ class EventLog:
     async def stop(self) -> None:
         """Stop dispatching (after the emits in flight are written); each lease is released for another node."""
         await self.log.drain()
-        tasks = [d.task for d in self._dispatchers if d.task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(d.task for d in self._dispatchers)
         self._dispatchers.clear()
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.locks import Locks
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,5 @@ class JobRunner:
             await asyncio.sleep(job.interval_secs)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()

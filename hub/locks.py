@@ -35,6 +35,7 @@ from pymongo.errors import DuplicateKeyError
 from hub.errors import Unavailable
 from hub.ids import now
 from hub.store import Index
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -215,8 +216,7 @@ class Locks:
         try:
             yield lease
         finally:
-            keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
+            await cancel_and_wait([keeper])
             try:
                 await self.release(lease)
             except Exception:  # the lease expires by itself; the block's own outcome matters more

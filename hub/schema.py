@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -392,6 +392,15 @@ class Body:
     def __init__(self, document: str, /, *, required: bool = False, nullable: bool = False, **fields: Field | Body
                  ) -> None:
         self.document, self.fields, self.required, self.nullable = document, fields, required, nullable
+
+    @classmethod
+    def of(cls, document: str, fields: Mapping[str, Field | Body], /, *, required: bool = False,
+           nullable: bool = False) -> Body:
+        """The same object built from a mapping of fields assembled in code (``Body(doc, **fields)`` would let a
+        field named ``required`` or ``nullable`` collide with the options)."""
+        body = cls(document, required=required, nullable=nullable)
+        body.fields = dict(fields)
+        return body
 
     def check(self, value: Any, path: str = "") -> dict[str, Any]:
         if value is None and self.nullable:

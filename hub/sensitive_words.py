@@ -28,6 +28,7 @@ from hub.pages import page
 from hub.screening import ScreeningEngine, WordEntry, build_engine, normalise_word
 from hub.spreadsheets import WorkbookLimits, read_workbook
 from hub.store import Index, find_in
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +143,7 @@ class SensitiveWords:
         self._poller = asyncio.create_task(self._poll(), name="sensitive-words-poll")
 
     async def stop(self) -> None:
-        for task in (self._poller, self._rebuild, self._compaction):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait((self._poller, self._rebuild, self._compaction))
 
     async def current_version(self) -> int:
         state = await self._state.find_one({"_id": VERSION_ID})

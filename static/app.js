@@ -7,8 +7,9 @@
  */
 import { HubSocket } from './core/socket.js';
 import { ERROR_TEXT as CORE_ERROR_TEXT } from './core/protocol.js';
+import { createRest } from './core/rest.js';
+import { clearSession, loadSession, saveGrant } from './core/session.js';
 
-const SESSION_KEY = 'jtyh.session'; // shared with /console and /h5 (static/core/session.js)
 const TYPING_SEND_EVERY_MS = 3000;      // the protocol's typing frames are not stored: a hint, throttled
 const TYPING_SHOW_MS = 4000;
 const RECALL_FALLBACK_SECS = 120;       // only until welcome tells the hub's recall window
@@ -136,56 +137,18 @@ function toggleNotices(show) {
 }
 
 // -- REST ---------------------------------------------------------------------------------------------------
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
+// Every call has a timeout (code "timeout"); errors are RestError{status, code, message} in the hub's shape.
+const rest = createRest({
+  getToken: () => (state.session ? state.session.token : null),
+  timeoutMs: REST_TIMEOUT_MS,
+  onUnauthorized: () => expireSession(),
+});
+
+function api(path, { method = 'GET', body } = {}) {
+  return rest.request(method, path, body);
 }
 
-async function api(path, { method = 'GET', body, auth = true, timeoutMs = REST_TIMEOUT_MS } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (auth && state.session) headers.Authorization = `Bearer ${state.session.token}`;
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs); // a hung request must not hang the page
-  let res;
-  let data = null;
-  try {
-    res = await fetch(path, { method, headers, signal: abort.signal,
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    try { data = await res.json(); } catch { data = null; }
-  } catch {
-    if (abort.signal.aborted) throw new ApiError(0, 'timeout', '请求超时，请稍后再试');
-    throw new ApiError(0, 'network', '网络不可用，请稍后再试');
-  } finally {
-    clearTimeout(timer);
-  }
-  if (!res.ok) {
-    const err = (data && data.error) || {};
-    if (res.status === 401 && auth && state.session) expireSession();
-    throw new ApiError(res.status, err.code || 'http_' + res.status, err.message || `请求失败（${res.status}）`);
-  }
-  return data;
-}
-
-// -- session ------------------------------------------------------------------------------------------------
-function saveSession(session) {
-  state.session = session;
-  try { sessionStorage.setItem(SESSION_KEY, JSON.stringify(session)); } catch { /* private mode: memory only */ }
-}
-
-function loadSession() {
-  try {
-    const raw = sessionStorage.getItem(SESSION_KEY);
-    const s = raw ? JSON.parse(raw) : null;
-    return s && typeof s.token === 'string' && s.user && s.user.id ? s : null;
-  } catch {
-    return null;
-  }
-}
-
+// -- session: shared with /console and /h5 through static/core/session.js (sessionStorage `jtyh.session`) ------
 function resetState() {
   disconnect();
   state.session = null;
@@ -204,7 +167,7 @@ function resetState() {
   $('conv-list').replaceChildren();
   $('doctors').replaceChildren();
   renderNotices();
-  try { sessionStorage.removeItem(SESSION_KEY); } catch { /* nothing to remove */ }
+  clearSession();
 }
 
 function logout(message) {
@@ -234,8 +197,12 @@ async function onLogin(event) {
   button.disabled = true;
   button.textContent = '登录中…';
   try {
-    const grant = await api('/api/auth/token', { method: 'POST', body: { username, password }, auth: false });
-    saveSession({ token: grant.access_token, user: grant.user });
+    const grant = await api('/api/auth/token', { method: 'POST', body: { username, password } });
+    try {
+      state.session = saveGrant(grant);
+    } catch { // storage refused (private mode): this tab only
+      state.session = { token: grant.access_token, user: grant.user };
+    }
     $('login-password').value = '';
     startSession();
   } catch (err) {
@@ -483,6 +450,11 @@ function onSendFailed(f) {
   const p = state.pending.get(f.id);
   if (!p) return;
   const unsent = f.code === 'timeout';
+  if (unsent && p.seq !== undefined) { // no ack, but the message itself came back: the hub has stored it
+    state.pending.delete(f.id);
+    state.sock.discard(f.id);
+    return;
+  }
   p.failed = unsent ? UNSENT_TEXT : ERROR_TEXT[f.code] || f.message || '发送失败';
   p.retryable = unsent || f.retryable;
   if (!p.retryable) { // final: the hub will never store it
@@ -797,6 +769,7 @@ async function startConsultation(doctorId) {
 async function openChat(convId) {
   state.current = convId;
   hideTyping();
+  $('resident-facts').hidden = true;
   $('msg-list').replaceChildren();
   $('older').hidden = true;
   renderChatChrome();
@@ -826,10 +799,59 @@ async function openChat(convId) {
     }
   }
   if (state.current !== convId) return;
+  loadResidentFacts(convId, state.convs.get(convId));
   if (state.sock) state.sock.track(convId, store.contig); // from here on the socket keeps it gap-free
   renderChat(convId);
   sync(convId); // whatever was sent between the history request and now
   markRead();
+}
+
+// -- 居民基本信息: the resident's facts beside a doctor's chat, from the signing plugin's roster ----------------
+const STAFF_ROLES = new Set(['doctor', 'assistant', 'team_leader']);
+const factsCache = new Map(); // resident account id → facts (null: none found)
+
+/** The roster record of the consultation's resident: their own record (本人) among the team's residents of that
+ * name, the one their account manages. Nothing (no signing plugin, no record, two alike): no facts shown. */
+async function findResidentRecord(resident) {
+  const page = await api(`/api/signing/residents?name=${encodeURIComponent(resident.name)}&limit=20`);
+  const own = page.items.filter((r) => r.name === resident.name && r.relation === '本人' && r.managed);
+  return own.length === 1 ? own[0] : null;
+}
+
+async function villageName(code) {
+  if (!code || code.length !== 12) return '';
+  const town = `${code.slice(0, 9)}000`;
+  const page = await api(`/api/signing/regions?parent=${town}`);
+  const found = page.items.find((r) => r.code === code);
+  return found ? found.name : '';
+}
+
+async function loadResidentFacts(convId, conv) {
+  const box = $('resident-facts');
+  const user = me();
+  box.hidden = true;
+  if (!conv || !user || !STAFF_ROLES.has(user.role)) return;
+  let facts = factsCache.get(conv.resident.id);
+  if (facts === undefined) {
+    try {
+      const record = await findResidentRecord(conv.resident);
+      facts = record ? { ...record, villageName: await villageName(record.village) } : null;
+    } catch {
+      facts = null; // the signing plugin is off, or the record is not this doctor's to see
+    }
+    factsCache.set(conv.resident.id, facts);
+  }
+  if (!facts || state.current !== convId) return;
+  const parts = [];
+  if (Number.isInteger(facts.age)) parts.push(`${facts.age}岁`);
+  if (facts.sex) parts.push({ male: '男', female: '女' }[facts.sex] || '');
+  if (facts.villageName) parts.push(facts.villageName);
+  parts.push(`重点人群：${facts.key_populations && facts.key_populations.length ? facts.key_populations.join('、') : '无'}`);
+  $('facts-name').textContent = facts.name;
+  $('facts-line').textContent = parts.join(' · ');
+  const end = facts.signing_end ? `，至 ${facts.signing_end.slice(0, 10)}` : '';
+  $('facts-signing').textContent = `签约：${facts.status_label || ''}${end}`;
+  box.hidden = false;
 }
 
 async function loadHistory(convId, store, conv) {

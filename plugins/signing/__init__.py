@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hub import Index, Job, Setting, hookimpl
+from hub import Index, Job, Screens, Setting, Subscriber, hookimpl
 from hub.roster import regions
-from plugins.signing import demo, events, handlers, imports, links, signings
+from plugins.signing import demo, events, handlers, imports, links, notices, screens, signings
 
 # Each secondary index costs ~70 ms per 1,000 inserted documents on the embedded server, so the bulk-written
 # signings (the Excel import) keep only the indexes their scoped queries need (the roster's are hub.roster's).
@@ -32,6 +32,7 @@ INDEXES = [
     Index("unable_requests", [("pending_key", 1)], "pending_key_unique", unique=True, options={"sparse": True}),
     Index("unable_requests", [("region", 1), ("status", 1)], "region_status"),
     Index("signing_imports", [("team_id", 1), ("_id", -1)], "team_id"),
+    Index("signing_imports", [("institution_id", 1), ("_id", -1)], "institution_id"),
     # signing_leases needs no index of its own: a lease is keyed by the resident id (locks.py).
     Index("signing_import_errors", [("import_id", 1), ("_id", 1)], "import_id"),
     Index("signing_lookups", [("user", 1), ("at", 1)], "user_at"),
@@ -66,7 +67,7 @@ def register_settings() -> list[Setting]:
 
 @hookimpl
 def register_notice_kinds() -> list[str]:
-    return [links.NOTICE_KIND]
+    return [links.NOTICE_KIND, notices.NOTICE_KIND]
 
 
 @hookimpl
@@ -77,6 +78,16 @@ def register_indexes() -> list[Index]:
 @hookimpl
 def register_events() -> list[Any]:
     return events.EVENTS
+
+
+@hookimpl
+def register_subscribers(hub: Any) -> list[Subscriber]:
+    return notices.subscribers(hub)
+
+
+@hookimpl
+def register_screens(hub: Any) -> Screens:
+    return screens.screens()
 
 
 @hookimpl

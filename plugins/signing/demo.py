@@ -28,7 +28,8 @@ INSTITUTIONS = [("长兴县雉城街道社区卫生服务中心", "社区卫生�
                 ("长兴县和平镇卫生院", "卫生院", "330522101000", None)]
 # (institution index, team name, specialty, [(staff name, role, work type, demo login or None)], demo doctor login
 # or None); the first team_leader is the leader, else the first member.
-TEAMS = [
+StaffRow = tuple[str, str, str, str | None]
+TEAMS: list[tuple[int, str, str, list[StaffRow], str | None]] = [
     (0, "雉城街道家庭医生一团队", "慢性病管理、老年人健康",
      [("赵护士", "assistant", "护士", None), ("孙助理", "assistant", "家庭助理", "assistant.sun")], "doctor.wang"),
     (0, "雉城街道家庭医生二团队", "妇幼保健、儿童健康",

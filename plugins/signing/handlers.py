@@ -772,17 +772,18 @@ class ImportTemplateHandler(SigningHandler):
 
 class ImportsHandler(SigningHandler):
     body_types = {"post": (XLSX,)}
-    query_schema = {"get": PAGE, "post": {"filename": Code(pattern=r"^[^/\\]{1,200}$", most=200)}}
+    query_schema = {"get": PAGE, "post": {"filename": Code(pattern=r"^[^/\\]{1,200}$", most=200),
+                                          "team_id": Id(description="机构管理员导入时：签约团队"),
+                                          "doctor_id": Id(description="机构管理员导入时：签约医生")}}
 
     @classmethod
     def body_limit(cls, hub: Any) -> int:
         return hub.config["signing.import_max_bytes"]
 
     async def get(self) -> None:
-        """The imports of the caller's team, newest first."""
+        """The imports of the caller's team (an institution admin: of its institution), newest first."""
         user = await self.authenticate()
-        team_id = scopes.require_signing_staff(user)
-        docs, cursor = await self.imports.page_imports(team_id, limit=self.limit(),
+        docs, cursor = await self.imports.page_imports(scopes.import_filter(user), limit=self.limit(),
                                                   cursor=self.get_query_argument("cursor", None))
         self.reply_page([imports.render_import(d) for d in docs], cursor)
 
@@ -790,17 +791,27 @@ class ImportsHandler(SigningHandler):
         """Upload an .xlsx of signing data to import as the caller's signings (202; runs in the background).
 
         The body is the file (``Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet``),
-        ``?filename=``. Poll the import for progress, then download its error report."""
+        ``?filename=``. A doctor or team leader imports as their own team's signings; an institution admin names a
+        team of the institution and one of its doctors (``?team_id=&doctor_id=``). Poll the import for progress,
+        then download its error report."""
         user = await self.authenticate()
-        team_id = scopes.require_signing_staff(user)
+        team, doctor = await self.import_target(user)
         if len(self.request.body) > self.hub.config["signing.import_max_bytes"]:
             raise InvalidInput("文件过大", field="file", reason="too_large")
         if not self.request.body:
             raise InvalidInput("请上传 .xlsx 文件", field="file", reason="missing")
-        team = await self.roster.teams.get(team_id)
         job = await self.imports.start_import(self.context(user), team, self.request.body,
-                                              self.get_query_argument("filename", "import.xlsx"))
+                                              self.get_query_argument("filename", "import.xlsx"), doctor=doctor)
         self.reply(imports.render_import(job), 202)
+
+    async def import_target(self, user: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The team and doctor the rows are signed with."""
+        if user["role"] != "admin":
+            return await self.roster.teams.get(scopes.require_signing_staff(user)), user
+        team = await self.roster.teams.get(signings.required_id(self.args(("team_id",)), "team_id"))
+        doctor = await self.hub.accounts.get_user(signings.required_id(self.args(("doctor_id",)), "doctor_id"))
+        scopes.require_import_target(user, team, doctor)
+        return team, doctor
 
 
 class ImportHandler(SigningHandler):

@@ -39,6 +39,7 @@ from hub.roster import idcard, residents
 from hub.roster.packages import check_term
 from hub.roster.scopes import TEAM_ROLES
 from hub.store import insert_unordered
+from hub.tasks import cancel_and_wait
 from plugins.signing import locks, signings
 from plugins.signing.schemas import RESIDENT_TEXT
 
@@ -256,7 +257,8 @@ def render_import(doc: dict[str, Any]) -> dict[str, Any]:
     return {"id": doc["_id"], "filename": doc["filename"], "status": status, "total": doc["total"],
             "processed": doc["processed"], "imported": doc["imported"], "unchanged": doc["unchanged"],
             "failed": doc["failed"], "error": doc.get("error"), "created_at": iso(doc["created_at"]),
-            "finished_at": iso(doc.get("finished_at")), "team_id": doc["team_id"], "by": doc["by"]}
+            "finished_at": iso(doc.get("finished_at")), "team_id": doc["team_id"], "by": doc["by"],
+            "doctor_id": doc.get("doctor_id", doc["by"])}
 
 
 class Imports:
@@ -271,32 +273,33 @@ class Imports:
         """This hub's import tasks (kept on the self.hub, so that each hub in a process has its own)."""
         return self.hub.plugin_state.setdefault("signing", {}).setdefault("imports", set())
 
-    async def start_import(self, ctx: RequestContext, team: dict[str, Any], data: bytes, filename: str
-                           ) -> dict[str, Any]:
-        """Check the header, store the job, and import in the background (this hub's task)."""
+    async def start_import(self, ctx: RequestContext, team: dict[str, Any], data: bytes, filename: str,
+                           doctor: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Check the header, store the job, and import in the background (this hub's task). The rows become
+        signings of ``team`` with ``doctor`` (default: the actor, a doctor of the team; an institution admin
+        imports for a doctor of one of its teams)."""
         actor, address = ctx.actor or {}, ctx.address
+        doctor = doctor or actor
         await read_header(data)
-        job = {"_id": new_id(), "by": actor["_id"], "team_id": team["_id"],
+        job = {"_id": new_id(), "by": actor["_id"], "team_id": team["_id"], "doctor_id": doctor["_id"],
                "institution_id": team.get("institution_id"),
                "filename": filename[:100], "status": "reading", "total": 0, "processed": 0, "imported": 0,
                "unchanged": 0, "failed": 0, "created_at": now(), "updated_at": now(), "finished_at": None}
         await self.db.signing_imports.insert_one(job)
         await self.hub.audit.record(actor=actor, action="signing.import_start", target=job["_id"], address=address,
                                details={"filename": job["filename"], "bytes": len(data)})
-        task = asyncio.create_task(self._run(actor, team, job, data, address), name=f"signing-import-{job['_id']}")
+        task = asyncio.create_task(self._run(actor, doctor, team, job, data, address),
+                                   name=f"signing-import-{job['_id']}")
         tasks = self.running_imports()
         tasks.add(task)
         task.add_done_callback(tasks.discard)
         return job
 
     async def stop_imports(self) -> None:
-        tasks = set(self.running_imports())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(set(self.running_imports()))
 
-    async def _run(self, actor: dict[str, Any], team: dict[str, Any], job: dict[str, Any], data: bytes,
-                   address: str) -> None:
+    async def _run(self, actor: dict[str, Any], doctor: dict[str, Any], team: dict[str, Any], job: dict[str, Any],
+                   data: bytes, address: str) -> None:
         try:
             rows = await read_rows(data, self.hub.config["signing.import_max_rows"])
             await self._progress(job, status="importing", total=len(rows))
@@ -307,7 +310,7 @@ class Imports:
             counts = {"imported": 0, "unchanged": 0, "failed": 0}
             for first in range(0, len(rows), BATCH_ROWS):
                 batch = rows[first:first + BATCH_ROWS]
-                await self._import_batch(actor, team, job, checker, batch, counts)
+                await self._import_batch(actor, doctor, team, job, checker, batch, counts)
                 await self._progress(job, processed=first + len(batch), **counts)
             await self._progress(job, status="done", finished_at=now())
             await self.hub.audit.record(actor=actor, action="signing.import", target=job["_id"], address=address,
@@ -324,8 +327,9 @@ class Imports:
     async def _progress(self, job: dict[str, Any], **changes: Any) -> None:
         await self.db.signing_imports.update_one({"_id": job["_id"]}, {"$set": {**changes, "updated_at": now()}})
 
-    async def _import_batch(self, actor: dict[str, Any], team: dict[str, Any], job: dict[str, Any],
-                            checker: RowChecker, batch: list[tuple[int, tuple]], counts: dict[str, int]) -> None:
+    async def _import_batch(self, actor: dict[str, Any], doctor: dict[str, Any], team: dict[str, Any],
+                            job: dict[str, Any], checker: RowChecker, batch: list[tuple[int, tuple]],
+                            counts: dict[str, int]) -> None:
         problems: list[dict[str, Any]] = []
         valid: list[dict[str, Any]] = []
         for number, values in batch:
@@ -339,7 +343,7 @@ class Imports:
                 valid.append(row)
         owner, locked = await self._lease_existing(valid)
         try:
-            await self._sign_rows(actor, team, job, valid, locked, problems, counts)
+            await self._sign_rows(actor, doctor, team, job, valid, locked, problems, counts)
         finally:
             await locks.release_many(self.hub, owner, locked)
 
@@ -349,9 +353,9 @@ class Imports:
         ids = [r["_id"] for r in found]
         return await locks.acquire_many(self.hub, ids)
 
-    async def _sign_rows(self, actor: dict[str, Any], team: dict[str, Any], job: dict[str, Any],
-                         valid: list[dict[str, Any]], locked: set[str], problems: list[dict[str, Any]],
-                         counts: dict[str, int]) -> None:
+    async def _sign_rows(self, actor: dict[str, Any], doctor: dict[str, Any], team: dict[str, Any],
+                         job: dict[str, Any], valid: list[dict[str, Any]], locked: set[str],
+                         problems: list[dict[str, Any]], counts: dict[str, int]) -> None:
         """Sign the checked rows of a batch through the rules every mode uses (``signings.check_signable``), the
         rows' residents read again under their leases; written in bulk."""
         existing = {r["id_number"]: r for r in await self.hub.roster.residents.by_id_numbers(
@@ -384,7 +388,7 @@ class Imports:
                  "region": row["village"], "household": row["household"], "key_populations": populations,
                  "chronic_diseases": row["chronic_diseases"]}, created_by=actor["_id"])
             try:
-                signings.check_signable(actor, resident, holder=holder, team=team, doctor=actor,
+                signings.check_signable(actor, resident, holder=holder, team=team, doctor=doctor,
                                         given_name=row["name"] if found else None)
             except HubError as exc:
                 problems.append(_problem(row, "id_number" if found else "village", exc.message))
@@ -392,12 +396,12 @@ class Imports:
             end = signings.add_years(start, row["term_years"])
             signing_id = new_id()
             new_signings.append(signings.new_signing(
-                resident | {"id_number": row["id_number"]}, team=team, doctor=actor, mode="import", status="active",
+                resident | {"id_number": row["id_number"]}, team=team, doctor=doctor, mode="import", status="active",
                 created_by=actor["_id"], package=row["package"], term_years=row["term_years"], start=start,
                 moment=moment, signing_id=signing_id, import_id=job["_id"], row=row["row"]))
             signed = {"status": signings.derive_status(unable=False, active_end=end, last_closed=None, moment=moment,
                                                        notice_days=notice_days),
-                      "team_id": team["_id"], "institution_id": team.get("institution_id"), "doctor_id": actor["_id"],
+                      "team_id": team["_id"], "institution_id": team.get("institution_id"), "doctor_id": doctor["_id"],
                       "signing_id": signing_id, "signing_end": end, "updated_at": moment}
             row_tags = [tag_ids[n] for n in dict.fromkeys([*populations, *row["chronic_diseases"]])]
             if found:
@@ -424,14 +428,14 @@ class Imports:
         if signed_ids:
             await self.hub.events.emit("signing.imported", {
                 "import_id": job["_id"], "team_id": team["_id"], "institution_id": team.get("institution_id"),
-                "doctor_id": actor["_id"], "count": len(signed_ids),
+                "doctor_id": doctor["_id"], "count": len(signed_ids),
                 "signing_ids": [s["_id"] for s in new_signings if s["_id"] not in failed_signings]})
 
     async def _screen_row(self, actor: dict[str, Any], job: dict[str, Any], row: dict[str, Any]
                           ) -> list[dict[str, str]]:
         """A row's typed text checked and screened as the resident form's (``schemas.RESIDENT_TEXT``): a control
         character or a blocked word fails the row naming the column; masked text is stored masked."""
-        declared = Body("resident", **RESIDENT_TEXT)
+        declared = Body.of("resident", RESIDENT_TEXT)
         try:
             checked = declared.check({key: row[key] for key in declared.fields})
             await screen_fields(self.hub, declared, checked, actor, {"plugin": "signing", "import_id": job["_id"],
@@ -442,16 +446,18 @@ class Imports:
         return []
 
     async def get_import(self, user: dict[str, Any], import_id: str) -> dict[str, Any]:
-        """An import, for the account that started it or a member of its team."""
+        """An import, for the account that started it, a member of its team or its institution's admin."""
         job = await get_by_id(self.db.signing_imports, import_id, "导入任务不存在")
-        if job["by"] != user["_id"] and not (user["role"] in TEAM_ROLES and user.get("team_id") == job["team_id"]):
+        if job["by"] != user["_id"] and not (user["role"] in TEAM_ROLES and user.get("team_id") == job["team_id"]) \
+                and not (user["role"] == "admin" and user.get("institution_id")
+                         and user["institution_id"] == job.get("institution_id")):
             raise Forbidden("无权查看该导入", import_id=import_id)
         return job
 
-    async def page_imports(self, team_id: str, *, limit: int, cursor: str | None
+    async def page_imports(self, query: dict[str, Any], *, limit: int, cursor: str | None
                            ) -> tuple[list[dict[str, Any]], str | None]:
-        """A team's imports, newest first."""
-        return await page(self.db.signing_imports, {"team_id": team_id}, limit=limit, cursor=cursor)
+        """The imports of a team (``{"team_id"}``) or an institution (``{"institution_id"}``), newest first."""
+        return await page(self.db.signing_imports, query, limit=limit, cursor=cursor)
 
     async def page_errors(self, import_id: str, *, limit: int, cursor: str | None
                           ) -> tuple[list[dict[str, Any]], str | None]:

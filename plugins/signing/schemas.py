@@ -57,7 +57,7 @@ def _resident(*, new: bool) -> Body:
     if new:
         fields["name"] = Text(30, required=True)
         fields["id_number"] = _id_number(required=True)
-    return Body("resident", **fields)
+    return Body.of("resident", fields)
 
 
 NEW_RESIDENT = _resident(new=True)
@@ -86,7 +86,7 @@ def _team(*, new: bool) -> Body:
                                 "leader_id": Id(nullable=True)}
     if new:
         fields["institution_id"] = Id()
-    return Body("team", **fields)
+    return Body.of("team", fields)
 
 
 TEAM = _team(new=True)
@@ -111,12 +111,12 @@ def _terms() -> dict[str, Field]:
 APPLICATION = Body("signing", resident_id=Id(required=True), team_id=Id(required=True),
                    doctor_id=Id(required=True), package_id=Id(nullable=True),
                    term_years=Int(least=1, most=100, nullable=True))
-SIGNING_ENTRY = Body("signing", resident_id=Id(), resident=_resident(new=True), **_terms())
+SIGNING_ENTRY = Body.of("signing", {"resident_id": Id(), "resident": _resident(new=True), **_terms()})
 
 
 def batch_body(most: int) -> Body:
     # past the batch limit: the handler's own check names it
-    return Body("signing", resident_ids=ListOf(Id(), most=10 * most, required=True), **_terms())
+    return Body.of("signing", {"resident_ids": ListOf(Id(), most=10 * most, required=True), **_terms()})
 
 
 # The reasons and notes of signing decisions are screened by the signing rules themselves (``signings``).

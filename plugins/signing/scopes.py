@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import Forbidden
+from hub import Forbidden, InvalidInput
 from hub.policy import in_region, require_role
 from hub.roster.scopes import TEAM_ROLES, scope_filter
 
@@ -43,6 +43,24 @@ def require_signing_staff(user: dict[str, Any]) -> str:
     if not user.get("team_id"):
         raise Forbidden("您尚未加入家庭医生团队", reason="no_team")
     return user["team_id"]
+
+
+def import_filter(user: dict[str, Any]) -> dict[str, Any]:
+    """The imports a user may list: a doctor's or team leader's team's, an institution admin's institution's."""
+    if user["role"] == "admin":
+        if not user.get("institution_id"):
+            raise Forbidden("您尚未关联医疗机构", reason="no_institution")
+        return {"institution_id": user["institution_id"]}
+    return {"team_id": require_signing_staff(user)}
+
+
+def require_import_target(user: dict[str, Any], team: dict[str, Any], doctor: dict[str, Any]) -> None:
+    """An institution admin imports as signings of a doctor (or team leader) of a team of their institution."""
+    require_role(user, "admin")
+    if not user.get("institution_id") or team.get("institution_id") != user["institution_id"]:
+        raise Forbidden("只能为本机构的团队导入", team_id=team["_id"])
+    if doctor["role"] not in SIGNING_ROLES or doctor["_id"] not in team.get("members", []):
+        raise InvalidInput("请选择该团队的医生", field="doctor_id")
 
 
 def require_team_member(user: dict[str, Any], signing: dict[str, Any]) -> None:

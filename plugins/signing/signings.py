@@ -281,7 +281,7 @@ class Signings:
                            package_id: str | None = None, auto_renew: bool = True, start: datetime | None = None,
                            given_name: str | None = None) -> dict[str, Any]:
         """Sign a resident with a team (active at once), or file a resident's application (pending)."""
-        actor, address = ctx.actor, ctx.address
+        actor, address = ctx.person, ctx.address
         max_term, _ = self.settings()
         if resident.get("unable"):
             raise UnableToSign(resident_id=resident["_id"], kind=resident["unable"].get("kind"))
@@ -338,7 +338,7 @@ class Signings:
     async def approve(self, ctx: RequestContext, signing: dict[str, Any], *, term_years: int | None = None
                      ) -> dict[str, Any]:
         """A doctor of the team approves a pending application; the term may be changed."""
-        actor, address = ctx.actor, ctx.address
+        actor, address = ctx.person, ctx.address
         max_term, _ = self.settings()
         term = check_term(term_years if term_years is not None else signing["term_years"], max_term)
         async with locks.resident_lock(self.hub, signing["resident_id"]):
@@ -355,7 +355,7 @@ class Signings:
         return updated
 
     async def reject(self, ctx: RequestContext, signing: dict[str, Any], reason: str) -> dict[str, Any]:
-        actor, address = ctx.actor, ctx.address
+        actor, address = ctx.person, ctx.address
         screened = await self.hub.screen(reason, actor, {"plugin": "signing", "object": signing["_id"]})
         updated = await self._locked_transition(signing, "pending", {
             "status": "rejected", "reason": screened.text, "reviewed_by": actor["_id"], "reviewed_at": now()})
@@ -442,7 +442,7 @@ class Signings:
         """拒签: the resident declined; recorded as a closed signing record of the doctor's team. Not for a resident
         who holds a signing, is already 拒签 (a refusal counts once until something else happens), or is registered
         as unable to sign (a dead, imprisoned or departed person does not refuse)."""
-        actor, address = ctx.actor, ctx.address
+        actor, address = ctx.person, ctx.address
         team = await self.hub.roster.teams.find(actor["team_id"])
         record_id = new_id()
         screened = await self.hub.screen(reason, actor, {"plugin": "signing", "object": record_id})
@@ -516,7 +516,7 @@ class Signings:
 
     async def request_unable(self, ctx: RequestContext, resident: dict[str, Any], kind: object, reason: str
                             ) -> dict[str, Any]:
-        actor, address = ctx.actor, ctx.address
+        actor, address = ctx.person, ctx.address
         if kind not in UNABLE_KINDS:
             raise InvalidInput(f"kind 应为 {' / '.join(UNABLE_KINDS)}", field="kind")
         if resident.get("unable"):
@@ -558,7 +558,7 @@ class Signings:
     async def review_unable(self, ctx: RequestContext, request: dict[str, Any], *, approved: bool, note: str
                            ) -> dict[str, Any]:
         """A supervisor approves (the resident becomes 无法签约 and their signing closes) or rejects."""
-        actor, address = ctx.actor, ctx.address
+        actor, address = ctx.person, ctx.address
         if note:
             note = (await self.hub.screen(note, actor, {"plugin": "signing", "object": request["_id"]})).text
         terminated = None
@@ -590,7 +590,7 @@ class Signings:
         """撤销无法签约: an approved unable-to-sign is lifted with a reason (the resident came back, was released, the
         record was wrong). The request becomes ``lifted``, the resident's flag goes, their status is derived again
         (未签约, or 拒签 when their last record is a refusal) and they may be signed again."""
-        actor, address = ctx.actor, ctx.address
+        actor, address = ctx.person, ctx.address
         def refused() -> WrongState:
             return WrongState("只能撤销已通过且仍有效的无法签约", request_id=request["_id"], status=request["status"],
                               expected="approved")

@@ -1,6 +1,6 @@
 /* The PC console shell (/console): login, the menu of the pages the caller's role may use (GET /api/screens),
  * the header (name, role, scope, notices bell, logout) and the hash router that loads each page module. */
-import { ROLE_NAMES, scopeText, createRoute, go, loadPage, createHubState } from '../shell/kit.js';
+import { ROLE_NAMES, scopeText, createRoute, go, viewOf, createHubState } from '../shell/kit.js';
 
 const { createApp, ref, computed, watch, shallowRef, reactive } = Vue;
 
@@ -166,22 +166,11 @@ const Shell = {
       if (!state.user || !state.loaded) return;
       const path = route.path;
       if (path === '/' || path === '') { view.value = { kind: 'home' }; return; }
-      const page = state.pages.find((p) => p.path === path);
-      if (!page) {
-        view.value = { kind: await knownElsewhere(path) ? 'forbidden' : 'missing' };
-        return;
-      }
-      view.value = { kind: 'loading' };
-      try {
-        const loaded = await loadPage(page.module);
-        if (mine !== seq) return;
-        view.value = { kind: 'page', path, title: loaded.title || page.title, component: loaded.component };
-        document.title = `${page.title} · 家庭好医`;
-      } catch (err) {
-        if (mine !== seq) return;
-        console.warn('page module failed', page.module, err);
-        view.value = { kind: 'error', message: String(err && err.message || err) };
-      }
+      if (state.pages.some((p) => p.path === path)) view.value = { kind: 'loading' };
+      const next = await viewOf({ app: 'console', rest: hubState.rest, pages: state.pages, path });
+      if (mine !== seq) return;
+      view.value = next;
+      if (next.kind === 'page') document.title = `${next.title} · 家庭好医`;
     }
     watch(() => [route.path, route.query, state.loaded], show, { immediate: true, deep: true });
     function linkOf(n) { return n && n.data && n.data.links && n.data.links.console; }
@@ -202,16 +191,6 @@ const Shell = {
     };
   },
 };
-
-/** Whether the path is a page of the app that this role may not see (GET /api/screens/known). */
-async function knownElsewhere(path) {
-  try {
-    const { known } = await hubState.rest.get(`/api/screens/known?app=console&path=${encodeURIComponent(path)}`);
-    return !!known;
-  } catch (_err) {
-    return false;
-  }
-}
 
 const app = createApp(Shell);
 app.use(ElementPlus, { locale: ElementPlusLocaleZhCn });

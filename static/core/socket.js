@@ -128,6 +128,10 @@ export class HubSocket extends Emitter {
   stop() {
     this._stopped = true;
     this._clearTimer('reconnect');
+    for (const entry of this._pending.values()) { // their clocks start again on the next connect
+      clearTimeout(entry.timer);
+      entry.timer = null;
+    }
     this._drop();
     this._setStatus(STATUS.CLOSED);
   }

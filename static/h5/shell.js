@@ -1,7 +1,7 @@
 /* The H5 app shell (/h5, 375 px): login, the tab bar by role (pages with menu "tab" fill the tabs by path),
  * the hash router that loads each page module, and the `hub` object injected into pages. 咨询 is the chat page
  * at `/` (same tab; the session in sessionStorage is shared). */
-import { ROLE_NAMES, scopeText, createRoute, go, loadPage, createHubState } from '../shell/kit.js';
+import { ROLE_NAMES, scopeText, createRoute, go, viewOf, createHubState } from '../shell/kit.js';
 
 const { createApp, ref, computed, watch, shallowRef, reactive } = Vue;
 
@@ -129,24 +129,11 @@ const Shell = {
         view.value = { kind: 'home' }; return;
       }
       if (path === '/consult') { location.href = '/'; return; }
-      const page = state.pages.find((p) => p.path === path);
-      if (!page) {
-        const known = await hubState.rest.get(`/api/screens/known?app=h5&path=${encodeURIComponent(path)}`)
-          .then((r) => r.known).catch(() => false);
-        if (mine === seq) view.value = { kind: known ? 'forbidden' : 'missing' };
-        return;
-      }
-      view.value = { kind: 'loading' };
-      try {
-        const loaded = await loadPage(page.module);
-        if (mine !== seq) return;
-        view.value = { kind: 'page', path, title: loaded.title || page.title, component: loaded.component };
-        document.title = `${page.title} · 家庭好医`;
-      } catch (err) {
-        if (mine !== seq) return;
-        console.warn('page module failed', page.module, err);
-        view.value = { kind: 'error', message: String(err && err.message || err) };
-      }
+      if (state.pages.some((p) => p.path === path)) view.value = { kind: 'loading' };
+      const next = await viewOf({ app: 'h5', rest: hubState.rest, pages: state.pages, path });
+      if (mine !== seq) return;
+      view.value = next;
+      if (next.kind === 'page') document.title = `${next.title} · 家庭好医`;
     }
     watch(() => [route.path, route.query, state.loaded], show, { immediate: true, deep: true });
     function onTab(name) {

@@ -57,6 +57,24 @@ export function loadPage(url) {
   return modules.get(url);
 }
 
+/** The view for a route path: the declared page's loaded module, or 无权访问 when some other role has a page
+ * there (GET /api/screens/known), 页面不存在 when none has, 页面加载失败 when its module fails. */
+export async function viewOf({ app, rest, pages, path }) {
+  const page = pages.find((p) => p.path === path);
+  if (!page) {
+    const known = await rest.get(`/api/screens/known?app=${app}&path=${encodeURIComponent(path)}`)
+      .then((r) => !!r.known, () => false);
+    return { kind: known ? 'forbidden' : 'missing' };
+  }
+  try {
+    const loaded = await loadPage(page.module);
+    return { kind: 'page', path, title: loaded.title || page.title, component: loaded.component };
+  } catch (err) {
+    console.warn('page module failed', page.module, err);
+    return { kind: 'error', message: String(err && err.message || err) };
+  }
+}
+
 /** Login, the session, REST and the socket: one per shell. */
 export function createHubState({ app, onLoggedOut }) {
   const state = reactive({ user: null, pages: [], loaded: false, notices: [], unread: 0, socketStatus: 'idle' });

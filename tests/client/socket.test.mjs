@@ -233,3 +233,23 @@ test('recall: an error frame rejects, a success resolves', async () => {
   assert.equal(await sock.recall(HUB.conv, ack.seq), null);
   await assert.rejects(sock.recall(HUB.conv, 999999), (err) => err.type === 'error' && typeof err.code === 'string');
 }, { timeout: WAIT_MS });
+
+test('with storage, a send not yet acknowledged survives a reload and goes on the next connect', async () => {
+  const saved = new Map();
+  const storage = { getItem: (k) => saved.get(k) ?? null, setItem: (k, v) => saved.set(k, v),
+    removeItem: (k) => saved.delete(k) };
+  const p = await proxy();
+  const first = keep(hubSocket('resident', { url: p.wsUrl, storage, ackTimeoutMs: 60000 }));
+  await opened(first);
+  p.silence(); // the send goes nowhere
+  const text = marker('reload');
+  const id = first.send({ conv: HUB.conv, text });
+  first.stop(); // the page is closed before any ack
+  assert.ok([...saved.values()].some((v) => v.includes(id)), 'kept in storage');
+  const second = keep(hubSocket('resident', { storage }));
+  const acks = collect(second, 'ack');
+  await opened(second);
+  await waitFor(() => acks.some((a) => a.id === id), 'the ack after the reload');
+  assert.equal((await storedMessages()).filter((m) => m.text === text).length, 1);
+  assert.ok(![...saved.values()].some((v) => v.includes(id)), 'gone from storage once acknowledged');
+});

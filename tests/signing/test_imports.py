@@ -72,7 +72,7 @@ async def test_import_with_broken_rows_report_and_reimport(world: World, events:
         ["包错", id_number(), None, VILLAGE_A, None, None, None, None, None, None, "不存在的包"],
     ]
     content = xlsx(rows)
-    for who in ("res1", "supervisor", "assistant_a1", "admin_a"):
+    for who in ("res1", "supervisor", "assistant_a1"):  # an admin names a team and doctor (test_imports_by_admin)
         assert (await upload(world, who, content))[0] == 403, who
     status, job = await upload(world, "doctor_a1", content)
     assert status == 202 and job["status"] in ("reading", "importing")

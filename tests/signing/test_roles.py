@@ -21,7 +21,7 @@ async def test_who_may_call_what(world: World) -> None:
         (f"/api/signing/households?village={VILLAGE_A}", STAFF), ("/api/signing/signings/progress", STAFF),
         ("/api/signing/family", {"res1"}), ("/api/signing/unable-requests", STAFF),
         ("/api/signing/tags", {"sysadmin", "admin_a", "admin_b", *TEAM_A, "doctor_b1"}),
-        ("/api/signing/imports", {"leader_a1", "doctor_a1", "doctor_b1"}),
+        ("/api/signing/imports", {"leader_a1", "doctor_a1", "doctor_b1", "admin_a", "admin_b"}),
         (f"/api/signing/residents/{rid}", {"sysadmin", "supervisor", "admin_a", *TEAM_A}),
         (f"/api/signing/doctors/{world.id('doctor_a1')}", EVERYONE),
         (f"/api/signing/teams/{world.teams['A1']['_id']}/history", {"sysadmin", "supervisor", "admin_a", *TEAM_A}),

@@ -21,7 +21,9 @@ export default {
   </el-form>
   <el-table :data="sent" empty-text="尚未发送" data-testid="greet-sent">
     <el-table-column prop="text" label="已发送的问候" />
-    <el-table-column prop="at" label="时间" width="220" />
+    <el-table-column label="时间" width="200">
+      <template #default="{ row }">{{ new Date(row.at).toLocaleString('zh-CN', { hour12: false }) }}</template>
+    </el-table-column>
   </el-table>
 </el-card>`,
     setup() {
