@@ -148,9 +148,3 @@ async def consultable_doctors(hub: Any, resident: dict[str, Any]) -> list[str] |
 @hookimpl
 async def seed_demo(hub: Any, accounts: dict[str, dict[str, Any]]) -> None:
     await demo.seed(hub, accounts)
-
-
-@hookimpl
-def register_screens(hub: Any) -> Any:
-    from plugins.signing import screens
-    return screens.screens()
