@@ -1,4 +1,14 @@
-// Helpers shared by the core's supervision and account pages (no DOM, no state).
+// Helpers shared by the core's supervision and account pages, and their stylesheet (admin.css, linked once:
+// the shell's CSP allows styles from the hub only, never inline).
+
+const STYLE_ID = 'jtyh-admin-pages-css';
+if (typeof document !== 'undefined' && !document.getElementById(STYLE_ID)) {
+  const link = document.createElement('link');
+  link.id = STYLE_ID;
+  link.rel = 'stylesheet';
+  link.href = new URL('./admin.css', import.meta.url).href;
+  document.head.appendChild(link);
+}
 
 export const ROLE_LABELS = {
   resident: '居民', doctor: '医生', assistant: '助理', team_leader: '团队长', admin: '机构管理员',
@@ -76,10 +86,11 @@ export function queryString(params) {
   return text ? `?${text}` : '';
 }
 
-// The hub's error details (RestError carries them; older shapes keep them under body.error).
+// The hub's error details: {"error": {"code", "message", "details"}} reaches a page as RestError.details =
+// {details: {...}} (the core keeps every field but code and message).
 export function errorDetails(err) {
-  if (!err) return {};
-  return err.details || (err.body && err.body.error && err.body.error.details) || {};
+  if (!err || !err.details) return {};
+  return err.details.details || err.details;
 }
 
 export function errorText(err) {

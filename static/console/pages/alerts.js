@@ -3,7 +3,7 @@
 // the consultation it came from, and is resolved with a note. `?id=` (the bell's link) opens that alert.
 import { errorText, formatTime, queryString, ROLE_LABELS } from './admin-common.js';
 
-const { inject, reactive, ref, onMounted, onBeforeUnmount, watch } = Vue;
+const { computed, inject, reactive, ref, onMounted, onBeforeUnmount, watch } = Vue;
 
 const STATUS = { open: '待处理', resolved: '已处理' };
 
@@ -15,8 +15,10 @@ export default {
   <el-card shadow="never">
     <el-form :inline="true" @submit.prevent="search">
       <el-form-item label="时间">
-        <el-date-picker v-model="filters.range" type="datetimerange" range-separator="至" start-placeholder="开始时间"
-                        end-placeholder="结束时间" data-testid="alerts-filter-time" style="width: 360px" />
+        <span class="range-picker" data-testid="alerts-filter-time">
+          <el-date-picker v-model="filters.range" type="datetimerange" range-separator="至" start-placeholder="开始时间"
+                          end-placeholder="结束时间" style="width: 360px" />
+        </span>
       </el-form-item>
       <el-form-item label="命中词">
         <el-input v-model="filters.word" clearable placeholder="敏感词" data-testid="alerts-filter-word"
@@ -29,6 +31,7 @@ export default {
       <el-form-item label="状态">
         <el-select v-model="filters.status" clearable placeholder="全部" data-testid="alerts-filter-status"
                    style="width: 110px">
+          <el-option label="全部" value="" />
           <el-option label="待处理" value="open" />
           <el-option label="已处理" value="resolved" />
         </el-select>
@@ -38,7 +41,7 @@ export default {
       </el-form-item>
     </el-form>
     <div class="alerts-live" data-testid="alerts-live">
-      <el-tag :type="live ? 'success' : 'info'" size="small">{{ live ? '实时接收中' : '未连接实时通道' }}</el-tag>
+      <el-tag disable-transitions :type="live ? 'success' : 'info'" size="small">{{ live ? '实时接收中' : '实时通道连接中…' }}</el-tag>
       <span v-if="fresh" class="fresh" data-testid="alerts-fresh">新到 {{ fresh }} 条预警</span>
     </div>
     <el-table :data="items" v-loading="loading" data-testid="alerts-table" empty-text="暂无预警" stripe
@@ -51,7 +54,7 @@ export default {
       </el-table-column>
       <el-table-column label="命中词" width="160">
         <template #default="{ row }">
-          <el-tag v-for="w in row.words" :key="w" type="danger" size="small" class="gap">{{ w }}</el-tag>
+          <el-tag disable-transitions v-for="w in row.words" :key="w" type="danger" size="small" class="gap">{{ w }}</el-tag>
         </template>
       </el-table-column>
       <el-table-column label="分类" width="110">
@@ -65,7 +68,7 @@ export default {
       </el-table-column>
       <el-table-column label="状态" width="90">
         <template #default="{ row }">
-          <el-tag :type="row.status === 'open' ? 'warning' : 'success'" :data-testid="'alert-status-' + row.id">{{ statusLabel(row.status) }}</el-tag>
+          <el-tag disable-transitions :type="row.status === 'open' ? 'warning' : 'success'" :data-testid="'alert-status-' + row.id">{{ statusLabel(row.status) }}</el-tag>
         </template>
       </el-table-column>
       <el-table-column label="操作" width="140" fixed="right">
@@ -100,8 +103,8 @@ export default {
         </el-descriptions-item>
         <el-descriptions-item label="来源">
           <template v-if="detail.alert.where.conv">
-            在线咨询
-            <a :href="'/#/c/' + detail.alert.where.conv" target="_blank" data-testid="alert-chat-link">在咨询页打开</a>
+            在线咨询<template v-if="detail.alert.context">：{{ detail.alert.context.conversation.resident.name }} ↔ {{ detail.alert.context.conversation.doctor.name }}</template>
+            <el-button link type="primary" @click="showContext" data-testid="alert-chat-link">查看咨询记录</el-button>
           </template>
           <template v-else>
             {{ detail.alert.where.object || '表单' }} · {{ detail.alert.where.field || '' }}
@@ -109,16 +112,16 @@ export default {
           </template>
         </el-descriptions-item>
       </el-descriptions>
-      <div v-if="detail.alert.context" class="alert-context" data-testid="alert-context">
+      <div v-if="detail.alert.context" class="alert-context" ref="contextBox" data-testid="alert-context">
         <h4>咨询记录：{{ detail.alert.context.conversation.resident.name }} ↔ {{ detail.alert.context.conversation.doctor.name }}
-          <el-tag size="small">{{ detail.alert.context.conversation.status === 'open' ? '进行中' : '已结束' }}</el-tag></h4>
+          <el-tag disable-transitions size="small">{{ detail.alert.context.conversation.status === 'open' ? '进行中' : '已结束' }}</el-tag></h4>
         <div v-for="m in detail.alert.context.messages" :key="m.seq"
              :class="['ctx-msg', m.seq === detail.alert.where.seq ? 'hit' : '']" :data-testid="'alert-context-' + m.seq">
-          <span class="who">{{ m.from.name }}</span><span class="muted">{{ time(m.ts) }}</span>
+          <span class="ctx-who">{{ m.from.name }}</span><span class="muted">{{ time(m.ts) }}</span>
           <div>{{ m.recalled ? '（已撤回）' : (m.kind === 'image' ? '［图片］' : m.text) }}</div>
         </div>
         <div v-if="detail.alert.action === 'block'" class="ctx-msg hit">
-          <span class="who">{{ detail.alert.user.name }}</span><span class="muted">（被拦截，未发出）</span>
+          <span class="ctx-who">{{ detail.alert.user.name }}</span><span class="muted">（被拦截，未发出）</span>
           <div>{{ detail.alert.text }}</div>
         </div>
       </div>
@@ -147,8 +150,10 @@ export default {
       const cursors = ref([]);
       const current = ref(null);
       const fresh = ref(0);
+      // Notices the socket replays on connecting are alerts the first load lists: only later ones are new.
+      const listed = ref(false);
       const arrived = reactive(new Set());
-      const live = ref(!!hub.socket);
+      const live = computed(() => !!hub.socket && hub.socket.status === 'open');
       const detail = reactive({ open: false, alert: null });
       const resolving = reactive({ open: false, id: null, note: '', busy: false });
 
@@ -159,6 +164,7 @@ export default {
           items.value = page.items;
           next.value = page.next_cursor;
           current.value = cursor || null;
+          listed.value = true;
         } catch (err) {
           hub.notify.error(errorText(err));
         } finally {
@@ -189,7 +195,7 @@ export default {
         return true;
       }
       function onNotice(notice) {
-        if (!notice || notice.kind !== 'alert' || !notice.data || !notice.data.alert) return;
+        if (!listed.value || !notice || notice.kind !== 'alert' || !notice.data || !notice.data.alert) return;
         const alert = notice.data.alert;
         if (items.value.some((a) => a.id === alert.id) || !matches(alert)) return;
         items.value = [alert, ...items.value];
@@ -207,6 +213,12 @@ export default {
         } catch (err) {
           hub.notify.error(errorText(err));
         }
+      }
+      // The consultation the alert came from: its messages around the hit (supervisors read it here, without
+      // joining the consultation), scrolled into view with the hit highlighted.
+      const contextBox = ref(null);
+      function showContext() {
+        if (contextBox.value) contextBox.value.scrollIntoView({ behavior: 'smooth', block: 'start' });
       }
       function startResolve(alert) {
         Object.assign(resolving, { open: true, id: alert.id, note: '', busy: false });
@@ -248,7 +260,7 @@ export default {
 
       return {
         filters, items, loading, next, cursors, fresh, live, detail, resolving,
-        search, more, prev, rowClass, openDetail, startResolve, resolve,
+        search, more, prev, rowClass, openDetail, startResolve, resolve, contextBox, showContext,
         time: formatTime, roleLabel: (r) => ROLE_LABELS[r] || r, statusLabel: (s) => STATUS[s] || s,
       };
     },

@@ -44,8 +44,10 @@ export default {
                   style="width: 200px" />
       </el-form-item>
       <el-form-item label="时间">
-        <el-date-picker v-model="filters.range" type="datetimerange" range-separator="至" start-placeholder="开始时间"
-                        end-placeholder="结束时间" data-testid="audit-filter-time" style="width: 360px" />
+        <span class="range-picker" data-testid="audit-filter-time">
+          <el-date-picker v-model="filters.range" type="datetimerange" range-separator="至" start-placeholder="开始时间"
+                          end-placeholder="结束时间" style="width: 360px" />
+        </span>
       </el-form-item>
       <el-form-item>
         <el-button type="primary" @click="search" data-testid="audit-search">查询</el-button>

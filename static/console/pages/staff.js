@@ -26,12 +26,14 @@ export default {
       <el-form-item label="角色">
         <el-select v-model="filters.role" clearable placeholder="全部" data-testid="staff-filter-role"
                    style="width: 140px">
+          <el-option label="全部" value="" />
           <el-option v-for="r in listRoles" :key="r" :label="roleLabel(r)" :value="r" />
         </el-select>
       </el-form-item>
       <el-form-item label="状态">
         <el-select v-model="filters.disabled" clearable placeholder="全部" data-testid="staff-filter-status"
                    style="width: 110px">
+          <el-option label="全部" value="" />
           <el-option label="正常" value="false" />
           <el-option label="已停用" value="true" />
         </el-select>
@@ -54,7 +56,7 @@ export default {
       </el-table-column>
       <el-table-column label="状态" width="90">
         <template #default="{ row }">
-          <el-tag :type="row.disabled ? 'info' : 'success'" :data-testid="'staff-status-' + row.username">{{ row.disabled ? '已停用' : '正常' }}</el-tag>
+          <el-tag disable-transitions :type="row.disabled ? 'info' : 'success'" :data-testid="'staff-status-' + row.username">{{ row.disabled ? '已停用' : '正常' }}</el-tag>
         </template>
       </el-table-column>
       <el-table-column label="创建时间" width="170">

@@ -6,6 +6,10 @@ import {
 
 const { inject, reactive, ref, onMounted } = Vue;
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+// The import's per-row problem codes (the column a bad row is wrong in).
+const IMPORT_CODES = {
+  word: '词语', action: '处理方式', category: '分类', pinyin: '拼音列', formula: '公式', invalid: '格式错误',
+};
 
 export default {
   title: '敏感词',
@@ -24,6 +28,7 @@ export default {
       <el-form-item label="处理方式">
         <el-select v-model="filters.action" clearable placeholder="全部" data-testid="words-filter-action"
                    style="width: 120px">
+          <el-option label="全部" value="" />
           <el-option v-for="a in actions" :key="a.value" :label="a.label" :value="a.value" />
         </el-select>
       </el-form-item>
@@ -34,14 +39,17 @@ export default {
       </el-form-item>
     </el-form>
     <div class="words-status" v-if="status" data-testid="words-status">
-      过滤引擎版本 {{ status.version }} / 最新 {{ status.latest }}，生效词数 {{ status.words }}
+      <span>生效词数 {{ status.words }}</span>
+      <el-tag size="small" disable-transitions :type="status.version >= status.latest ? 'success' : 'warning'">
+        {{ status.version >= status.latest ? '过滤规则已生效' : '过滤规则更新中' }}</el-tag>
+      <span class="muted">规则版本 {{ status.version }}</span>
     </div>
     <el-table :data="items" v-loading="loading" data-testid="words-table" empty-text="暂无敏感词" stripe>
       <el-table-column prop="word" label="词语" min-width="160">
         <template #default="{ row }"><span :data-testid="'word-row-' + row.word">{{ row.word }}</span></template>
       </el-table-column>
       <el-table-column label="处理方式" width="110">
-        <template #default="{ row }"><el-tag :type="actionTag(row.action)">{{ actionLabel(row.action) }}</el-tag></template>
+        <template #default="{ row }"><el-tag :type="actionTag(row.action)" disable-transitions>{{ actionLabel(row.action) }}</el-tag></template>
       </el-table-column>
       <el-table-column prop="category" label="分类" width="140" />
       <el-table-column label="拼音匹配" width="100">
@@ -109,8 +117,12 @@ export default {
                   placeholder="每行一个词，可写作：词语,分类,处理方式（block / mask / alert / allow）" />
       </el-form-item>
       <el-form-item label="文件" v-else>
-        <input type="file" accept=".txt,.csv,.xlsx" @change="pickFile" data-testid="import-file" />
-        <div class="hint">xlsx：第一张表，列依次为 词语、分类、处理方式</div>
+        <div class="import-file-row">
+          <input ref="fileInput" type="file" accept=".txt,.csv,.xlsx" @change="pickFile" data-testid="import-file" />
+          <el-button @click="fileInput.click()" data-testid="import-pick">选择文件</el-button>
+          <span :class="importing.file ? '' : 'muted'" data-testid="import-file-name">{{ importing.file ? importing.file.name : '未选择文件' }}</span>
+        </div>
+        <div class="hint">xlsx：第一张表，列依次为 词语、分类、处理方式（block 拦截 / mask 打码 / alert 预警 / allow 白名单），首行可为表头</div>
       </el-form-item>
       <el-form-item label="默认处理">
         <el-select v-model="importing.action" style="width: 140px" data-testid="import-action">
@@ -123,11 +135,13 @@ export default {
     </el-form>
     <el-alert v-if="importing.summary" type="success" :closable="false" data-testid="import-summary"
               :title="'导入完成：共 ' + importing.summary.rows + ' 行，新增 ' + importing.summary.created + '，更新 ' + importing.summary.updated + '，未变 ' + importing.summary.unchanged" />
-    <div v-if="importing.errors.length" data-testid="import-report">
+    <div v-if="importing.errors.length" class="import-report" data-testid="import-report">
       <el-alert type="error" :closable="false" :title="importing.errorTitle" />
       <el-table :data="importing.errors" max-height="240" size="small">
         <el-table-column prop="line" label="行号" width="80" />
-        <el-table-column prop="code" label="字段" width="120" />
+        <el-table-column label="问题" width="120">
+          <template #default="{ row }">{{ codeLabel(row.code) }}</template>
+        </el-table-column>
         <el-table-column prop="message" label="原因" />
       </el-table>
     </div>
@@ -147,6 +161,7 @@ export default {
       const cursors = ref([]);
       const current = ref(null);
       const status = ref(null);
+      const fileInput = ref(null);
       const editing = reactive({ open: false, id: null, word: '', action: 'block', category: '', pinyin: false });
       const importing = reactive({
         open: false, mode: 'text', text: '', file: null, action: 'block', category: '', busy: false,
@@ -295,7 +310,8 @@ export default {
       });
 
       return {
-        filters, items, loading, saving, next, cursors, status, editing, importing, actions: WORD_ACTIONS,
+        filters, items, loading, saving, next, cursors, status, editing, importing, actions: WORD_ACTIONS, fileInput,
+        codeLabel: (code) => IMPORT_CODES[code] || code,
         search, more, prev, openAdd, openEdit, save, toggle, remove, openImport, pickFile, runImport,
         actionLabel: wordActionLabel, actionTag: wordActionTag, time: formatTime,
       };

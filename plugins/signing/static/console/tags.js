@@ -29,7 +29,7 @@ export default {
       </el-table-column>
       <el-table-column label="类型" width="140">
         <template #default="{ row }">
-          <el-tag :type="row.kind === 'population' ? 'warning' : 'info'">{{ row.kind === 'population' ? '重点人群' : '自定义' }}</el-tag>
+          <el-tag disable-transitions :type="row.kind === 'population' ? 'warning' : 'info'">{{ row.kind === 'population' ? '重点人群' : '自定义' }}</el-tag>
         </template>
       </el-table-column>
       <el-table-column label="居民数" width="120">
