@@ -21,10 +21,13 @@ def render_account(user: dict[str, Any]) -> dict[str, Any]:
     return {**public_user(user), "username": user["username"], "disabled": bool(user.get("disabled"))}
 
 
-def render_staff_account(user: dict[str, Any], institutions: dict[str, str]) -> dict[str, Any]:
+def render_staff_account(user: dict[str, Any], institutions: dict[str, str],
+                         regions: dict[str, str] | None = None) -> dict[str, Any]:
     """An account as its administrators list it (no phone number, no password data)."""
     institution_id = user.get("institution_id")
-    return {**render_account(user), "region": user.get("region", ""), "institution_id": institution_id,
+    region = user.get("region", "")
+    return {**render_account(user), "region": region, "region_name": (regions or {}).get(region, ""),
+            "institution_id": institution_id,
             "institution_name": institutions.get(institution_id or "", ""), "team_id": user.get("team_id"),
             "work_type": user.get("work_type"), "title": user.get("title", ""),
             "created_at": iso(user.get("created_at"))}
@@ -49,6 +52,12 @@ class AccountsHandler(BaseHandler):
             return {}
         return {d["_id"]: d["name"] async for d in self.hub.db.institutions.find({"_id": {"$in": ids}}, {"name": 1})}
 
+    async def names_of_regions(self, users: list[dict[str, Any]]) -> dict[str, str]:
+        codes = sorted({u["region"] for u in users if u.get("region")})
+        if not codes:
+            return {}
+        return {d["_id"]: d["name"] async for d in self.hub.db.regions.find({"_id": {"$in": codes}}, {"name": 1})}
+
     async def get(self) -> None:
         """The staff accounts the caller administers (a sysadmin every staff account, an institution admin their
         institution's doctors, assistants and team leaders), oldest first, narrowed by ``role``, ``q`` (name or
@@ -68,8 +77,8 @@ class AccountsHandler(BaseHandler):
         users, cursor = await self.hub.accounts.page_users({"$and": clauses} if len(clauses) > 1 else query,
                                                            limit=self.limit(),
                                                            cursor=self.get_query_argument("cursor", None))
-        names = await self.names_of_institutions(users)
-        self.reply_page([render_staff_account(u, names) for u in users], cursor)
+        names, regions = await self.names_of_institutions(users), await self.names_of_regions(users)
+        self.reply_page([render_staff_account(u, names, regions) for u in users], cursor)
 
     async def post(self) -> None:
         """Create a staff account: a sysadmin any staff role (an institution's staff with ``institution_id``, a
@@ -87,7 +96,8 @@ class AccountsHandler(BaseHandler):
                                     region=created.get("region", ""),
                                     details={"username": created["username"], "role": created["role"],
                                              "institution_id": created.get("institution_id")})
-        self.reply(render_staff_account(created, await self.names_of_institutions([created])), 201)
+        self.reply(render_staff_account(created, await self.names_of_institutions([created]),
+                                        await self.names_of_regions([created])), 201)
 
 
 class AccountOptionsHandler(BaseHandler):

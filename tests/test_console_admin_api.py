@@ -109,8 +109,12 @@ async def test_sysadmin_creates_lists_and_admin_sees_only_own_institution(hub: R
     assert {a["username"] for a in listed["items"]} == {"doc.new", "assist.own"}
     _, listed = await api(hub.url, "GET", "/api/accounts?q=新医", sysadmin)
     assert [a["username"] for a in listed["items"]] == ["doc.new"]
+    region = hub.users["supervisor"]["region"]
+    await hub.hub.db.regions.insert_one({"_id": region, "name": "测试县"})
     _, listed = await api(hub.url, "GET", "/api/accounts?role=supervisor", sysadmin)
     assert {a["username"] for a in listed["items"]} == {"supervisor", "supervisor_other"}
+    names = {a["username"]: a["region_name"] for a in listed["items"]}
+    assert names["supervisor"] == "测试县" and created["region_name"] == ""  # a region without a stored name
     status, _ = await api(hub.url, "POST", f"/api/accounts/{created['id']}/disable", admin["token"], {})
     assert status == 200
     _, listed = await api(hub.url, "GET", "/api/accounts?disabled=true", sysadmin)

@@ -1,6 +1,8 @@
 // Helpers shared by the core's supervision and account pages, and their stylesheet (admin.css, linked once:
 // the shell's CSP allows styles from the hub only, never inline).
 
+import { ROLE_NAMES } from '../../shell/kit.js';
+
 const STYLE_ID = 'jtyh-admin-pages-css';
 if (typeof document !== 'undefined' && !document.getElementById(STYLE_ID)) {
   const link = document.createElement('link');
@@ -10,10 +12,8 @@ if (typeof document !== 'undefined' && !document.getElementById(STYLE_ID)) {
   document.head.appendChild(link);
 }
 
-export const ROLE_LABELS = {
-  resident: '居民', doctor: '医生', assistant: '助理', team_leader: '团队长', admin: '机构管理员',
-  supervisor: '监督管理', sysadmin: '系统管理员',
-};
+// The role names the shell shows in its header.
+export const ROLE_LABELS = ROLE_NAMES;
 
 export const WORD_ACTIONS = [
   { value: 'block', label: '拦截', tag: 'danger' },
@@ -42,15 +42,56 @@ export const AUDIT_ACTIONS = {
   'account.disable': '停用账号',
   'account.enable': '启用账号',
   'account.password_reset': '重置密码',
+  'auth.login': '登录',
   'auth.logout': '退出登录',
   'auth.password_change': '修改密码',
   'auth.login_failed': '登录失败',
   'auth.lockout': '登录锁定',
   'auth.locked_attempt': '锁定期间尝试登录',
+  'security.forbidden': '越权访问被拒',
+  'consultation.open': '发起咨询',
+  'consultation.end': '结束咨询',
+  'message.recall': '撤回消息',
+  'media.upload': '上传文件',
+  'signing.apply': '申请签约',
+  'signing.create': '签约',
+  'signing.approve': '通过签约',
+  'signing.reject': '拒绝签约',
+  'signing.cancel': '撤销申请',
+  'signing.terminate': '解约',
+  'signing.renew': '续约',
+  'signing.expire': '签约到期',
+  'signing.refuse': '登记拒签',
+  'signing.import_start': '开始导入签约',
+  'signing.import': '导入签约',
+  'signing.resident_create': '新增居民',
+  'signing.resident_update': '修改居民',
+  'signing.resident_export': '导出居民',
+  'signing.resident_lookup': '查询居民',
+  'signing.resident_lookup_refused': '查询居民被拒',
+  'signing.resident_tags': '批量打标签',
   'signing.tag_create': '新建标签',
   'signing.tag_rename': '重命名标签',
   'signing.tag_delete': '删除标签',
+  'signing.tag_apply': '添加标签',
+  'signing.tag_remove': '移除标签',
+  'signing.team_create': '新建团队',
+  'signing.team_update': '调整团队',
   'signing.staff_create': '创建人员',
+  'signing.institution_create': '新建机构',
+  'signing.package_create': '新建服务包',
+  'signing.regions_load': '导入行政区划',
+  'signing.unable_request': '申请无法签约',
+  'signing.unable_approve': '通过无法签约',
+  'signing.unable_reject': '驳回无法签约',
+  'signing.unable_lift': '撤销无法签约',
+  'signing.family_add': '添加家庭成员',
+  'signing.family_update': '修改家庭成员',
+  'signing.family_remove': '删除家庭成员',
+  'signing.family_link_request': '申请关联家庭成员',
+  'signing.family_link_confirm': '同意关联家庭成员',
+  'signing.family_link_reject': '拒绝关联家庭成员',
+  'signing.family_link_withdraw': '撤回关联申请',
 };
 
 export function auditLabel(action) {

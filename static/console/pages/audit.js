@@ -35,7 +35,7 @@ export default {
         <el-select v-model="filters.action" clearable filterable allow-create default-first-option placeholder="全部"
                    data-testid="audit-filter-action" style="width: 200px">
           <el-option v-for="g in groups" :key="g.value" :label="g.label" :value="g.value" />
-          <el-option v-for="(label, code) in actions" :key="code" :label="label + '（' + code + '）'" :value="code"
+          <el-option v-for="(label, code) in actions" :key="code" :label="label" :value="code"
                      :data-testid="'audit-action-' + code" />
         </el-select>
       </el-form-item>

@@ -52,7 +52,7 @@ export default {
         <template #default="{ row }">{{ roleLabel(row.role) }}</template>
       </el-table-column>
       <el-table-column label="机构 / 区划" min-width="180">
-        <template #default="{ row }">{{ row.institution_name || row.region || '—' }}</template>
+        <template #default="{ row }">{{ row.institution_name || row.region_name || row.region || '—' }}</template>
       </el-table-column>
       <el-table-column label="状态" width="90">
         <template #default="{ row }">
