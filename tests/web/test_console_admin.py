@@ -163,6 +163,12 @@ async def test_sensitive_words_end_to_end(console, web_hub, shot, tmp_path, page
     assert len(audit["items"]) == 2
     await settled(page)
     await shot(page, "console-admin-words-imported")
+    # delete
+    await page.get_by_test_id("word-delete-私下转账").click()
+    await page.locator(".el-popconfirm:visible").get_by_role("button", name="删除").click()
+    await expect(page.get_by_test_id("word-row-私下转账")).to_have_count(0)
+    _, gone = await api(web_hub.url, "GET", "/api/sensitive-words?q=私下转账", sup)
+    assert gone["items"] == []
 
 
 async def _enabled(web_hub: RunningHub, sup: str, word_id: str, enabled: bool) -> bool:
@@ -381,9 +387,23 @@ async def test_sysadmin_creates_resets_and_disables_a_staff_account(console, web
         await expect(rows.filter(has_text=label)).to_have_count(1)
     await expect(rows.filter(has_text="登录").filter(has_not_text="登录失败")).to_have_count(2)
     await shot(page, "console-admin-staff-audit")
+    # the list's filters; enabling it again lets it log in
+    await page.get_by_test_id("menu-/accounts/staff").click()
+    await choose(page, "staff-filter-status", "已停用")
+    await page.get_by_test_id("staff-search").click()
+    await expect(page.get_by_test_id("staff-table").locator("tbody tr")).to_have_count(1)
+    await expect(page.get_by_test_id("staff-row-doc.web.sys")).to_be_visible()
+    await choose(page, "staff-filter-status", "全部")
+    await fill(page, "staff-filter-q", "新同")
+    await page.get_by_test_id("staff-search").click()
+    await expect(page.get_by_test_id("staff-row-supervisor")).to_have_count(0)
+    await page.get_by_test_id("staff-enable-doc.web.sys").click()
+    await expect(page.get_by_test_id("staff-status-doc.web.sys")).to_have_text("正常")
+    assert await login_status(web_hub, "doc.web.sys", "resetpass9") == 200
     # the county supervisor sees them too (the account is in its region)
     _, seen = await api(web_hub.url, "GET", changes, await token(web_hub, "supervisor"))
-    assert len(seen["items"]) == 3
+    assert [e["action"] for e in seen["items"]] == ["account.enable", "account.disable", "account.password_reset",
+                                                    "account.create"]
 
 
 async def test_institution_admin_manages_only_its_own_staff(console, web_hub, shot) -> None:
