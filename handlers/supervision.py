@@ -132,11 +132,13 @@ class AlertHandler(SupervisionHandler):
         ``{"conversation": {id, status, resident, doctor}, "messages": [...]}``, the messages around it (a
         blocked message was never stored: the newest ones before it); for a form field, ``where`` names the
         plugin, request path, document and field. Supervisors trace what the alert is about without joining the
-        consultation (white paper 2.4.3.8); each look is audited."""
+        consultation (white paper 2.4.3.8); each look is audited. ``region_name`` names the alert's region."""
         user = await self.supervisor()
         doc = await self.hub.alerts.get(user, alert_id)
         reply = render_alert(doc)
         reply["context"] = await self.conversation_context(doc)
+        region = await self.hub.db.regions.find_one({"_id": doc["region"]}, {"name": 1}) if doc["region"] else None
+        reply["region_name"] = (region or {}).get("name", "")
         await self.hub.audit.record(actor=user, action="alert.view", target=alert_id, address=self.address,
                                     region=doc["region"], details={"conv": doc["where"].get("conv")})
         self.reply(reply)

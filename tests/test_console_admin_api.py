@@ -42,6 +42,7 @@ async def test_alert_detail_with_context_link_and_word_filter(hub: RunningHub) -
     assert found["items"] == []
     status, detail = await api(hub.url, "GET", f"/api/alerts/{alert_id}", token)
     assert status == 200 and detail["where"] == {"conv": conv, "seq": ack["seq"]}
+    assert detail["region_name"] == ""  # no stored name for the test region
     context = detail["context"]
     assert context["conversation"]["id"] == conv
     assert context["conversation"]["resident"]["id"] == hub.users["resident"]["_id"]

@@ -30,10 +30,10 @@ async def choose(page: Page, testid: str, option: str) -> None:
 
 
 async def settled(page: Page) -> None:
-    """Element Plus dialogs and messages animate for 0.3 s: wait for none to be moving before a screenshot."""
-    moving = ".el-overlay-fade-enter-active, .el-overlay-fade-leave-active, .dialog-fade-enter-active, " \
-             ".dialog-fade-leave-active"
-    await page.wait_for_function(f"() => !document.querySelector('{moving}')")
+    """Element Plus dialogs, drawers and messages animate for 0.3 s: before a screenshot, wait until no finite
+    animation runs (a loading spinner's endless one does not count)."""
+    await page.wait_for_function("""() => !document.getAnimations().some(
+        (a) => a.playState === 'running' && a.effect && a.effect.getTiming().iterations !== Infinity)""")
 
 
 async def engine_current(web_hub: RunningHub, supervisor_token: str) -> None:
@@ -265,6 +265,24 @@ async def test_alert_bell_link_opens_the_alert(console, web_hub) -> None:
     await page.get_by_test_id("bell").click()
     await page.get_by_test_id("notice").first.click()
     await expect(page.get_by_test_id("alert-detail-text")).to_have_text("代开发票多少钱")
+
+
+async def test_a_form_field_alert_names_the_record_it_came_from(console, web_hub, shot) -> None:
+    doctor = await token(web_hub, "doctor")
+    status, _ = await api(web_hub.url, "POST", "/api/greeter/greetings", doctor,
+                          {"text": "可以代开发票", "to": demo_user(web_hub, "resident.zhang")["_id"]})
+    assert status == 201
+    _, found = await api(web_hub.url, "GET", "/api/alerts?word=代开发票", await token(web_hub, "supervisor"))
+    alert = next(a for a in found["items"] if a["text"] == "可以代开发票")
+    page = await console("supervisor", f"/supervision/alerts?id={alert['id']}")
+    drawer = page.get_by_test_id("alert-detail")
+    await expect(drawer.get_by_test_id("alert-detail-text")).to_have_text("可以代开发票")
+    await expect(drawer.get_by_test_id("alert-form-source")).to_contain_text("greeting 的 text 字段")
+    await expect(drawer).to_contain_text("/api/greeter/greetings")
+    await expect(drawer.get_by_test_id("alert-context")).to_have_count(0)
+    await expect(drawer).to_contain_text("雉城街道")  # the region by name
+    await settled(page)
+    await shot(page, "console-admin-alert-form")
 
 
 async def set_range(page: Page, testid: str, start: str, end: str) -> None:

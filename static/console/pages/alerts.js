@@ -90,7 +90,7 @@ export default {
       <el-descriptions :column="1" border size="small">
         <el-descriptions-item label="时间">{{ time(detail.alert.created_at) }}</el-descriptions-item>
         <el-descriptions-item label="用户">{{ detail.alert.user.name }}（{{ roleLabel(detail.alert.user.role) }}）</el-descriptions-item>
-        <el-descriptions-item label="区划">{{ detail.alert.region || '—' }}</el-descriptions-item>
+        <el-descriptions-item label="区划">{{ detail.alert.region_name || detail.alert.region || '—' }}</el-descriptions-item>
         <el-descriptions-item label="命中词">{{ detail.alert.words.join('、') }}</el-descriptions-item>
         <el-descriptions-item label="分类">{{ detail.alert.categories.join('、') || '—' }}</el-descriptions-item>
         <el-descriptions-item label="结果">{{ detail.alert.action === 'block' ? '已拦截（未发出）' : '已放行并预警' }}</el-descriptions-item>
@@ -107,8 +107,8 @@ export default {
             <el-button link type="primary" @click="showContext" data-testid="alert-chat-link">查看咨询记录</el-button>
           </template>
           <template v-else>
-            {{ detail.alert.where.object || '表单' }} · {{ detail.alert.where.field || '' }}
-            <span class="muted">{{ detail.alert.where.path || '' }}</span>
+            <span data-testid="alert-form-source">表单提交<template v-if="detail.alert.where.plugin">（插件 {{ detail.alert.where.plugin }}）</template>：{{ detail.alert.where.object || '—' }} 的 {{ detail.alert.where.field || '—' }} 字段</span>
+            <div class="muted small">{{ detail.alert.where.path || '' }}</div>
           </template>
         </el-descriptions-item>
       </el-descriptions>
