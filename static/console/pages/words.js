@@ -51,7 +51,9 @@ export default {
       <el-table-column label="处理方式" width="110">
         <template #default="{ row }"><el-tag :type="actionTag(row.action)" disable-transitions>{{ actionLabel(row.action) }}</el-tag></template>
       </el-table-column>
-      <el-table-column prop="category" label="分类" width="140" />
+      <el-table-column label="分类" width="140">
+        <template #default="{ row }">{{ row.category || '—' }}</template>
+      </el-table-column>
       <el-table-column label="拼音匹配" width="100">
         <template #default="{ row }">{{ row.pinyin ? '是' : '否' }}</template>
       </el-table-column>
