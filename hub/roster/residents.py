@@ -229,6 +229,16 @@ class Residents:
         return await page(self.db.residents, list_filter(user, args), limit=limit, cursor=cursor,
                           newest_first=False)
 
+    async def status_counts(self, user: dict[str, Any], args: dict[str, str]) -> dict[str, int]:
+        """How many residents of the filtered list are in each status class, whatever ``status`` the list asks
+        for (the tab badges of a resident list): the five classes of ``STATUS_LABELS``, zeros included."""
+        query = list_filter(user, {k: v for k, v in args.items() if k != "status"})
+        counts = dict.fromkeys(STATUS_LABELS, 0)
+        async for row in await self.db.residents.aggregate([{"$match": query},
+                                                            {"$group": {"_id": "$status", "n": {"$sum": 1}}}]):
+            counts[row["_id"] if row["_id"] in counts else "unsigned"] += row["n"]
+        return counts
+
     async def export(self, user: dict[str, Any], args: dict[str, str], most: int) -> list[dict[str, Any]]:
         return await self.db.residents.find(list_filter(user, args)).sort("_id", 1).limit(most).to_list()
 

@@ -3,6 +3,7 @@ render. The URL table is at the end."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +15,7 @@ from hub.roster import Roster, regions, residents, tags, teams
 from hub.roster.checks import optional_text, reason_text
 from hub.roster.numbers import whole_numbers
 from hub.roster.packages import render_package
-from hub.schema import PAGE, SCREEN, Body, Code, Enum, Id, Text
+from hub.schema import PAGE, SCREEN, Body, Bool, Code, Enum, Id, Text
 from plugins.signing import imports, links, lookups, scopes, signings
 from plugins.signing.schemas import (
     ACTION_BODY,
@@ -263,14 +264,16 @@ class PackagesHandler(SigningHandler):
 # -- residents -------------------------------------------------------------------------------------------------
 
 class ResidentsHandler(SigningHandler):
-    query_schema = {"get": {**RESIDENT_QUERY, **PAGE}}
+    query_schema = {"get": {**RESIDENT_QUERY, **PAGE, "with_counts": Bool()}}
     body_schema = {"post": NEW_RESIDENT}
 
     async def get(self) -> None:
         """List residents in scope, with filters and keyword search (numbers masked).
 
         Filters: region, village, household, team_id, doctor_id, id_number, name, phone, address, status, tag,
-        key_population; ``q`` searches name and address. A number finds a resident only whole (``id_number``,
+        key_population; ``q`` searches name and address. ``with_counts=true`` adds ``counts`` (residents per
+        status class, the filters but ``status`` applied) and ``total`` (of the whole filtered list), for the status
+        tabs and the pager. A number finds a resident only whole (``id_number``,
         ``phone``, or a whole number as ``q``): such a lookup is audited and limited per user
         (``signing.lookup_max`` per ``signing.lookup_window_secs``, then 429 ``rate_limited``)."""
         user = await self.authenticate()
@@ -281,7 +284,13 @@ class ResidentsHandler(SigningHandler):
         docs, cursor = await self.roster.residents.page(user, args, limit=self.limit(), cursor=cursor)
         await lookups.record(self.hub, user, numbers, [d["_id"] for d in docs], address=self.address,
                              target="residents")
-        self.reply_page(await self.render_residents(docs), cursor)
+        if self.get_query_argument("with_counts", "") not in ("true", "1"):
+            self.reply_page(await self.render_residents(docs), cursor)
+            return
+        counts = await self.roster.residents.status_counts(user, args)
+        total = counts[args["status"]] if args.get("status") else sum(counts.values())
+        self.reply({"items": await self.render_residents(docs), "next_cursor": cursor, "counts": counts,
+                    "total": total})
 
     async def post(self) -> None:
         """Add a resident to the roster (team staff, institution admin, sysadmin) without signing them."""
@@ -374,7 +383,8 @@ class ResidentExportHandler(SigningHandler):
                              target="residents")
         rows = await self.render_residents(docs)
         await self.audit("signing.resident_export", "residents", count=len(rows), filters=sorted(args))
-        self.reply_xlsx(imports.residents_bytes(rows), "居民名单.xlsx")
+        # up to MAX_EXPORT_ROWS rows take seconds to write: off the loop, which serves every socket meanwhile
+        self.reply_xlsx(await asyncio.to_thread(imports.residents_bytes, rows), "居民名单.xlsx")
 
 
 # -- the family an account manages --------------------------------------------------------------------------
@@ -536,7 +546,7 @@ class ApplicationsHandler(SigningHandler):
 
 
 class SigningsHandler(SigningHandler):
-    query_schema = {"get": {**SIGNING_QUERY, **PAGE}}
+    query_schema = {"get": {**SIGNING_QUERY, **PAGE, "with_counts": Bool()}}
     body_schema = {"post": SIGNING_ENTRY}
 
     async def get(self) -> None:
@@ -544,7 +554,9 @@ class SigningsHandler(SigningHandler):
 
         ``status``: pending, approved (applications let through), rejected, active, cancelled, terminated,
         expired, refused (comma-separated for several). Newest first, numbers masked. ``id_number`` matches a
-        whole number only and is a lookup (audited, limited per user like the resident list's)."""
+        whole number only and is a lookup (audited, limited per user like the resident list's).
+        ``with_counts=true`` adds ``counts``: how many are pending, approved and rejected with the other filters
+        (the review tabs)."""
         user = await self.authenticate()
         args = self.args(SIGNING_FILTERS)
         numbers = await self.admit_lookup(user, whole_numbers({"id_number": args.get("id_number", "")}))
@@ -552,7 +564,11 @@ class SigningsHandler(SigningHandler):
                                                     limit=self.limit(), cursor=self.get_query_argument("cursor", None))
         await lookups.record(self.hub, user, numbers, sorted({d["resident_id"] for d in docs}), address=self.address,
                              target="signings")
-        self.reply_page([signings.render_signing(d) for d in docs], cursor)
+        items = [signings.render_signing(d) for d in docs]
+        if self.get_query_argument("with_counts", "") not in ("true", "1"):
+            self.reply_page(items, cursor)
+            return
+        self.reply({"items": items, "next_cursor": cursor, "counts": await self.signings.review_counts(user, args)})
 
     async def post(self) -> None:
         """A doctor signs a resident on the spot (entry mode).

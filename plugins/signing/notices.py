@@ -1,6 +1,7 @@
 """The notices of the signing workflow (kind ``signing``): a new application reaches the doctors of its team, a
 decision on it (approved, rejected) reaches the account that applied. Each notice's ``data.links`` names the
-screen it is about per app (``{"h5": "/doctor/review"}``), so a tap on it in the bell opens that screen.
+screen it is about per app (``{"h5": "/doctor/review", "console": "/signing/review?tab=pending"}``), so a tap on
+it in the bell opens that screen.
 
 Sent by a durable subscriber of the signing events (at least once; the dedupe key keeps it to one notice per
 person and step), so a failing notice never fails the signing itself."""
@@ -14,7 +15,7 @@ from plugins.signing import scopes
 
 NOTICE_KIND = "signing"
 # The screens a notice opens, per app (the H5 pages are declared in ``screens``).
-REVIEW_LINKS = {"h5": "/doctor/review"}
+REVIEW_LINKS = {"h5": "/doctor/review", "console": "/signing/review?tab=pending"}
 APPLICANT_LINKS = {"h5": "/signing/apply"}
 DECISIONS = {"signing.approved": ("签约申请已通过", "您为{name}提交的家庭医生签约申请已通过，签约医生：{doctor}。"),
              "signing.rejected": ("签约申请未通过", "您为{name}提交的家庭医生签约申请未通过：{reason}")}

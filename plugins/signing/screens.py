@@ -3,13 +3,17 @@ rules decide (``scopes``, ``hub.roster.scopes``). The server still checks every 
 see is only one it could not use.
 
 ``ROSTER_PAGES``: the three signing modes (entry, pick from the roster, Excel import) and the roster's teams,
-institutions and service packages. (The review centre and resident management are ``REVIEW_PAGES``.)"""
+institutions and service packages. ``REVIEW_PAGES``: the review centre (签约审核 for the team's doctors,
+无法签约审核 for the supervisors) and resident management (every staff role; the page shows each row action only
+to the roles the API lets do it)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from hub import Page, Screens
+from hub.roster.scopes import STAFF_ROLES
+from plugins.signing import scopes
 
 MENU = "签约中心"
 SIGNERS = ("doctor", "team_leader")  # scopes.SIGNING_ROLES: sign, by entry and by pick
@@ -17,6 +21,16 @@ IMPORTERS = (*SIGNERS, "admin")  # an admin imports for a doctor of its teams (s
 TEAM_VIEWERS = ("team_leader", "admin", "supervisor", "sysadmin")  # team_leader edits its own team
 ROSTER_VIEWERS = ("admin", "supervisor", "sysadmin")  # institutions: a sysadmin creates them
 PACKAGE_VIEWERS = ("doctor", "team_leader", "admin", "supervisor", "sysadmin")  # admins create packages
+
+REVIEWERS = SIGNERS  # scopes.require_team_member: a doctor or leader of the signing's team approves or rejects
+UNABLE_REVIEWERS = tuple(sorted(scopes.UNABLE_REVIEWERS))  # approve, reject, lift (a supervisor of the region)
+STAFF = tuple(sorted(STAFF_ROLES))  # the resident list; its row actions are shown by role on the page
+
+REVIEW_PAGES: tuple[Page, ...] = (
+    Page("console", "/signing/review", "签约审核", "console/review.js", REVIEWERS, menu=MENU, order=10),
+    Page("console", "/signing/unable", "无法签约审核", "console/unable.js", UNABLE_REVIEWERS, menu=MENU, order=11),
+    Page("console", "/signing/residents", "居民管理", "console/residents.js", STAFF, menu=MENU, order=20),
+)
 
 ROSTER_PAGES: tuple[Page, ...] = (
     Page("console", "/signing/sign", "录入签约", "console/sign.js", SIGNERS, menu=MENU, order=30),
@@ -56,4 +70,4 @@ H5_PAGES = (
 
 def screens() -> Screens:
     """What ``register_screens`` returns: every page of the plugin, served from ``static/``."""
-    return Screens(static_dir=STATIC_DIR, pages=(*ROSTER_PAGES, *TAG_PAGES, *H5_PAGES))
+    return Screens(static_dir=STATIC_DIR, pages=(*REVIEW_PAGES, *ROSTER_PAGES, *TAG_PAGES, *H5_PAGES))

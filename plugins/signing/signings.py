@@ -42,6 +42,7 @@ STATES = (*HOLDING, *CLOSED)
 MODES = ("apply", "entry", "pick", "import", "seed")
 UNABLE_KINDS = ("服刑", "死亡", "外迁", "失联", "其他")
 UNABLE_STATES = ("pending", "approved", "rejected", "lifted")
+REVIEW_TABS = ("pending", "approved", "rejected")  # the review center's tabs (``list_filter``'s words)
 JOB_BATCH = 500
 
 
@@ -618,6 +619,13 @@ class Signings:
     async def list_signings(self, user: dict[str, Any], args: dict[str, str], *, limit: int, cursor: str | None
                             ) -> tuple[list[dict[str, Any]], str | None]:
         return await page(self.db.signings, list_filter(user, args), limit=limit, cursor=cursor)
+
+    async def review_counts(self, user: dict[str, Any], args: dict[str, str]) -> dict[str, int]:
+        """How many signings of the filtered list are in each tab of the review center (pending, approved,
+        rejected), whatever ``status`` the list asks for."""
+        others = {k: v for k, v in args.items() if k != "status"}
+        return {tab: await self.db.signings.count_documents(list_filter(user, {**others, "status": tab}))
+                for tab in REVIEW_TABS}
 
     async def progress(self, query: dict[str, Any]) -> dict[str, int]:
         """How many signings are in each state (a doctor's 签约进度)."""

@@ -1,5 +1,5 @@
 """The notices of an application: the team's doctors hear of a new one, the applicant of the decision; each notice
-links to the H5 screen it is about (``data.links.h5``)."""
+links to the screen it is about (``data.links.h5``; the new application also ``data.links.console``)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ async def test_application_reaches_team_doctors_and_decision_reaches_applicant(w
     await wait_for(doctors_told, "the team's doctors get the new application")
     notice = (await inbox(world, "doctor_a2"))[0]
     assert notice["title"] == "新的签约申请" and me["name"] in notice["body"]
-    assert notice["data"] == {"signing_id": app["id"], "status": "pending", "links": {"h5": "/doctor/review"}}
+    assert notice["data"] == {"signing_id": app["id"], "status": "pending",
+                              "links": {"h5": "/doctor/review", "console": "/signing/review?tab=pending"}}
     # an assistant reviews nothing and hears nothing; another team neither
     assert not await inbox(world, "assistant_a1") and not await inbox(world, "doctor_a3")
 

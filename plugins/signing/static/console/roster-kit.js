@@ -71,3 +71,81 @@ export async function download(hub, path, filename) {
 
 export const STATUS_TYPES = { signed: "success", to_renew: "warning", refused: "danger", unable: "info",
   unsigned: "" };
+
+export const SIGNING_ROLES = new Set(["doctor", "team_leader"]);  // scopes.SIGNING_ROLES: sign, review, renew
+export const EDIT_ROLES = new Set(["doctor", "assistant", "team_leader", "admin", "sysadmin"]);  // not supervisors
+export const TAG_ROLES = EDIT_ROLES;  // hub.roster.scopes.require_tag_user
+export const MAX_TERM_YEARS = 3;  // signing.max_term_years is 1 to 3; the server checks the setting itself
+
+/** A query string of the non-empty values (``?a=1&b=x`` or ""). */
+export function queryOf(values) {
+  const qs = new URLSearchParams(Object.entries(values).filter(([, v]) => v !== undefined && v !== null
+    && v !== "")).toString();
+  return qs ? `?${qs}` : "";
+}
+
+/** A stylesheet next to the page module, linked once (the shells' CSP allows no inline <style>). */
+export function linkStylesheet(url) {
+  const href = String(url);
+  if (document.querySelector(`link[data-signing-css="${href}"]`)) return;
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = href;
+  link.dataset.signingCss = href;
+  document.head.appendChild(link);
+}
+
+export const day = (iso) => (iso ? iso.slice(0, 10) : "—");
+
+/** Cursor paging of a list page: ``fetchPage(cursor)`` answers ``{items, next_cursor, ...}``; the pager keeps the
+ * cursor of every page seen, so 上一页 goes back without the server knowing page numbers. An answer to an older
+ * question (the filters changed meanwhile) is dropped. ``onAnswer(answer)`` sees each kept answer (counts). */
+export function cursorPager(fetchPage, { onAnswer, onError } = {}) {
+  const pager = Vue.reactive({ rows: [], loading: false, index: 0, next: null, cursors: [null] });
+  let asked = 0;
+  async function load() {
+    const mine = ++asked;
+    pager.loading = true;
+    try {
+      const answer = await fetchPage(pager.cursors[pager.index]);
+      if (mine !== asked) return;
+      pager.rows = itemsOf(answer);
+      pager.next = answer.next_cursor || null;
+      if (onAnswer) onAnswer(answer);
+    } catch (err) {
+      if (mine === asked && onError) onError(errorOf(err).message);
+    } finally {
+      if (mine === asked) pager.loading = false;
+    }
+  }
+  function first() {
+    pager.cursors = [null];
+    pager.index = 0;
+    return load();
+  }
+  function turn(step) {
+    if (step > 0) pager.cursors[pager.index + 1] = pager.next;
+    pager.index = Math.max(0, pager.index + step);
+    return load();
+  }
+  return { pager, load, first, turn };
+}
+
+const regionNames = new Map();  // code → name: public division names, fetched once per town
+
+/** The names of villages (and their towns) for codes shown in a list: "雉城街道 城东村". */
+export async function placeNames(hub, codes) {
+  const towns = new Set(codes.filter(Boolean).map((c) => `${c.slice(0, 9)}000`));
+  const counties = new Set([...towns].map(countyOf));
+  const wanted = [...counties, ...towns].filter((c) => !regionNames.has(`children:${c}`));
+  await Promise.all(wanted.map(async (parent) => {
+    for (const r of await childRegions(hub, parent).catch(() => [])) regionNames.set(r.code, r.name);
+    regionNames.set(`children:${parent}`, true);
+  }));
+  return (code) => {
+    if (!code) return "—";
+    const town = regionNames.get(`${code.slice(0, 9)}000`);
+    const village = code.endsWith("000") ? "" : regionNames.get(code);
+    return [town, village].filter(Boolean).join(" ") || code;
+  };
+}
