@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from handlers.base import XLSX, BaseHandler
-from hub.alerts import ALERT_STATUSES, render_alert
+from hub.alerts import ALERT_STATUSES, CONTEXT_MESSAGES, render_alert
 from hub.errors import InvalidInput, TooLarge
 from hub.ids import iso
+from hub.messaging import render_message
 from hub.policy import SUPERVISING_ROLES, region_filter, require_role
 from hub.schema import PAGE, Body, Bool, Code, Enum, Id, Moment, Search, Text, Word
 from hub.sensitive_words import ACTIONS, render_word
@@ -110,17 +111,53 @@ class WordsStatusHandler(SupervisionHandler):
 class AlertsHandler(SupervisionHandler):
     query_schema = {"get": {"status": Enum(values=ALERT_STATUSES), "category": Word(),
                             "region": Code(pattern=r"^\d{1,12}$", most=12), "user": Id(), "since": Moment(),
-                            "until": Moment(), **PAGE}}
+                            "until": Moment(), "word": Word(description="命中词包含此文字"), **PAGE}}
 
     async def get(self) -> None:
-        """Alerts of the caller's region, filtered by status, category, region, user and time."""
+        """Alerts of the caller's region, newest first, filtered by status, category, region, user, word (a word
+        hit containing this text) and time."""
         user = await self.supervisor()
         alerts, cursor = await self.hub.alerts.list(
             user, status=self.get_query_argument("status", None),
             category=self.get_query_argument("category", None), region=self.get_query_argument("region", None),
             user_id=self.get_query_argument("user", None), since=self.time_arg("since"),
-            until=self.time_arg("until"), limit=self.limit(), cursor=self.get_query_argument("cursor", None))
+            until=self.time_arg("until"), limit=self.limit(), cursor=self.get_query_argument("cursor", None),
+            word=self.get_query_argument("word", None))
         self.reply_page([render_alert(a) for a in alerts], cursor)
+
+
+class AlertHandler(SupervisionHandler):
+    async def get(self, alert_id: str) -> None:
+        """One alert of the caller's region with where it came from: for a consultation message, ``context``
+        ``{"conversation": {id, status, resident, doctor}, "messages": [...]}``, the messages around it (a
+        blocked message was never stored: the newest ones before it); for a form field, ``where`` names the
+        plugin, request path, document and field. Supervisors trace what the alert is about without joining the
+        consultation (white paper 2.4.3.8); each look is audited. ``region_name`` names the alert's region."""
+        user = await self.supervisor()
+        doc = await self.hub.alerts.get(user, alert_id)
+        reply = render_alert(doc)
+        reply["context"] = await self.conversation_context(doc)
+        region = await self.hub.db.regions.find_one({"_id": doc["region"]}, {"name": 1}) if doc["region"] else None
+        reply["region_name"] = (region or {}).get("name", "")
+        await self.hub.audit.record(actor=user, action="alert.view", target=alert_id, address=self.address,
+                                    region=doc["region"], details={"conv": doc["where"].get("conv")})
+        self.reply(reply)
+
+    async def conversation_context(self, alert: dict) -> dict | None:
+        where = alert["where"]
+        conv_id = where.get("conv")
+        if not isinstance(conv_id, str):
+            return None
+        conv = await self.hub.consultations.full(conv_id)
+        seq = where.get("seq")
+        if isinstance(seq, int):
+            docs = await self.hub.messaging.page(conv_id, after_seq=max(0, seq - CONTEXT_MESSAGES - 1),
+                                                 before_seq=None, limit=2 * CONTEXT_MESSAGES + 1)
+        else:
+            docs = await self.hub.messaging.before(conv_id, alert["created_at"], CONTEXT_MESSAGES)
+        return {"conversation": {"id": conv["_id"], "status": conv["status"], "resident": conv["resident"],
+                                 "doctor": conv["doctor"]},
+                "messages": [render_message(d) for d in docs]}
 
 
 class AlertResolveHandler(SupervisionHandler):
@@ -135,14 +172,19 @@ class AlertResolveHandler(SupervisionHandler):
 
 
 class AuditHandler(SupervisionHandler):
-    query_schema = {"get": {"actor": Id(), "action": Code(), "since": Moment(), "until": Moment(), **PAGE}}
+    query_schema = {"get": {"actor": Id(), "action": Code(), "target": Code(description="对象 id"),
+                            "actor_name": Search(description="操作人姓名包含此文字"), "since": Moment(),
+                            "until": Moment(), **PAGE}}
 
     async def get(self) -> None:
-        """The operation audit trail of the caller's region (everything for a sysadmin)."""
+        """The operation audit trail of the caller's region (everything for a sysadmin), newest first, by actor
+        (id, or ``actor_name`` containing a text), action (exact, or a prefix ending in ``.``: ``account.``),
+        target and time."""
         user = await self.supervisor()
         entries, cursor = await self.hub.audit.list(
             region_filter(user), actor=self.get_query_argument("actor", None),
-            action=self.get_query_argument("action", None), since=self.time_arg("since"),
+            action=self.get_query_argument("action", None), target=self.get_query_argument("target", None),
+            actor_name=self.get_query_argument("actor_name", None), since=self.time_arg("since"),
             until=self.time_arg("until"), limit=self.limit(), cursor=self.get_query_argument("cursor", None))
         self.reply_page([{"id": e["_id"], "actor": e["actor"], "actor_name": e["actor_name"],
                           "actor_role": e["actor_role"], "action": e["action"], "target": e["target"],
@@ -156,6 +198,7 @@ ROUTES = [
     (r"/api/sensitive-words/status", WordsStatusHandler),
     (r"/api/sensitive-words/([^/]+)", WordHandler),
     (r"/api/alerts", AlertsHandler),
+    (r"/api/alerts/([^/]+)", AlertHandler),
     (r"/api/alerts/([^/]+)/resolve", AlertResolveHandler),
     (r"/api/audit", AuditHandler),
 ]

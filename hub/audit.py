@@ -7,6 +7,7 @@ will: each is counted into one record per action and subject (a user, or an addr
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -88,12 +89,18 @@ class AuditLog:
             log.warning("security %s by %s on %s from %s", action, entry["actor"], target, address)
 
     async def list(self, scope: dict[str, Any], *, actor: str | None, action: str | None, since: datetime | None,
-                   until: datetime | None, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+                   until: datetime | None, limit: int, cursor: str | None, target: str | None = None,
+                   actor_name: str | None = None) -> tuple[list[dict], str | None]:
+        """Entries in ``scope``, newest first; ``action`` ending in "." matches every action under it."""
         query: dict[str, Any] = dict(scope)
         if actor:
             query["actor"] = actor
         if action:
-            query["action"] = action
+            query["action"] = {"$regex": "^" + re.escape(action)} if action.endswith(".") else action
+        if target:
+            query["target"] = target
+        if actor_name and actor_name.strip():
+            query["actor_name"] = {"$regex": re.escape(actor_name.strip())}
         if since or until:
             query["at"] = {k: v for k, v in (("$gte", since), ("$lt", until)) if v}
         return await page(self._entries, query, limit=limit, cursor=cursor)

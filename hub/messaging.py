@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import UpdateOne
@@ -201,6 +201,12 @@ class Messaging:
             return await self._messages.find(query).sort("_id", 1).to_list()
         query = seq_range(conv_id, after_seq or 0, before_seq)
         return await self._messages.find(query).sort("_id", 1).limit(limit).to_list()
+
+    async def before(self, conv_id: str, moment: datetime, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` messages stored up to ``moment``, in seq order (what came before a blocked one)."""
+        docs = await self._messages.find({"conv": conv_id, "ts": {"$lte": moment}}).sort("seq", -1).limit(
+            limit).to_list()
+        return docs[::-1]
 
     async def mark_read(self, user: dict[str, Any], conv_id: Any, seq: Any) -> None:
         conv = await self._consultations.get_for(user, conv_id)

@@ -77,6 +77,26 @@ def require_account_admin(actor: dict[str, Any], account: dict[str, Any]) -> Non
     raise Forbidden("无权管理该账号", role=actor["role"])
 
 
+def account_admin_filter(actor: dict[str, Any]) -> dict[str, Any]:
+    """A MongoDB filter of the accounts ``actor`` may administer (the list view of ``require_account_admin``):
+    every staff account for a sysadmin, their institution's doctors, assistants and team leaders for an
+    institution admin; anyone else is refused."""
+    if actor["role"] == "sysadmin":
+        return {"role": {"$ne": "resident"}}
+    if actor["role"] == "admin" and actor.get("institution_id"):
+        return {"role": {"$in": sorted(INSTITUTION_STAFF_ROLES)}, "institution_id": actor["institution_id"]}
+    raise Forbidden("无权管理账号", role=actor["role"])
+
+
+def creatable_roles(actor: dict[str, Any]) -> tuple[str, ...]:
+    """The roles of the staff accounts ``actor`` may create: those they may then administer."""
+    if actor["role"] == "sysadmin":
+        return ("doctor", "assistant", "team_leader", "admin", "supervisor", "sysadmin")
+    if actor["role"] == "admin" and actor.get("institution_id"):
+        return ("doctor", "assistant", "team_leader")
+    return ()
+
+
 def may_read_media(user: dict[str, Any], media: dict[str, Any]) -> bool:
     """Who may read a media object (its ``metadata``) without asking further: its owner, the users it was granted
     to, and a sysadmin. The participants of a conversation it was sent in are asked of the store

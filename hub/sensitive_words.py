@@ -33,6 +33,7 @@ from hub.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 ACTIONS = ("block", "mask", "alert", "allow")
+ACTION_MESSAGE = "处理方式只能是 block（拦截）、mask（打码）、alert（预警）或 allow（白名单）"
 MAX_WORD_CHARS = 50
 MAX_CATEGORY_CHARS = 30
 MAX_IMPORT_ROWS = 200_000
@@ -277,12 +278,12 @@ class SensitiveWords:
 
     def _validate(self, word: Any, action: Any, category: Any) -> tuple[str, str, str, str]:
         if not isinstance(word, str) or not word.strip() or len(word) > MAX_WORD_CHARS:
-            raise InvalidInput(f"word 必须是 1–{MAX_WORD_CHARS} 个字符", field="word")
+            raise InvalidInput(f"词语须为 1–{MAX_WORD_CHARS} 个字符", field="word")
         if action not in ACTIONS:
-            raise InvalidInput("action 只能是 block、mask、alert 或 allow", field="action")
+            raise InvalidInput(ACTION_MESSAGE, field="action")
         category = "" if category is None else category
         if not isinstance(category, str) or len(category) > MAX_CATEGORY_CHARS:
-            raise InvalidInput(f"category 最多 {MAX_CATEGORY_CHARS} 个字符", field="category")
+            raise InvalidInput(f"分类最多 {MAX_CATEGORY_CHARS} 个字符", field="category")
         normal = normalise_word(word.strip())
         if not normal:
             raise InvalidInput("该词规范化后为空（只含符号或空白）", field="word")
@@ -383,7 +384,7 @@ class SensitiveWords:
     def _rows(self, rows: builtins.list[tuple[int, builtins.list[str]]], default_action: str,
               default_category: str) -> builtins.list[ImportRow]:
         if default_action not in ACTIONS:
-            raise InvalidInput("action 只能是 block、mask、alert 或 allow", field="action")
+            raise InvalidInput(ACTION_MESSAGE, field="action")
         if not rows:
             raise InvalidInput("文件中没有词")
         if len(rows) > MAX_IMPORT_ROWS:
@@ -396,7 +397,7 @@ class SensitiveWords:
             action = cells[2].strip().lower() if len(cells) > 2 and cells[2].strip() else default_action
             flag = cells[3].strip().lower() if len(cells) > 3 else ""
             if flag and flag not in PINYIN_YES | PINYIN_NO:
-                errors.append({"line": number, "code": "pinyin", "message": "pinyin 列只能是 1 或 0"})
+                errors.append({"line": number, "code": "pinyin", "message": "拼音列只能是 1 或 0"})
                 continue
             if word.startswith(("=", "+", "@")) and len(word) > 1 and not word[1:].isalnum():
                 errors.append({"line": number, "code": "formula", "message": "不接受公式"})

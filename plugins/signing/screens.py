@@ -43,6 +43,12 @@ ROSTER_PAGES: tuple[Page, ...] = (
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
+TAG_MANAGERS = ("team_leader", "admin", "sysadmin")
+
+#: 标签: list, create, rename, delete resident tags (the roles that manage tags, ``hub.roster.scopes``).
+TAG_PAGES = (
+    Page("console", "/signing/tags", "标签", "console/tags.js", TAG_MANAGERS, menu=MENU, order=90),
+)
 RESIDENT = ("resident",)
 DOCTORS = ("doctor", "team_leader")  # the roles that sign and review (``scopes.SIGNING_ROLES``)
 
@@ -64,4 +70,4 @@ H5_PAGES = (
 
 def screens() -> Screens:
     """What ``register_screens`` returns: every page of the plugin, served from ``static/``."""
-    return Screens(static_dir=STATIC_DIR, pages=(*REVIEW_PAGES, *ROSTER_PAGES, *H5_PAGES))
+    return Screens(static_dir=STATIC_DIR, pages=(*REVIEW_PAGES, *ROSTER_PAGES, *TAG_PAGES, *H5_PAGES))
